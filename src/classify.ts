@@ -1,0 +1,997 @@
+/**
+ * classify(): one pure, total function from "anything that went wrong" to a catalog {@link Failure}.
+ *
+ * No I/O, no globals, never throws (hostile getters, proxies, cycles and megabyte strings included).
+ *
+ * PRECEDENCE — the one place it is decided is {@link decide}; highest first:
+ *  1. Quota evidence (a quota/billing wire code or type, or "exceeded your current quota" / "billing hard
+ *     limit" in the message). Quota wins over rate limit and over a 429 status: waiting never fixes it.
+ *  2. "Request too large … tokens per min" on a 429 or a rate-limit code → request_too_large: the request
+ *     is bigger than the whole per-minute budget and never fits.
+ *  3. A recognised wire code (normalised: Azure PascalCase such as `DeploymentNotFound` is understood;
+ *     Azure numeric-string codes such as `"429"` stand in for a missing status).
+ *  4. The terminal state of an object: Responses `incomplete` + reason, `cancelled`, `failed` with
+ *     `error: null`; chat `finish_reason`; batch status; webhook event type.
+ *  5. Message patterns, as a last resort for relays that dropped the code ("maximum context length",
+ *     "engine is currently overloaded", …). Each pattern has the real payload that needed it as a test.
+ *  6. A recognised wire type (`tokens`/`requests` → rate limit, `server_error`, `invalid_request_error`…).
+ *  7. The HTTP status (only a status a transport really had).
+ *  8. Transport evidence: abort, client timeout, reset/refused/DNS/`terminated`.
+ *  9. `unknown`, with every raw value kept. faultline never guesses.
+ */
+import { entryOf, isFailureCode, type FailureCode } from './catalog.ts';
+import type { Failure, FailureSource } from './failure.ts';
+import { redact } from './redact.ts';
+
+/** Options for {@link classify}. */
+export interface ClassifyOptions {
+  /**
+   * The current time in epoch milliseconds, used only to turn an HTTP-date `retry-after` into a delay.
+   * @default Date.now()
+   */
+  readonly now?: number;
+}
+
+/** The brand every faultline error carries (see errors.ts). Read here without importing the classes. */
+export const ERROR_BRAND: unique symbol = Symbol.for('faultline.error') as never;
+
+const MAX_MESSAGE = 4096;
+const MAX_JSON_TEXT = 1 << 20;
+const MAX_CAUSE_DEPTH = 8;
+
+// ---------------------------------------------------------------------------------------------------
+// Vocabularies (normalised wire values → codes)
+// ---------------------------------------------------------------------------------------------------
+
+const QUOTA = new Set([
+  'insufficient_quota',
+  'credit_balance_exhausted',
+  'insufficient_credit',
+  'insufficient_balance',
+  'billing_not_active',
+  'billing_hard_limit_reached',
+  'billing_limit_reached',
+  'billing_limit_user_error',
+  'hard_limit_reached',
+  'quota_exceeded',
+  'exceeded_current_quota_error',
+  'usage_limit_exceeded',
+  'usage_limit_reached',
+  'spend_limit_exceeded',
+  'spend_limit_reached',
+  'monthly_spend_limit_exceeded',
+  'monthly_usage_limit_exceeded',
+  'budget_exceeded',
+]);
+
+const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ...[...QUOTA].map((c) => [c, 'insufficient_quota'] as const),
+  ['rate_limit_exceeded', 'rate_limit_exceeded'],
+  ['rate_limit_error', 'rate_limit_exceeded'],
+  ['rate_limited', 'rate_limit_exceeded'],
+  ['too_many_requests', 'rate_limit_exceeded'],
+  ['token_limit_exceeded', 'rate_limit_exceeded'], // batch: enqueued-token limit, frees up as batches finish
+  ['request_too_large', 'request_too_large'],
+  ['payload_too_large', 'request_too_large'],
+  ['context_length_exceeded', 'context_length_exceeded'],
+  ['model_max_context_length_exceeded', 'context_length_exceeded'],
+  ['invalid_request', 'invalid_request'],
+  ['invalid_request_error', 'invalid_request'],
+  ['invalid_value', 'invalid_request'],
+  ['invalid_type', 'invalid_request'],
+  ['invalid_json', 'invalid_request'],
+  ['invalid_payload', 'invalid_request'],
+  ['missing_required_parameter', 'invalid_request'],
+  ['unknown_parameter', 'invalid_request'],
+  ['unsupported_parameter', 'invalid_request'],
+  ['unsupported_value', 'invalid_request'],
+  ['string_above_max_length', 'invalid_request'],
+  ['array_above_max_length', 'invalid_request'],
+  ['integer_above_max_value', 'invalid_request'],
+  ['integer_below_min_value', 'invalid_request'],
+  ['decimal_above_max_value', 'invalid_request'],
+  ['decimal_below_min_value', 'invalid_request'],
+  ['empty_array', 'invalid_request'],
+  ['unprocessable_entity', 'invalid_request'],
+  ['operation_not_supported', 'invalid_request'],
+  ['invalid_image', 'invalid_image'],
+  ['invalid_image_format', 'invalid_image'],
+  ['invalid_base64_image', 'invalid_image'],
+  ['invalid_image_url', 'invalid_image'],
+  ['image_too_large', 'invalid_image'],
+  ['image_too_small', 'invalid_image'],
+  ['image_parse_error', 'invalid_image'],
+  ['invalid_image_mode', 'invalid_image'],
+  ['image_file_too_large', 'invalid_image'],
+  ['unsupported_image_media_type', 'invalid_image'],
+  ['empty_image_file', 'invalid_image'],
+  ['failed_to_download_image', 'invalid_image'],
+  ['image_file_not_found', 'invalid_image'],
+  ['content_policy_violation', 'content_policy_violation'],
+  ['invalid_prompt', 'content_policy_violation'],
+  ['bio_policy', 'content_policy_violation'],
+  ['image_content_policy_violation', 'content_policy_violation'],
+  ['content_filter', 'content_policy_violation'], // Azure 400; as an incomplete *reason* it is content_filtered
+  ['responsible_ai_policy_violation', 'content_policy_violation'],
+  ['moderation_blocked', 'content_policy_violation'],
+  ['safety_violation', 'content_policy_violation'],
+  ['invalid_api_key', 'authentication_error'],
+  ['invalid_authentication', 'authentication_error'],
+  ['authentication_error', 'authentication_error'],
+  ['invalid_organization', 'authentication_error'],
+  ['invalid_issuer', 'authentication_error'],
+  ['missing_api_key', 'authentication_error'],
+  ['unauthorized', 'authentication_error'],
+  ['permission_denied', 'permission_denied'],
+  ['permission_error', 'permission_denied'],
+  ['insufficient_permissions', 'permission_denied'],
+  ['forbidden', 'permission_denied'],
+  ['unsupported_country_region_territory', 'permission_denied'],
+  ['account_deactivated', 'permission_denied'],
+  ['access_terminated', 'permission_denied'],
+  ['model_not_found', 'model_not_found'],
+  ['deployment_not_found', 'model_not_found'],
+  ['not_found', 'not_found'],
+  ['not_found_error', 'not_found'],
+  ['resource_not_found', 'not_found'],
+  ['conflict', 'conflict'],
+  ['server_error', 'server_error'],
+  ['internal_error', 'server_error'],
+  ['internal_server_error', 'server_error'],
+  ['model_error', 'server_error'],
+  ['bad_gateway', 'server_error'],
+  ['server_is_overloaded', 'overloaded'],
+  ['overloaded', 'overloaded'],
+  ['engine_overloaded', 'overloaded'],
+  ['service_unavailable', 'overloaded'],
+  ['timeout', 'timeout'],
+  ['vector_store_timeout', 'timeout'],
+  ['request_timeout', 'timeout'],
+  ['gateway_timeout', 'timeout'],
+  ['batch_expired', 'expired'],
+  ['expired', 'expired'],
+  ['cancelled', 'cancelled'],
+  ['canceled', 'cancelled'],
+]);
+
+// Wire `type` values. `invalid_request_error` and `api_error` are generic: the code or the message is
+// more specific, so types rank below both (precedence 6).
+const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['insufficient_quota', 'insufficient_quota'],
+  ['tokens', 'rate_limit_exceeded'],
+  ['requests', 'rate_limit_exceeded'],
+  ['tokens_usage_based', 'rate_limit_exceeded'],
+  ['rate_limit_error', 'rate_limit_exceeded'],
+  ['rate_limit_exceeded', 'rate_limit_exceeded'],
+  ['invalid_request_error', 'invalid_request'],
+  ['authentication_error', 'authentication_error'],
+  ['permission_error', 'permission_denied'],
+  ['not_found_error', 'not_found'],
+  ['conflict_error', 'conflict'],
+  ['server_error', 'server_error'],
+  ['api_error', 'server_error'],
+  ['internal_server_error', 'server_error'],
+  ['overloaded_error', 'overloaded'],
+  ['timeout_error', 'timeout'],
+]);
+
+// Message patterns (precedence 5). Each has its real payload in test/classify.payloads.ts.
+const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
+  [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded'],
+  [/engine is currently overloaded|server is overloaded|is currently overloaded|overloaded with other requests/i, 'overloaded'],
+  [/model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found/i, 'model_not_found'],
+  [/incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i, 'authentication_error'],
+  [/rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i, 'rate_limit_exceeded'],
+  [/content management policy|safety system|flagged as potentially violating|content_policy_violation/i, 'content_policy_violation'],
+];
+
+const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
+const TOO_LARGE_MESSAGE = /request too large/i;
+
+const TRANSPORT_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['ECONNRESET', 'connection_error'],
+  ['ECONNREFUSED', 'connection_error'],
+  ['ECONNABORTED', 'connection_error'],
+  ['EPIPE', 'connection_error'],
+  ['ENOTFOUND', 'connection_error'],
+  ['EAI_AGAIN', 'connection_error'],
+  ['EAI_FAIL', 'connection_error'],
+  ['EHOSTUNREACH', 'connection_error'],
+  ['EHOSTDOWN', 'connection_error'],
+  ['ENETUNREACH', 'connection_error'],
+  ['ENETDOWN', 'connection_error'],
+  ['ENETRESET', 'connection_error'],
+  ['EPROTO', 'connection_error'],
+  ['UND_ERR_SOCKET', 'connection_error'],
+  ['UND_ERR_CLOSED', 'connection_error'],
+  ['UND_ERR_DESTROYED', 'connection_error'],
+  ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'connection_error'],
+  ['UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'connection_error'],
+  ['ERR_STREAM_PREMATURE_CLOSE', 'connection_error'],
+  ['ERR_SOCKET_CONNECTION_TIMEOUT', 'timeout'],
+  ['ETIMEDOUT', 'timeout'],
+  ['ESOCKETTIMEDOUT', 'timeout'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+  ['UND_ERR_BODY_TIMEOUT', 'timeout'],
+  ['ABORT_ERR', 'aborted'],
+  ['UND_ERR_ABORTED', 'aborted'],
+]);
+
+// Error names / constructor names (the SDK's classes have no `name`, so their constructor names are
+// read; both are read by shape, never by instanceof).
+const TRANSPORT_NAMES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['AbortError', 'aborted'],
+  ['APIUserAbortError', 'aborted'],
+  ['TimeoutError', 'timeout'],
+  ['APIConnectionTimeoutError', 'timeout'],
+  ['ConnectTimeoutError', 'timeout'],
+  ['HeadersTimeoutError', 'timeout'],
+  ['BodyTimeoutError', 'timeout'],
+  ['APIConnectionError', 'connection_error'],
+  ['SocketError', 'connection_error'],
+  ['FetchError', 'connection_error'],
+  ['LengthFinishReasonError', 'max_output_tokens'],
+  ['ContentFilterFinishReasonError', 'content_filtered'],
+]);
+
+const TRANSPORT_MESSAGES: ReadonlyArray<readonly [RegExp, FailureCode]> = [
+  [/^request was aborted\.?$|^this operation was aborted$|^the operation was aborted/i, 'aborted'],
+  [/^request timed out\.?$|timed? ?out|timeout/i, 'timeout'],
+  [/^terminated$|other side closed|premature close|socket hang up|^fetch failed$|^connection error\.?$|econnreset|econnrefused|network ?error|socket closed|connection (?:was )?(?:reset|closed|refused)|getaddrinfo/i, 'connection_error'],
+];
+
+const STATUS_CODES: ReadonlyMap<number, FailureCode> = new Map<number, FailureCode>([
+  [400, 'invalid_request'],
+  [401, 'authentication_error'],
+  [403, 'permission_denied'],
+  [404, 'not_found'],
+  [408, 'timeout'],
+  [409, 'conflict'],
+  [413, 'request_too_large'],
+  [422, 'invalid_request'],
+  [429, 'rate_limit_exceeded'],
+  [500, 'server_error'],
+  [502, 'server_error'],
+  [503, 'overloaded'],
+  [504, 'timeout'],
+  [520, 'server_error'],
+  [522, 'timeout'],
+  [524, 'timeout'],
+  [529, 'overloaded'],
+]);
+
+const INCOMPLETE_REASONS: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['max_output_tokens', 'max_output_tokens'],
+  ['max_tokens', 'max_output_tokens'],
+  ['length', 'max_output_tokens'],
+  ['content_filter', 'content_filtered'],
+]);
+
+// ---------------------------------------------------------------------------------------------------
+// Safe reading of untrusted values
+// ---------------------------------------------------------------------------------------------------
+
+type Obj = Record<string | symbol, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && (typeof v === 'object' || typeof v === 'function');
+}
+
+/** Read a property; a throwing getter or proxy trap reads as undefined. */
+function get(o: unknown, key: string | symbol): unknown {
+  if (!isObj(o)) return undefined;
+  try {
+    return o[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function httpStatus(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d{3}$/.test(v) ? Number(v) : num(v);
+  return n !== undefined && Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
+}
+
+/** `DeploymentNotFound` → `deployment_not_found`, `Rate-Limit` → `rate_limit`. */
+export function normalizeWireValue(value: string): string {
+  let s = value.trim();
+  if (/[A-Z]/.test(s)) {
+    s = s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2');
+  }
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/** Case-insensitive header lookup over Headers, Map, pairs or a plain object. */
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (!isObj(headers)) return undefined;
+  try {
+    const getter = get(headers, 'get');
+    if (typeof getter === 'function') {
+      const v: unknown = getter.call(headers, name);
+      return typeof v === 'string' ? v : undefined;
+    }
+    if (Array.isArray(headers)) {
+      for (const pair of headers) {
+        if (Array.isArray(pair) && typeof pair[0] === 'string' && pair[0].toLowerCase() === name) return str(pair[1]);
+      }
+      return undefined;
+    }
+    const direct = get(headers, name);
+    if (direct !== undefined) return Array.isArray(direct) ? str(direct[0]) : str(direct);
+    for (const k of Object.keys(headers)) {
+      if (k.toLowerCase() === name) {
+        const v = get(headers, k);
+        return Array.isArray(v) ? str(v[0]) : str(v);
+      }
+    }
+  } catch {
+    // hostile header bag
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Signals: what was read from the input, before any decision
+// ---------------------------------------------------------------------------------------------------
+
+interface Signals {
+  source: FailureSource;
+  status?: number | undefined;
+  wireCode?: string | undefined;
+  wireType?: string | undefined;
+  param?: string | undefined;
+  message?: string | undefined;
+  requestId?: string | undefined;
+  objectId?: string | undefined;
+  headers?: unknown;
+  /** A code already decided by the object's terminal state (precedence 4). */
+  state?: FailureCode | undefined;
+  /** Transport evidence (precedence 8). */
+  transport?: FailureCode | undefined;
+  transportCode?: string | undefined;
+}
+
+function readErrorBody(s: Signals, body: unknown): void {
+  if (!isObj(body)) return;
+  // An envelope `{ error: {...} }` or the inner object itself.
+  const inner = get(body, 'error');
+  const e = isObj(inner) ? inner : body;
+  s.wireCode ??= str(get(e, 'code'));
+  s.wireType ??= str(get(e, 'type'));
+  s.param ??= str(get(e, 'param'));
+  s.message ??= str(get(e, 'message'));
+  // Azure: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }
+  if (s.wireCode === undefined) {
+    const innerError = get(e, 'innererror') ?? get(e, 'inner_error');
+    s.wireCode = str(get(innerError, 'code'));
+  }
+}
+
+function readBodyText(s: Signals, body: unknown): void {
+  if (typeof body === 'string') {
+    const t = body.trimStart();
+    if (t.startsWith('{') && t.length <= MAX_JSON_TEXT) {
+      try {
+        readErrorBody(s, JSON.parse(t));
+        if (s.message !== undefined || s.wireCode !== undefined) return;
+      } catch {
+        // not JSON after all: keep the text
+      }
+    }
+    s.message ??= textOfHtml(body);
+    return;
+  }
+  if (body instanceof Uint8Array) {
+    try {
+      readBodyText(s, new TextDecoder().decode(body.subarray(0, MAX_JSON_TEXT)));
+    } catch {
+      // undecodable
+    }
+    return;
+  }
+  readErrorBody(s, body);
+}
+
+/** Cloudflare and gateway pages arrive as HTML: keep the title, not the markup. */
+function textOfHtml(text: string): string {
+  const head = text.slice(0, MAX_MESSAGE * 4);
+  if (!/^\s*</.test(head)) return head;
+  const title = /<title[^>]*>([^<]{1,300})<\/title>/i.exec(head)?.[1] ?? /<h1[^>]*>([^<]{1,300})<\/h1>/i.exec(head)?.[1];
+  return (title ?? head.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+}
+
+function readRequestId(s: Signals, headers: unknown): void {
+  if (headers === undefined) return;
+  s.headers = headers;
+  s.requestId ??= headerOf(headers, 'x-request-id') ?? headerOf(headers, 'apim-request-id') ?? headerOf(headers, 'x-ms-request-id');
+}
+
+function readResponseObject(s: Signals, r: unknown): 'failure' | 'success' {
+  s.source = s.source === 'unknown' ? 'response' : s.source;
+  s.objectId ??= str(get(r, 'id'));
+  const status = get(r, 'status');
+  if (status === 'failed') {
+    const err = get(r, 'error');
+    if (isObj(err)) readErrorBody(s, err);
+    else {
+      s.state = 'unknown';
+      s.message ??= `Response ${s.objectId ?? ''} ended "failed" with no error object`.replace('  ', ' ');
+    }
+    return 'failure';
+  }
+  if (status === 'incomplete') {
+    const reason = str(get(get(r, 'incomplete_details'), 'reason'));
+    s.wireCode ??= reason;
+    s.state = (reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined) ?? 'incomplete';
+    s.message ??= `Response ended "incomplete"${reason ? ` (reason: ${reason})` : ' with no reason'}`;
+    return 'failure';
+  }
+  if (status === 'cancelled') {
+    s.state = 'cancelled';
+    s.message ??= 'Response was cancelled';
+    return 'failure';
+  }
+  if (status === 'expired') {
+    s.state = 'expired';
+    s.message ??= 'Response expired';
+    return 'failure';
+  }
+  // completed, queued, in_progress: not a failure (an `error` on a non-terminal object is ignored).
+  return 'success';
+}
+
+function readChat(s: Signals, c: unknown): 'failure' | 'success' {
+  s.source = s.source === 'unknown' ? 'chat_completion' : s.source;
+  s.objectId ??= str(get(c, 'id'));
+  const err = get(c, 'error');
+  if (isObj(err)) {
+    readErrorBody(s, err);
+    return 'failure';
+  }
+  const choices = get(c, 'choices');
+  if (!Array.isArray(choices)) return 'success';
+  for (let i = 0; i < choices.length && i < 64; i++) {
+    const reason = str(get(choices[i], 'finish_reason'));
+    const code = reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined;
+    if (code !== undefined && reason !== undefined) {
+      s.wireCode ??= reason;
+      s.state = code;
+      s.message ??= `Chat completion stopped with finish_reason "${reason}"`;
+      return 'failure';
+    }
+  }
+  return 'success';
+}
+
+function readBatch(s: Signals, b: unknown): 'failure' | 'success' {
+  s.source = s.source === 'unknown' ? 'batch' : s.source;
+  s.objectId ??= str(get(b, 'id'));
+  const status = get(b, 'status');
+  if (status === 'failed') {
+    const data = get(get(b, 'errors'), 'data');
+    const first = Array.isArray(data) ? data[0] : undefined;
+    if (isObj(first)) readErrorBody(s, first);
+    else {
+      s.state = 'unknown';
+      s.message ??= 'Batch failed with no error list';
+    }
+    return 'failure';
+  }
+  if (status === 'expired') {
+    s.state = 'expired';
+    s.message ??= 'Batch expired before it completed';
+    return 'failure';
+  }
+  if (status === 'cancelled') {
+    s.state = 'cancelled';
+    s.message ??= 'Batch was cancelled';
+    return 'failure';
+  }
+  if (status === 'completed') {
+    const counts = get(b, 'request_counts');
+    const total = num(get(counts, 'total')) ?? 0;
+    const failed = num(get(counts, 'failed')) ?? 0;
+    if (total > 0 && failed >= total) {
+      // Every line failed. The lines' own codes are in the error file (see waitForBatch); the batch
+      // object alone does not say which, and faultline does not guess.
+      s.state = 'unknown';
+      s.wireCode ??= 'all_requests_failed';
+      s.message ??= `Batch completed but all ${total} requests failed; read its error_file_id for each line's cause`;
+      return 'failure';
+    }
+  }
+  return 'success';
+}
+
+function readBatchLine(s: Signals, line: unknown): 'failure' | 'success' {
+  s.source = 'batch_line';
+  s.objectId ??= str(get(line, 'custom_id'));
+  const err = get(line, 'error');
+  const response = get(line, 'response');
+  s.requestId ??= str(get(response, 'request_id'));
+  if (isObj(err)) {
+    readErrorBody(s, err);
+    return 'failure';
+  }
+  const status = httpStatus(get(response, 'status_code'));
+  const body = get(response, 'body');
+  if (status !== undefined && status >= 400) {
+    s.status = status;
+    readBodyText(s, body);
+    return 'failure';
+  }
+  if (get(body, 'object') === 'response') return readResponseObject(s, body);
+  if (get(body, 'object') === 'chat.completion') return readChat(s, body);
+  if (response === undefined || response === null) {
+    s.state = 'unknown';
+    s.message ??= 'Batch line has neither a response nor an error';
+    return 'failure';
+  }
+  return 'success';
+}
+
+const WEBHOOK_STATES: ReadonlyMap<string, FailureCode | null> = new Map<string, FailureCode | null>([
+  ['response.completed', null],
+  ['response.failed', 'unknown'],
+  ['response.incomplete', 'incomplete'],
+  ['response.cancelled', 'cancelled'],
+  ['batch.completed', null],
+  ['batch.failed', 'unknown'],
+  ['batch.expired', 'expired'],
+  ['batch.cancelled', 'cancelled'],
+  ['fine_tuning.job.succeeded', null],
+  ['fine_tuning.job.failed', 'unknown'],
+  ['fine_tuning.job.cancelled', 'cancelled'],
+  ['eval.run.succeeded', null],
+  ['eval.run.failed', 'unknown'],
+  ['eval.run.canceled', 'cancelled'],
+  ['realtime.call.incoming', null],
+]);
+
+function readWebhook(s: Signals, ev: unknown, type: string): 'failure' | 'success' {
+  s.source = 'webhook';
+  s.objectId ??= str(get(get(ev, 'data'), 'id'));
+  const state = WEBHOOK_STATES.get(type);
+  if (state === null) return 'success';
+  s.wireCode ??= type;
+  s.state = state ?? 'unknown';
+  s.message ??= `Webhook ${type} for ${s.objectId ?? 'an unknown object'}: it carries only the id; retrieve the object for the cause`;
+  return 'failure';
+}
+
+function readStreamEvent(s: Signals, ev: unknown, type: string): 'failure' | 'success' {
+  s.source = 'stream_event';
+  if (type === 'error' || type === 'response.error') {
+    // Flat `{type:'error', code, message, param}` or nested `{type:'error', error:{type, code, message}}`.
+    const nested = get(ev, 'error');
+    if (isObj(nested)) readErrorBody(s, nested);
+    s.wireCode ??= str(get(ev, 'code'));
+    s.message ??= str(get(ev, 'message'));
+    s.param ??= str(get(ev, 'param'));
+    if (s.wireCode === undefined && s.message === undefined) {
+      s.state = 'unknown';
+      s.message = 'Stream error event with no code and no message';
+    }
+    return 'failure';
+  }
+  if (type === 'response.failed' || type === 'response.incomplete' || type === 'response.cancelled') {
+    const r = get(ev, 'response');
+    if (isObj(r)) return readResponseObject(s, r);
+    s.state = type === 'response.failed' ? 'unknown' : type === 'response.cancelled' ? 'cancelled' : 'incomplete';
+    s.message ??= `Stream event ${type} with no response object`;
+    return 'failure';
+  }
+  return 'success';
+}
+
+/** The error and its causes: transport codes, names and messages (precedence 8). */
+function readErrorChain(s: Signals, err: unknown): void {
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.has(cur); depth++) {
+    seen.add(cur);
+    const code = get(cur, 'code');
+    if (typeof code === 'string') {
+      const t = TRANSPORT_CODES.get(code);
+      if (t !== undefined) {
+        s.transport ??= t;
+        s.transportCode ??= code;
+      }
+    }
+    const name = str(get(cur, 'name'));
+    const ctor = str(get(get(cur, 'constructor'), 'name'));
+    const byName = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined);
+    if (byName !== undefined) s.transport ??= byName;
+    if (s.transport === undefined) {
+      const msg = str(get(cur, 'message'));
+      if (msg !== undefined && msg.length < 500) {
+        for (const [re, c] of TRANSPORT_MESSAGES) {
+          if (re.test(msg)) {
+            s.transport = c;
+            break;
+          }
+        }
+      }
+    }
+    // An abort or timeout anywhere in the chain decides; keep walking only for a more precise code.
+    if (s.transport === 'aborted') return;
+    cur = get(cur, 'cause');
+  }
+}
+
+function looksLikeSdkError(e: unknown): boolean {
+  try {
+    return Object.prototype.hasOwnProperty.call(e, 'status') && Object.prototype.hasOwnProperty.call(e, 'headers');
+  } catch {
+    return false;
+  }
+}
+
+function readError(s: Signals, e: unknown): void {
+  const sdk = looksLikeSdkError(e);
+  s.source = sdk ? 'sdk' : 'transport';
+  const status = httpStatus(get(e, 'status'));
+  if (status !== undefined) s.status = status;
+  const headers = get(e, 'headers');
+  readRequestId(s, headers);
+  s.requestId ??= str(get(e, 'requestID')) ?? str(get(e, 'request_id'));
+  // The SDK keeps the parsed body's inner error on `.error` (an envelope in some versions).
+  const body = get(e, 'error');
+  if (isObj(body)) readErrorBody(s, body);
+  const code = get(e, 'code');
+  if (typeof code === 'string' && !TRANSPORT_CODES.has(code)) s.wireCode ??= code;
+  s.wireType ??= str(get(e, 'type'));
+  s.param ??= str(get(e, 'param'));
+  const msg = str(get(e, 'message'));
+  if (s.message === undefined && msg !== undefined) {
+    // The SDK prefixes "429 " to the message; a non-JSON body arrives as "502 <html>…".
+    s.message = status !== undefined ? textOfHtml(msg.replace(/^\d{3}\s+/, '')) : msg;
+  }
+  if (status === undefined) readErrorChain(s, e);
+  if (s.transport !== undefined && !sdk) s.source = 'transport';
+}
+
+function readString(s: Signals, text: string, options: ClassifyOptions | undefined, depth: number): Failure | null {
+  const t = text.trim();
+  if (isFailureCode(t)) {
+    s.state = t;
+    s.message = entryOf(t).summary;
+    return null;
+  }
+  if ((t.startsWith('{') || t.startsWith('[')) && t.length <= MAX_JSON_TEXT && depth < 2) {
+    try {
+      return inspect(JSON.parse(t), options, depth + 1);
+    } catch {
+      // not JSON: a message
+    }
+  }
+  const status = httpStatus(t);
+  if (status !== undefined) {
+    s.status = status;
+    s.message = `HTTP ${status}`;
+    return null;
+  }
+  if (/^[A-Za-z][A-Za-z0-9_.-]{2,80}$/.test(t) && !t.includes(' ')) {
+    const norm = normalizeWireValue(t);
+    if (WIRE_CODES.has(norm) || QUOTA.has(norm)) s.wireCode = t;
+    else if (TRANSPORT_CODES.has(t)) {
+      s.transport = TRANSPORT_CODES.get(t);
+      s.transportCode = t;
+    }
+  }
+  s.message = t.length > MAX_MESSAGE * 4 ? t.slice(0, MAX_MESSAGE * 4) : t;
+  if (s.transport === undefined) {
+    for (const [re, c] of TRANSPORT_MESSAGES) {
+      if (re.test(s.message.slice(0, 500))) {
+        s.transport = c;
+        break;
+      }
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Decision (the precedence above, in one place)
+// ---------------------------------------------------------------------------------------------------
+
+function decide(s: Signals): FailureCode {
+  const code = s.wireCode !== undefined ? normalizeWireValue(s.wireCode) : undefined;
+  const type = s.wireType !== undefined ? normalizeWireValue(s.wireType) : undefined;
+  const message = s.message;
+  // Azure sends numeric-string codes ("429", "401") where OpenAI sends names.
+  const status = s.status ?? (s.wireCode !== undefined ? httpStatus(s.wireCode) : undefined);
+
+  // 1. Quota wins.
+  if ((code !== undefined && QUOTA.has(code)) || (type !== undefined && QUOTA.has(type))) return 'insufficient_quota';
+  if (message !== undefined && QUOTA_MESSAGE.test(message.slice(0, 2000))) return 'insufficient_quota';
+
+  const codeMatch = code !== undefined ? WIRE_CODES.get(code) : undefined;
+  const typeMatch = type !== undefined ? WIRE_TYPES.get(type) : undefined;
+
+  // 2. One request above the whole TPM budget.
+  if (
+    message !== undefined &&
+    (status === 429 || codeMatch === 'rate_limit_exceeded' || typeMatch === 'rate_limit_exceeded') &&
+    TOO_LARGE_MESSAGE.test(message.slice(0, 500))
+  ) {
+    return 'request_too_large';
+  }
+
+  // 3. A recognised wire code. (An incomplete reason or finish reason is a state, step 4.)
+  if (codeMatch !== undefined && s.state === undefined) return codeMatch;
+
+  // 4. Terminal state of an object.
+  if (s.state !== undefined) return s.state;
+
+  // 5. Message patterns (last resort for relays that dropped the code).
+  if (message !== undefined) {
+    const head = message.slice(0, 2000);
+    for (const [re, c] of MESSAGE_PATTERNS) if (re.test(head)) return c;
+  }
+
+  // 6. A recognised wire type.
+  if (typeMatch !== undefined) return typeMatch;
+
+  // 7. The HTTP status.
+  if (status !== undefined) {
+    const byStatus = STATUS_CODES.get(status);
+    if (byStatus !== undefined) return byStatus;
+    if (status >= 500) return 'server_error';
+    if (status >= 400) return 'invalid_request';
+  }
+
+  // 8. Transport evidence.
+  if (s.transport !== undefined) return s.transport;
+
+  return 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Retry hints
+// ---------------------------------------------------------------------------------------------------
+
+const GO_DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
+
+/**
+ * Parse a Go-style duration as sent in `x-ratelimit-reset-*` and in rate-limit messages (`1s`, `6m0s`,
+ * `20ms`, `1m30.5s`, `2h0m0s`) into milliseconds; `undefined` if it is not one.
+ */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  const m = GO_DURATION.exec(t);
+  if (m === null || m[0] === '') return undefined;
+  const [, h, min, sec, ms] = m;
+  if (h === undefined && min === undefined && sec === undefined && ms === undefined) return undefined;
+  return Number(h ?? 0) * 3_600_000 + Number(min ?? 0) * 60_000 + Number(sec ?? 0) * 1000 + Number(ms ?? 0);
+}
+
+const MESSAGE_HINTS: readonly RegExp[] = [
+  /try again in\s+((?:\d+(?:\.\d+)?(?:h|ms|m|s))+)/i,
+  /retry after\s+(\d+(?:\.\d+)?)\s*(milliseconds?|ms|seconds?|secs?|s|minutes?|m)\b/i,
+  /try again in\s+(\d+(?:\.\d+)?)\s*(milliseconds?|seconds?|minutes?)\b/i,
+];
+
+function unitMs(unit: string): number {
+  const u = unit.toLowerCase();
+  if (u.startsWith('ms') || u.startsWith('milli')) return 1;
+  if (u.startsWith('m')) return 60_000;
+  return 1000;
+}
+
+function retryAfterOf(s: Signals, now: number): number | undefined {
+  const h = s.headers;
+  if (h !== undefined) {
+    const ms = headerOf(h, 'retry-after-ms');
+    if (ms !== undefined) {
+      const n = Number(ms);
+      if (Number.isFinite(n) && n >= 0) return n;
+    }
+    const ra = headerOf(h, 'retry-after');
+    if (ra !== undefined) {
+      const t = ra.trim();
+      if (/^\d+(?:\.\d+)?$/.test(t)) return Number(t) * 1000;
+      const date = Date.parse(t);
+      if (Number.isFinite(date)) return Math.max(0, date - now);
+    }
+  }
+  const msg = s.message;
+  if (msg === undefined) return undefined;
+  const head = msg.slice(0, 2000);
+  for (let i = 0; i < MESSAGE_HINTS.length; i++) {
+    const m = MESSAGE_HINTS[i]!.exec(head);
+    if (m === null) continue;
+    if (i === 0) {
+      const d = parseDuration(m[1]!);
+      if (d !== undefined) return d;
+      continue;
+    }
+    return Number(m[1]) * unitMs(m[2]!);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Building the Failure
+// ---------------------------------------------------------------------------------------------------
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function clip(text: string): string {
+  return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
+}
+
+function build(s: Signals, options: ClassifyOptions | undefined): Failure {
+  const code = decide(s);
+  const e = entryOf(code);
+  const f: Mutable<Failure> = {
+    code,
+    name: e.name,
+    category: e.category,
+    retryable: e.retryable,
+    message: clip(s.message ?? e.summary),
+    source: s.source,
+  };
+  const retryAfterMs = retryAfterOf(s, options?.now ?? Date.now());
+  if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
+  if (s.status !== undefined) f.status = s.status;
+  if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
+  if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
+  if (s.param !== undefined) f.param = clipShort(s.param);
+  if (s.requestId !== undefined) f.requestId = clipShort(s.requestId);
+  if (s.objectId !== undefined) f.objectId = clipShort(s.objectId);
+  if (s.transportCode !== undefined) f.transportCode = s.transportCode;
+  const should = s.headers !== undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
+  if (should === 'true') f.shouldRetryHeader = true;
+  else if (should === 'false') f.shouldRetryHeader = false;
+  return f;
+}
+
+function clipShort(text: string): string {
+  return redact(text.length > 256 ? text.slice(0, 256) : text);
+}
+
+function isFailureRecord(v: unknown): v is Failure {
+  return isObj(v) && isFailureCode(get(v, 'code')) && typeof get(v, 'category') === 'string' && typeof get(v, 'source') === 'string' && typeof get(v, 'retryable') === 'boolean';
+}
+
+/** Returns a Failure, or null for evident success. The one dispatcher over input shapes. */
+function inspect(input: unknown, options: ClassifyOptions | undefined, depth: number): Failure | null {
+  const s: Signals = { source: 'unknown' };
+  if (input === null || input === undefined) {
+    s.state = 'unknown';
+    s.message = `Nothing to classify (${String(input)})`;
+    return build(s, options);
+  }
+  if (typeof input === 'string') {
+    s.source = 'message';
+    const parsed = readString(s, input, options, depth);
+    return parsed !== null ? parsed : build(s, options);
+  }
+  if (typeof input === 'number') {
+    s.source = 'message';
+    const status = httpStatus(input);
+    if (status !== undefined) s.status = status;
+    s.message = status !== undefined ? `HTTP ${status}` : `Not a failure description: ${String(input)}`;
+    return build(s, options);
+  }
+  if (!isObj(input)) {
+    s.message = `Not a failure description: ${typeof input}`;
+    return build(s, options);
+  }
+
+  // A faultline error or an already classified Failure passes through.
+  const branded = get(input, ERROR_BRAND);
+  if (branded === true) {
+    const f = get(input, 'failure');
+    if (isFailureRecord(f)) return f;
+  }
+  if (isFailureRecord(input)) return input;
+
+  const object = get(input, 'object');
+  const type = get(input, 'type');
+  let verdict: 'failure' | 'success' | undefined;
+
+  if (object === 'response') verdict = readResponseObject(s, input);
+  else if (object === 'chat.completion' || object === 'chat.completion.chunk') verdict = readChat(s, input);
+  else if (object === 'batch') verdict = readBatch(s, input);
+  else if (typeof type === 'string' && (object === 'event' || (isObj(get(input, 'data')) && /^(response|batch|fine_tuning|eval|realtime)\./.test(type) && get(input, 'response') === undefined))) {
+    verdict = readWebhook(s, input, type);
+  } else if (typeof type === 'string' && (type === 'error' || type.startsWith('response.') || get(input, 'sequence_number') !== undefined)) {
+    verdict = readStreamEvent(s, input, type);
+  } else if (get(input, 'custom_id') !== undefined && (get(input, 'response') !== undefined || get(input, 'error') !== undefined)) {
+    verdict = readBatchLine(s, input);
+  } else if (input instanceof Error || typeof get(input, 'stack') === 'string') {
+    readError(s, input);
+    verdict = 'failure';
+  } else if (httpStatus(get(input, 'status')) !== undefined) {
+    // A plain HTTP record { status, headers, body } or a fetch Response (whose body cannot be read
+    // synchronously: only its status and headers count).
+    s.source = 'http';
+    s.status = httpStatus(get(input, 'status'));
+    readRequestId(s, get(input, 'headers'));
+    const body = get(input, 'body');
+    if (!(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream)) readBodyText(s, body ?? get(input, 'error'));
+    const statusText = str(get(input, 'statusText'));
+    if (s.message === undefined && statusText !== undefined) s.message = statusText;
+    verdict = s.status !== undefined && s.status < 400 && s.wireCode === undefined ? 'success' : 'failure';
+  } else if (isObj(get(input, 'error'))) {
+    s.source = 'error_body';
+    readErrorBody(s, input);
+    readRequestId(s, get(input, 'headers'));
+    verdict = 'failure';
+  } else if (Array.isArray(get(input, 'choices'))) {
+    verdict = readChat(s, input);
+  } else if (typeof get(input, 'status') === 'string' && (Array.isArray(get(input, 'output')) || /^resp_/.test(String(get(input, 'id'))))) {
+    verdict = readResponseObject(s, input);
+  } else if (typeof get(input, 'message') === 'string' || typeof get(input, 'code') === 'string') {
+    s.source = 'error_body';
+    readErrorBody(s, input);
+    if (typeof s.wireCode === 'string' && TRANSPORT_CODES.has(s.wireCode)) {
+      s.transport = TRANSPORT_CODES.get(s.wireCode);
+      s.transportCode = s.wireCode;
+      s.wireCode = undefined;
+    }
+    readErrorChain(s, input);
+    verdict = 'failure';
+  }
+
+  if (verdict === 'success') return null;
+  if (verdict === undefined) s.message = 'Not a recognised failure shape';
+  return build(s, options);
+}
+
+/**
+ * Classify anything that went wrong into a catalog {@link Failure}. Total and pure: it never throws and
+ * always returns one of the catalog's codes.
+ *
+ * `classify()` assumes it is handed a failure. Given something that shows success (a `completed`
+ * Response, a chat completion that finished with `stop`, a non-error stream event) it returns an
+ * `unknown` failure whose message says so; use {@link detectFailure} to ask "is this a failure at all?".
+ */
+export function classify(input: unknown, options?: ClassifyOptions): Failure {
+  try {
+    const f = inspect(input, options, 0);
+    if (f !== null) return f;
+    const e = entryOf('unknown');
+    return { code: 'unknown', name: e.name, category: e.category, retryable: false, message: 'Not a failure: the input shows success', source: sourceOf(input) };
+  } catch {
+    // Unreachable by design (every read is guarded); a last line of defence for exotic proxies.
+    const e = entryOf('unknown');
+    return { code: 'unknown', name: e.name, category: e.category, retryable: false, message: 'Unreadable input', source: 'unknown' };
+  }
+}
+
+function sourceOf(input: unknown): FailureSource {
+  const object = get(input, 'object');
+  if (object === 'response') return 'response';
+  if (object === 'batch') return 'batch';
+  if (object === 'chat.completion' || object === 'chat.completion.chunk') return 'chat_completion';
+  if (typeof get(input, 'type') === 'string') return 'stream_event';
+  return 'unknown';
+}
+
+/**
+ * The failure in `input`, or `null` when it shows success or is still running: a `completed`, `queued`
+ * or `in_progress` Response, a chat completion that stopped normally, a batch that completed with at
+ * least one line succeeding, a non-error stream event, a `*.completed` webhook, an HTTP record below 400.
+ */
+export function detectFailure(input: unknown, options?: ClassifyOptions): Failure | null {
+  try {
+    return inspect(input, options, 0);
+  } catch {
+    return classify(input, options);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * faultline: every OpenAI API failure gets one stable code and a typed, catchable error.
+ *
+ * The root entry is the dependency-free core. Left out on purpose, behind subpaths so that production
+ * code never pulls them in by accident: the mock server (`faultline/mock`), the durable journal
+ * (`faultline/journal`, needs `node:sqlite`), the Redis budget (`faultline/redis`) and the CLI (`bin`).
+ */
+export { CATALOG, FAILURE_CODES, getEntry, isFailureCode } from './catalog.ts';
+export type { CatalogEntry, Category, ErrorName, FailureCode, NameOf } from './catalog.ts';
+export type { Failure, FailureSource } from './failure.ts';
+export { classify, detectFailure, normalizeWireValue, parseDuration } from './classify.ts';
+export type { ClassifyOptions } from './classify.ts';
+export {
+  AuthenticationError,
+  BadRequestError,
+  CancelledError,
+  ConflictError,
+  ConnectionError,
+  ContentFilteredError,
+  ContentPolicyError,
+  ContextLengthExceededError,
+  ERROR_CLASSES,
+  ExpiredError,
+  FaultlineError,
+  IncompleteResponseError,
+  InternalServerError,
+  InvalidImageError,
+  MaxOutputTokensError,
+  ModelNotFoundError,
+  NotFoundError,
+  OverloadedError,
+  PermissionDeniedError,
+  QuotaExceededError,
+  RateLimitError,
+  RequestTooLargeError,
+  TimeoutError,
+  UnknownFailureError,
+  UserAbortError,
+  assertSucceeded,
+  toError,
+} from './errors.ts';
+export type { AssertOptions, ErrorClassOf, FaultlineErrorOptions, ForeignFailure } from './errors.ts';
+export { trackStreamFailures } from './stream.ts';
+export type { StreamFailureTracker } from './stream.ts';
+export { isSecretHeader, redact, redactHeaders } from './redact.ts';

@@ -1,0 +1,85 @@
+/**
+ * Secret scrubbing. Every string faultline puts into a message, a log line, a report or `toJSON()`
+ * passes through {@link redact}; every header bag through {@link redactHeaders}.
+ */
+
+// OpenAI keys (`sk-…`, `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`), Standard Webhooks secrets, bearer
+// tokens, and `api-key=`/`"api-key": "…"` pairs as Azure sends them. Short `sk-` runs are left alone
+// (they are words, not keys); the OpenAI 401 message already masks all but the last four characters.
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /\bsk-[A-Za-z0-9_-]{8,}/g,
+  /\bwhsec_[A-Za-z0-9+/=]{8,}/g,
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /((?:api[-_]?key|authorization|x-api-key|openai-api-key)["']?\s*[:=]\s*["']?)[^\s"',;}&]{6,}/gi,
+];
+
+const REDACTED = '[REDACTED]';
+
+/** Replace anything that looks like a secret in `text` with `[REDACTED]`. */
+export function redact(text: string): string {
+  // Fast path: most messages contain none of the trigger substrings.
+  const lower = text.toLowerCase();
+  if (
+    !lower.includes('sk-') &&
+    !lower.includes('whsec_') &&
+    !lower.includes('bearer') &&
+    !lower.includes('basic') &&
+    !lower.includes('key') &&
+    !lower.includes('authorization')
+  ) {
+    return text;
+  }
+  let out = text;
+  out = out.replace(SECRET_PATTERNS[0]!, REDACTED);
+  out = out.replace(SECRET_PATTERNS[1]!, REDACTED);
+  out = out.replace(SECRET_PATTERNS[2]!, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  out = out.replace(SECRET_PATTERNS[3]!, (_m, prefix: string) => `${prefix}${REDACTED}`);
+  return out;
+}
+
+/** Header names whose values are secrets whatever they look like. */
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'api-key',
+  'x-api-key',
+  'openai-api-key',
+  'cookie',
+  'set-cookie',
+  'ocp-apim-subscription-key',
+]);
+
+/** True when a header of this name carries a secret. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADERS.has(name.toLowerCase());
+}
+
+/**
+ * A plain, lower-cased copy of a header bag (a `Headers`, a `Map`, an array of pairs or a plain
+ * object) with secret headers replaced by `[REDACTED]` and every other value passed through
+ * {@link redact}. Never throws.
+ */
+export function redactHeaders(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (k: unknown, v: unknown): void => {
+    if (typeof k !== 'string') return;
+    const name = k.toLowerCase();
+    const value = Array.isArray(v) ? v.join(', ') : String(v);
+    out[name] = isSecretHeader(name) ? REDACTED : redact(value);
+  };
+  try {
+    if (headers == null || typeof headers !== 'object') return out;
+    const h = headers as { forEach?: unknown; entries?: unknown };
+    if (Array.isArray(headers)) {
+      for (const pair of headers) if (Array.isArray(pair)) put(pair[0], pair[1]);
+    } else if (typeof h.forEach === 'function' && typeof h.entries === 'function') {
+      // Headers and Map both call back (value, key).
+      (h.forEach as (cb: (v: unknown, k: unknown) => void) => void).call(headers, (v, k) => put(k, v));
+    } else {
+      for (const k of Object.keys(headers)) put(k, (headers as Record<string, unknown>)[k]);
+    }
+  } catch {
+    // A hostile header bag: keep what was read.
+  }
+  return out;
+}
