@@ -1,0 +1,99 @@
+/**
+ * Tests the published package, not the sources: build, `npm pack`, install the tarball into a clean
+ * folder, then import it (ESM and require), run the bin, type-check a consumer, and lint with publint.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+let dir = '';
+let pkgDir = '';
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('the packed package', { timeout: 240_000 }, () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-pack-'));
+    run(process.execPath, [join(root, 'scripts', 'build.ts')], root);
+    run(npm, ['pack', '--silent', '--pack-destination', dir], root);
+    const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+    assert.ok(tgz, 'npm pack produced a tarball');
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    run(npm, ['install', '--no-package-lock', '--offline', join(dir, tgz)], app);
+    pkgDir = join(app, 'node_modules', 'faultline');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('ships dist, README, CHANGELOG and docs, and no sources or tests', () => {
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: pkgDir, encoding: 'utf8' }).split('\n');
+    assert.ok(files.includes('./dist/index.js'));
+    assert.ok(files.includes('./dist/index.d.ts'));
+    assert.ok(files.includes('./docs/codes.md'));
+    assert.ok(!files.some((f) => f.startsWith('./src/') || f.startsWith('./test/') || f.includes('.test.')), files.join('\n'));
+  });
+
+  test('the core has no runtime dependencies', () => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    assert.deepEqual(Object.keys(pkg.dependencies ?? {}), []);
+  });
+
+  test('imports as ESM and classifies', () => {
+    const out = run(process.execPath, ['--input-type=module', '-e', `
+      import { classify, RateLimitError, toError, FAILURE_CODES } from 'faultline';
+      const f = classify({ status: 429, headers: { 'retry-after-ms': '250' }, body: { error: { code: 'rate_limit_exceeded' } } });
+      const e = toError(f);
+      console.log(JSON.stringify({ code: f.code, wait: f.retryAfterMs, rl: e instanceof RateLimitError, n: FAILURE_CODES.length }));
+    `], join(dir, 'app'));
+    assert.deepEqual(JSON.parse(out), { code: 'rate_limit_exceeded', wait: 250, rl: true, n: 23 });
+  });
+
+  test('loads with require() from CommonJS (Node >= 22.12 require(esm))', () => {
+    const out = run(process.execPath, ['-e', `const { classify } = require('faultline'); console.log(classify('insufficient_quota').name)`], join(dir, 'app'));
+    assert.equal(out.trim(), 'QuotaExceededError');
+  });
+
+  test('the bin runs', () => {
+    const out = run(join(dir, 'app', 'node_modules', '.bin', 'faultline'), ['explain', '--json', 'Request timed out.'], join(dir, 'app'));
+    assert.equal(JSON.parse(out).code, 'timeout');
+  });
+
+  test('a TypeScript consumer type-checks, including narrowing by instanceof', () => {
+    const app = join(dir, 'app');
+    writeFileSync(join(app, 'consumer.ts'), `
+      import { classify, toError, RateLimitError, FaultlineError, type Failure, type FailureCode } from 'faultline';
+      const f: Failure = classify(new Error('x'));
+      const code: FailureCode = f.code;
+      declare const e: unknown;
+      if (e instanceof FaultlineError) { const c: FailureCode = e.code; const fl: Failure = e.failure; void c; void fl; }
+      if (e instanceof RateLimitError) {
+        // @ts-expect-error an SDK error can match too: faultline's fields need toError()
+        void e.failure;
+        const wait: number | undefined = toError(e).retryAfterMs; void wait;
+      }
+      // @ts-expect-error not a code
+      const bad: FailureCode = 'rate_limit'; void bad; void code;
+    `);
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023', 'dom'], types: [], noEmit: true, skipLibCheck: false }, files: ['consumer.ts'] }));
+    run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', app], app);
+  });
+
+  test('publint finds no errors or warnings', async () => {
+    const { publint } = (await import('publint')) as typeof import('publint');
+    const { messages } = await publint({ pkgDir, level: 'warning', strict: true });
+    assert.deepEqual(messages.map((m) => `${m.type}: ${m.code} ${JSON.stringify(m.args)}`), []);
+  });
+});
