@@ -1,0 +1,212 @@
+/**
+ * Standard Webhooks signing and verification, pure `node:crypto`, no I/O.
+ *
+ * The scheme (the one OpenAI uses for its webhooks):
+ * - the secret is `whsec_` followed by base64 key bytes;
+ * - the signed content is `${webhook-id}.${webhook-timestamp}.${body}` (timestamp in whole seconds);
+ * - the signature is `v1,` + base64(HMAC-SHA256(key, content));
+ * - `webhook-signature` may hold several space-separated signatures (key rotation); one match is enough;
+ * - a timestamp more than the tolerance (5 minutes by default) away from now is rejected, so a captured
+ *   delivery cannot be replayed later.
+ *
+ * Nothing here ever puts a secret, or a signature computed from it, into a returned value or message.
+ *
+ * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The three headers of a signed delivery. (A type alias, not an interface, so it can be passed straight
+ * to {@link verifyWebhook} or any `Record<string, string>` header bag.)
+ */
+export type WebhookHeaders = {
+  readonly 'webhook-id': string;
+  /** Unix time in whole seconds, as a decimal string. */
+  readonly 'webhook-timestamp': string;
+  /** One or more space-separated `v1,<base64>` signatures. */
+  readonly 'webhook-signature': string;
+};
+
+export interface SignWebhookInput {
+  /** The unique delivery id (`webhook-id`); retries of one delivery reuse it. */
+  readonly id: string;
+  /**
+   * When the delivery is sent: a `Date`, or Unix time in **seconds** (fractions are truncated).
+   */
+  readonly timestamp: number | Date;
+  /** The exact body bytes that will be sent, as a string (sign what you send, do not re-serialise). */
+  readonly body: string;
+  /** The signing secret, `whsec_<base64>` (a bare base64 secret is accepted too). */
+  readonly secret: string;
+}
+
+/**
+ * Signs one delivery and returns the headers to send with it.
+ *
+ * @throws TypeError when `id`, `body` or `secret` is not a string, the secret is empty or not valid
+ *   base64, or `timestamp` is not a finite number or valid Date. The message never contains the secret.
+ */
+export function signWebhook(input: SignWebhookInput): WebhookHeaders {
+  if (typeof input !== 'object' || input === null) throw new TypeError('signWebhook: expected an options object');
+  const { id, body } = input;
+  if (typeof id !== 'string' || id === '') throw new TypeError('signWebhook: `id` must be a non-empty string');
+  if (typeof body !== 'string') throw new TypeError('signWebhook: `body` must be a string');
+  const seconds = toSeconds(input.timestamp);
+  if (seconds === undefined) {
+    throw new TypeError('signWebhook: `timestamp` must be a finite number of seconds or a valid Date');
+  }
+  const key = decodeSecret(input.secret, 'signWebhook');
+  const timestamp = String(seconds);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${hmac(key, id, timestamp, body).toString('base64')}`,
+  };
+}
+
+/** Why a delivery was rejected. Stable strings: match on them. */
+export type WebhookRejection =
+  /** A required header is absent or empty. */
+  | 'missing_headers'
+  /** `webhook-timestamp` is not a decimal integer. */
+  | 'invalid_timestamp'
+  /** The timestamp is older than the tolerance allows (a replay, or a very late retry). */
+  | 'timestamp_too_old'
+  /** The timestamp is further in the future than the tolerance allows (clock skew). */
+  | 'timestamp_too_new'
+  /** No `v1,` signature in the header matched any secret. */
+  | 'no_matching_signature';
+
+/** The outcome of {@link verifyWebhook}: never throws for bad deliveries, only for misuse. */
+export type WebhookVerification =
+  | { readonly ok: true; readonly id: string; readonly timestamp: number }
+  | { readonly ok: false; readonly reason: WebhookRejection; readonly message: string };
+
+/** Header bag accepted by {@link verifyWebhook}: a `Headers` object or a plain record (any key case). */
+export type WebhookHeaderInput =
+  | Headers
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface VerifyWebhookInput {
+  /** The raw body exactly as received (a string or bytes); verify before parsing JSON. */
+  readonly body: string | Uint8Array;
+  /** The received headers. */
+  readonly headers: WebhookHeaderInput;
+  /** The signing secret (`whsec_<base64>`). Give this or `secrets`. */
+  readonly secret?: string;
+  /** Several secrets (key rotation): a signature matching any of them is accepted. */
+  readonly secrets?: readonly string[];
+  /**
+   * How far the timestamp may be from `now`, either way, in **seconds**.
+   * @default 300
+   */
+  readonly toleranceSeconds?: number;
+  /**
+   * The current time in **milliseconds** since the epoch (inject it in tests).
+   * @default Date.now()
+   */
+  readonly now?: number;
+}
+
+/**
+ * Verifies one delivery. Returns `{ ok: true, id, timestamp }` or `{ ok: false, reason, message }`.
+ * Comparisons use `timingSafeEqual`. Messages never contain a secret or an expected signature.
+ *
+ * @throws TypeError/RangeError on misuse only: no secret given, a secret that is not valid base64,
+ *   a negative or non-finite `toleranceSeconds`.
+ */
+export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
+  if (typeof input !== 'object' || input === null) throw new TypeError('verifyWebhook: expected an options object');
+  const secrets = input.secrets ?? (input.secret === undefined ? [] : [input.secret]);
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new TypeError('verifyWebhook: give `secret` or a non-empty `secrets` array');
+  }
+  const keys = secrets.map((s) => decodeSecret(s, 'verifyWebhook'));
+  const tolerance = input.toleranceSeconds ?? 300;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new RangeError('verifyWebhook: `toleranceSeconds` must be a finite number >= 0');
+  }
+  const nowMs = input.now ?? Date.now();
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    throw new TypeError('verifyWebhook: `now` must be a finite number of milliseconds');
+  }
+
+  const id = readHeader(input.headers, 'webhook-id');
+  const ts = readHeader(input.headers, 'webhook-timestamp');
+  const sig = readHeader(input.headers, 'webhook-signature');
+  if (!id || !ts || !sig) {
+    return reject('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are all required');
+  }
+  if (!/^\d{1,15}$/.test(ts)) return reject('invalid_timestamp', 'webhook-timestamp is not an integer number of seconds');
+  const timestamp = Number(ts);
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (timestamp < nowSeconds - tolerance) {
+    return reject('timestamp_too_old', `webhook-timestamp is more than ${tolerance}s in the past`);
+  }
+  if (timestamp > nowSeconds + tolerance) {
+    return reject('timestamp_too_new', `webhook-timestamp is more than ${tolerance}s in the future`);
+  }
+
+  const body = typeof input.body === 'string' ? input.body : Buffer.from(input.body).toString('utf8');
+  const expected = keys.map((key) => hmac(key, id, ts, body));
+  // Check every candidate against every key without an early exit on the first mismatch, so timing does
+  // not reveal which part matched.
+  let matched = false;
+  for (const candidate of sig.split(' ')) {
+    const comma = candidate.indexOf(',');
+    if (comma < 0 || candidate.slice(0, comma) !== 'v1') continue;
+    const given = Buffer.from(candidate.slice(comma + 1), 'base64');
+    for (const want of expected) {
+      if (given.length === want.length && timingSafeEqual(given, want)) matched = true;
+    }
+  }
+  if (!matched) return reject('no_matching_signature', 'no v1 signature in webhook-signature matched');
+  return { ok: true, id, timestamp };
+}
+
+/**
+ * Creates a secret in the `whsec_<base64>` form from 24 random bytes (the spec asks for 24 to 64).
+ * Pass `random` to make it deterministic in tests.
+ */
+export function generateWebhookSecret(random: (n: number) => Uint8Array = randomBytes): string {
+  return `whsec_${Buffer.from(random(24)).toString('base64')}`;
+}
+
+function hmac(key: Buffer, id: string, timestamp: string, body: string): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest();
+}
+
+function reject(reason: WebhookRejection, message: string): WebhookVerification {
+  return { ok: false, reason, message };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function decodeSecret(secret: unknown, fn: string): Buffer {
+  if (typeof secret !== 'string') throw new TypeError(`${fn}: \`secret\` must be a string`);
+  const raw = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (raw === '' || !BASE64.test(raw)) {
+    throw new TypeError(`${fn}: \`secret\` must be whsec_ followed by base64 (value not shown)`);
+  }
+  return Buffer.from(raw, 'base64');
+}
+
+function toSeconds(t: unknown): number | undefined {
+  if (t instanceof Date) {
+    const ms = t.getTime();
+    return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+  }
+  if (typeof t === 'number' && Number.isFinite(t) && t >= 0) return Math.floor(t);
+  return undefined;
+}
+
+function readHeader(headers: WebhookHeaderInput, name: string): string | undefined {
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return headers.get(name) ?? undefined;
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() !== name) continue;
+    const value = record[key];
+    return typeof value === 'string' ? value : value?.[0];
+  }
+  return undefined;
+}
