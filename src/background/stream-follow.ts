@@ -1,0 +1,69 @@
+/**
+ * Following one Responses stream attempt, with exactly-once events across reconnects: every event
+ * carries a `sequence_number`; the follower keeps the last one seen (the cursor), resumes with
+ * `starting_after: cursor`, and drops any event at or below the cursor that a server sends again.
+ */
+import { classify } from '../classify.ts';
+import { isTerminal, type BackgroundResponse } from './types.ts';
+
+/** How one stream attempt ended. */
+export type StreamAttempt =
+  /** A terminal event arrived; `response` is the final Response it carried. */
+  | { readonly kind: 'terminal'; readonly response: BackgroundResponse }
+  /** The connection ended or broke before a terminal event: resume from the cursor. */
+  | { readonly kind: 'dropped'; readonly error?: unknown }
+  /** The server will not (or can no longer) stream this Response: poll instead. */
+  | { readonly kind: 'unstreamable'; readonly error: unknown }
+  /** Our own signal stopped the attempt (abort, deadline, webhook news, lease lost). */
+  | { readonly kind: 'stopped' };
+
+const TERMINAL_EVENTS = new Set(['response.completed', 'response.failed', 'response.incomplete', 'response.cancelled']);
+
+/** Mutable cursor shared across attempts. */
+export interface StreamCursor {
+  cursor: number | undefined;
+}
+
+/**
+ * Read `events` until a terminal event, the end of the stream, or an error.
+ * @param onEvent called once per new event, in order, after the cursor moved past it.
+ */
+export async function followStream(
+  events: AsyncIterable<unknown>,
+  state: StreamCursor,
+  stop: AbortSignal,
+  onEvent: (event: Record<string, unknown>) => void | Promise<void>,
+): Promise<StreamAttempt> {
+  try {
+    for await (const raw of events) {
+      if (stop.aborted) return { kind: 'stopped' };
+      if (typeof raw !== 'object' || raw === null) continue;
+      const event = raw as Record<string, unknown>;
+      const seq = event['sequence_number'];
+      if (typeof seq === 'number') {
+        if (state.cursor !== undefined && seq <= state.cursor) continue; // sent again after a resume
+        state.cursor = seq;
+      }
+      if (event['type'] === 'error') {
+        // A stream-level error event ("can no longer be streamed", a server fault): the Response may
+        // still be running, and polling tells the truth.
+        return { kind: 'unstreamable', error: event };
+      }
+      await onEvent(event);
+      const response = event['response'];
+      if (typeof event['type'] === 'string' && TERMINAL_EVENTS.has(event['type']) && isTerminal(response)) {
+        return { kind: 'terminal', response };
+      }
+    }
+    return stop.aborted ? { kind: 'stopped' } : { kind: 'dropped' };
+  } catch (error) {
+    if (stop.aborted) return { kind: 'stopped' };
+    const failure = classify(error);
+    // A cut connection or a server fault mid-stream is resumable; a 4xx (400 "cannot be streamed",
+    // 404) is not, and polling decides.
+    if (failure.category === 'connection' || failure.category === 'timeout' || failure.category === 'server' || failure.category === 'rate_limit') {
+      return { kind: 'dropped', error };
+    }
+    return { kind: 'unstreamable', error };
+  }
+}

@@ -1,0 +1,768 @@
+/**
+ * Waiting for background Responses: `waitForResponse` and `createAndWait`.
+ *
+ * Streams when it can, polls when it must. A Response created with `stream: true` is followed event by
+ * event and resumed from the last `sequence_number` after a cut; on a stream error, "can no longer be
+ * streamed", or too many reconnects, the waiter falls back to polling, paced by `poll-backoff.ts`.
+ * Everything is bounded by one overall deadline, cancellable by an `AbortSignal`, and driven by an
+ * injectable clock.
+ */
+import { classify, detectFailure } from '../classify.ts';
+import { entryOf, type FailureCode } from '../catalog.ts';
+import { assertSucceeded, ERROR_CLASSES, toError, type FaultlineError } from '../errors.ts';
+import type { Failure } from '../failure.ts';
+import { resolveClock, type Clock } from './clock.ts';
+import type { ResultHub } from './hub.ts';
+import { errorDelay, pollDelay, resolvePollPolicy, type PollPolicy, type PollPolicyOptions } from './poll-backoff.ts';
+import { followStream, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
+import { isWaitToken, serializeToken, type WaitToken } from './token.ts';
+import {
+  isResponseLike,
+  isTerminal,
+  type BackgroundResponse,
+  type CallOptions,
+  type JournalLink,
+  type ProgressSource,
+  type ResponsesClient,
+  type WaitJournal,
+} from './types.ts';
+
+/** One piece of progress, from a poll snapshot, a stream event, or a webhook. */
+export interface WaitProgress {
+  /** The Response id. */
+  readonly id: string;
+  /** The Response status as last seen (`queued`, `in_progress`, or a terminal status). */
+  readonly status: string | undefined;
+  readonly source: ProgressSource;
+  /** The Response snapshot, when this progress carried one (polls, and stream events that embed it). */
+  readonly response?: BackgroundResponse;
+  /** The stream event, for stream progress. Each event is reported once, in `sequence_number` order. */
+  readonly event?: Readonly<Record<string, unknown>>;
+  /** The text of a `response.output_text.delta` event. */
+  readonly delta?: string;
+  /** Polls spent so far. */
+  readonly polls: number;
+  /** Stream reconnects so far. */
+  readonly reconnects: number;
+  /** The resume token as plain data. */
+  readonly token: WaitToken;
+  /** The resume token as a string another process can pass to {@link waitForResponse}. */
+  serialize(): string;
+}
+
+/** Options of {@link waitForResponse} and {@link createAndWait}. */
+export interface WaitOptions extends PollPolicyOptions {
+  /**
+   * The longest the whole wait may take, in milliseconds. One of `timeoutMs` and `deadline` is
+   * required: a background job can run for hours, and a wait without a bound is a leak. When it passes,
+   * the wait rejects with a `TimeoutError` and the job keeps running on the server.
+   */
+  timeoutMs?: number;
+  /**
+   * The moment the wait must end, as epoch milliseconds or a `Date` (on the injected clock). Overrides a
+   * deadline carried by a resume token. See `timeoutMs`.
+   */
+  deadline?: number | Date;
+  /** Stops the wait. What happens to the job is set by `onAbort`. */
+  signal?: AbortSignal;
+  /**
+   * What an abort does to the job on the server. `'detach'`: nothing; the job keeps running (resume it
+   * later with the token or the journal) and the wait rejects with `UserAbortError`. `'cancel'`: cancel it
+   * remotely, then settle with whatever the server says the final state is; a job that completed before
+   * the cancel took effect resolves with the completed Response, a cancelled one rejects with
+   * `CancelledError`.
+   * @default 'detach'
+   */
+  onAbort?: 'detach' | 'cancel';
+  /**
+   * Whether to follow the Response's event stream. `'auto'`: stream when the Response is known to have
+   * been created with `stream: true` (by {@link createAndWait}, or a resume token), otherwise poll.
+   * `true`: try to stream, falling back to polling if the server refuses. `false`: only poll.
+   * For {@link createAndWait}, `'auto'` and `true` create the Response with `stream: true`.
+   * @default 'auto'
+   */
+  stream?: boolean | 'auto';
+  /**
+   * How many times a dropped stream is resumed (from the last `sequence_number`) before falling back to
+   * polling.
+   * @default 5
+   */
+  maxReconnects?: number;
+  /**
+   * How many transient errors in a row (429, 5xx, timeouts, resets) polling tolerates before the wait
+   * rejects with the last one's typed error. Counted apart from the job's own outcome: a terminal
+   * `failed` Response is never polled again.
+   * @default 8
+   */
+  maxTransientErrors?: number;
+  /**
+   * The longest one HTTP request (a poll, a cancel) may take, in milliseconds, further capped by the
+   * time left before the deadline. Streams are bounded by the deadline only.
+   * @default 60000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * What an `incomplete` Response does: `'throw'` its typed error (`MaxOutputTokensError`,
+   * `ContentFilteredError`, `IncompleteResponseError`), or `'return'` it after `onIncomplete`.
+   * @default 'throw'
+   */
+  incomplete?: 'throw' | 'return';
+  /**
+   * Called with the typed error when `incomplete: 'return'` returns an incomplete Response.
+   * @default a process warning with code `FAULTLINE_INCOMPLETE`
+   */
+  onIncomplete?: (error: FaultlineError) => void;
+  /** Called for every poll snapshot, stream event and webhook notification, in order. */
+  onProgress?: (progress: WaitProgress) => void;
+  /**
+   * The durable journal (`faultline/journal`): the id is written before anything else, the terminal
+   * Response as soon as it is seen, and a lease keeps other processes from polling the same id.
+   */
+  journal?: WaitJournal;
+  /**
+   * The job key in the journal (also sent as `metadata.faultline_job` by {@link createAndWait}, so an
+   * orphaned create can be matched by its webhook).
+   * @default a random UUID for createAndWait; the Response id for waitForResponse
+   */
+  jobKey?: string;
+  /** A hub shared with the webhook handler, so a webhook wakes this waiter at once. */
+  hub?: ResultHub;
+  /**
+   * The clock: milliseconds since the epoch (or any fixed origin shared with `sleep`).
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * How to wait `ms` milliseconds; must resolve early when `signal` aborts.
+   * @default an unref'd setTimeout
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The random source for jitter, returning a number in `[0, 1)`.
+   * @default Math.random
+   */
+  random?: () => number;
+}
+
+/** Create params for {@link createAndWait}: anything `client.responses.create` accepts. */
+export type CreateParams = Record<string, unknown> & { readonly metadata?: Readonly<Record<string, string>> | null };
+
+/** The metadata key faultline adds so an orphaned create can be matched to its journal row. */
+export const JOB_METADATA_KEY = 'faultline_job';
+
+const DEFAULT_MAX_RECONNECTS = 5;
+const DEFAULT_MAX_TRANSIENT = 8;
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+interface Resolved {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly policy: PollPolicy;
+  readonly deadlineAt: number;
+  readonly startedAt: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: 'detach' | 'cancel';
+  readonly stream: boolean | 'auto';
+  readonly maxReconnects: number;
+  readonly maxTransient: number;
+  readonly requestTimeoutMs: number;
+  readonly options: WaitOptions;
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`\`${name}\` must be an integer >= 0, got ${String(value)}`);
+  return value;
+}
+
+function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, fn: string): Resolved {
+  if (options === undefined || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options are required (at least \`timeoutMs\` or \`deadline\`)`);
+  }
+  const clock = resolveClock(options);
+  const startedAt = clock.now();
+  let deadlineAt: number;
+  if (options.deadline !== undefined) {
+    deadlineAt = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
+    if (typeof deadlineAt !== 'number' || !Number.isFinite(deadlineAt)) throw new RangeError(`${fn}: \`deadline\` must be a finite epoch-ms number or a valid Date`);
+  } else if (options.timeoutMs !== undefined) {
+    if (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+      throw new RangeError(`${fn}: \`timeoutMs\` must be a finite number of milliseconds >= 0, got ${String(options.timeoutMs)}`);
+    }
+    deadlineAt = startedAt + options.timeoutMs;
+  } else if (tokenDeadline !== undefined) {
+    deadlineAt = tokenDeadline;
+  } else {
+    throw new TypeError(`${fn}: \`timeoutMs\` or \`deadline\` is required: an unbounded wait on a background job is a leak`);
+  }
+  const onAbort = options.onAbort ?? 'detach';
+  if (onAbort !== 'detach' && onAbort !== 'cancel') throw new TypeError(`${fn}: \`onAbort\` must be 'detach' or 'cancel'`);
+  const stream = options.stream ?? 'auto';
+  if (stream !== true && stream !== false && stream !== 'auto') throw new TypeError(`${fn}: \`stream\` must be true, false or 'auto'`);
+  if (options.incomplete !== undefined && options.incomplete !== 'throw' && options.incomplete !== 'return') {
+    throw new TypeError(`${fn}: \`incomplete\` must be 'throw' or 'return'`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${fn}: \`signal\` must be an AbortSignal`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: \`onProgress\` must be a function`);
+  if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError(`${fn}: \`random\` must be a function`);
+  if (options.jobKey !== undefined && (typeof options.jobKey !== 'string' || options.jobKey === '')) throw new TypeError(`${fn}: \`jobKey\` must be a non-empty string`);
+  return {
+    clock,
+    random: options.random ?? Math.random,
+    policy: resolvePollPolicy(options),
+    deadlineAt,
+    startedAt,
+    signal: options.signal,
+    onAbort,
+    stream,
+    maxReconnects: nonNegativeInt('maxReconnects', options.maxReconnects, DEFAULT_MAX_RECONNECTS),
+    maxTransient: nonNegativeInt('maxTransientErrors', options.maxTransientErrors, DEFAULT_MAX_TRANSIENT),
+    requestTimeoutMs: nonNegativeInt('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    options,
+  };
+}
+
+/** A typed error made here (deadline, detach, expiry), with the Response id on its failure. */
+function makeError(code: FailureCode, message: string, extra: { cause?: unknown; response?: unknown; objectId?: string | undefined }): FaultlineError {
+  const e = entryOf(code);
+  const failure: Failure = {
+    code,
+    name: e.name,
+    category: e.category,
+    retryable: e.retryable,
+    message,
+    source: 'unknown',
+    ...(extra.objectId !== undefined ? { objectId: extra.objectId } : {}),
+  };
+  return new ERROR_CLASSES[code](failure as never, { cause: extra.cause, response: extra.response });
+}
+
+function assertClient(client: unknown, fn: string): asserts client is ResponsesClient {
+  const r = typeof client === 'object' && client !== null ? (client as { responses?: unknown }).responses : undefined;
+  if (typeof r !== 'object' || r === null || typeof (r as { retrieve?: unknown }).retrieve !== 'function') {
+    throw new TypeError(`${fn}: \`client\` must be an OpenAI client (with client.responses.retrieve)`);
+  }
+}
+
+/** Read `openai-poll-after-ms`, the hint OpenAI's own pollers honour, from an SDK `withResponse()`. */
+function pollAfterHint(headers: unknown): number | undefined {
+  const get = typeof headers === 'object' && headers !== null ? (headers as { get?: unknown }).get : undefined;
+  if (typeof get !== 'function') return undefined;
+  const raw: unknown = get.call(headers, 'openai-poll-after-ms');
+  const n = typeof raw === 'string' ? Number(raw) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** Where a wait starts from. */
+interface Start {
+  id: string | undefined;
+  snapshot?: BackgroundResponse;
+  streamCapable: boolean;
+  cursor?: number;
+  createdAtMs?: number;
+  /** A stream already open (the create call's own stream), with the controller that aborts it. */
+  initial?: { events: AsyncIterable<unknown>; controller: AbortController };
+}
+
+/** Thrown inside the loop to leave it with a settled outcome. */
+class Settle {
+  readonly value: BackgroundResponse;
+  constructor(value: BackgroundResponse) {
+    this.value = value;
+  }
+}
+
+class Waiter {
+  readonly #client: ResponsesClient;
+  readonly #r: Resolved;
+  readonly #link: JournalLink | null;
+  #id: string | undefined;
+  readonly #streamCapable: boolean;
+  readonly #cursor: StreamCursor;
+  #createdAtMs: number | undefined;
+  #status: string | undefined;
+  #polls = 0;
+  #reconnects = 0;
+  #transient = 0;
+  #seenOnServer = false;
+  #news: { object: unknown } | undefined;
+  #wake: AbortController | undefined;
+  #unsubscribe: (() => void) | undefined;
+  readonly #onUserAbort = (): void => this.#wake?.abort();
+  readonly #onLeaseLost = (): void => this.#wake?.abort();
+
+  constructor(client: ResponsesClient, r: Resolved, start: Start, link: JournalLink | null) {
+    this.#client = client;
+    this.#r = r;
+    this.#link = link;
+    this.#id = start.id;
+    this.#streamCapable = start.streamCapable;
+    this.#cursor = { cursor: start.cursor ?? link?.cursor };
+    this.#createdAtMs = start.createdAtMs;
+    this.#status = start.snapshot?.status ?? undefined;
+  }
+
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  get token(): WaitToken {
+    return {
+      v: 1,
+      id: this.#id ?? '',
+      stream: this.#streamCapable,
+      deadlineAt: this.#r.deadlineAt,
+      ...(this.#cursor.cursor !== undefined ? { cursor: this.#cursor.cursor } : {}),
+      ...(this.#createdAtMs !== undefined ? { createdAtMs: this.#createdAtMs } : {}),
+    };
+  }
+
+  /** A fresh wake-up signal, already aborted if there is a reason to wake now. */
+  #newWake(): AbortController {
+    const c = new AbortController();
+    this.#wake = c;
+    if (this.#r.signal?.aborted === true || this.#news !== undefined || this.#link?.leaseLost.aborted === true) c.abort();
+    return c;
+  }
+
+  #subscribe(): void {
+    if (this.#id === undefined || this.#unsubscribe !== undefined || this.#r.options.hub === undefined) return;
+    this.#unsubscribe = this.#r.options.hub.subscribe(this.#id, (object) => {
+      this.#news = { object };
+      this.#wake?.abort();
+    });
+  }
+
+  #callOptions(signal: AbortSignal, bounded: boolean): CallOptions {
+    const left = Math.max(1, this.#r.deadlineAt - this.#r.clock.now());
+    return bounded ? { signal, maxRetries: 0, timeout: Math.min(this.#r.requestTimeoutMs, left) } : { signal, maxRetries: 0 };
+  }
+
+  #progress(source: ProgressSource, extra: { response?: BackgroundResponse; event?: Record<string, unknown> }): void {
+    const cb = this.#r.options.onProgress;
+    if (cb === undefined || this.#id === undefined) return;
+    const token = this.token;
+    const delta = extra.event?.['type'] === 'response.output_text.delta' && typeof extra.event['delta'] === 'string' ? extra.event['delta'] : undefined;
+    cb({
+      id: this.#id,
+      status: this.#status,
+      source,
+      polls: this.#polls,
+      reconnects: this.#reconnects,
+      token,
+      serialize: () => serializeToken(token),
+      ...(extra.response !== undefined ? { response: extra.response } : {}),
+      ...(extra.event !== undefined ? { event: extra.event } : {}),
+      ...(delta !== undefined ? { delta } : {}),
+    });
+  }
+
+  /** Take in a Response snapshot (from a poll, a stream event that embeds one, a webhook or create). */
+  async #see(response: BackgroundResponse, source: ProgressSource, event?: Record<string, unknown>): Promise<void> {
+    if (this.#id === undefined) {
+      this.#id = response.id;
+      // Before anything else: the id goes to the journal.
+      await this.#link?.attachId(response.id);
+      this.#subscribe();
+    }
+    this.#seenOnServer = true;
+    if (typeof response.status === 'string') this.#status = response.status;
+    if (this.#createdAtMs === undefined && typeof response.created_at === 'number') this.#createdAtMs = response.created_at * 1000;
+    if (event !== undefined && this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
+    if (isTerminal(response)) await this.#link?.recordTerminal(response, detectFailure(response)?.code);
+    this.#progress(source, event !== undefined ? { response, event } : { response });
+  }
+
+  /** Run until the Response is terminal; returns it (not yet asserted). */
+  async run(start: Start): Promise<BackgroundResponse> {
+    this.#r.signal?.addEventListener('abort', this.#onUserAbort);
+    this.#link?.leaseLost.addEventListener('abort', this.#onLeaseLost);
+    this.#subscribe();
+    try {
+      if (start.snapshot !== undefined) {
+        await this.#see(start.snapshot, 'create');
+        if (isTerminal(start.snapshot)) return start.snapshot;
+      }
+      return await this.#loop(start);
+    } catch (e) {
+      if (e instanceof Settle) return e.value;
+      throw e;
+    } finally {
+      this.#r.signal?.removeEventListener('abort', this.#onUserAbort);
+      this.#link?.leaseLost.removeEventListener('abort', this.#onLeaseLost);
+      this.#unsubscribe?.();
+    }
+  }
+
+  /** Check the reasons to stop or short-cut, in order. Throws a typed error or a {@link Settle}. */
+  async #interrupts(): Promise<void> {
+    if (this.#r.signal?.aborted === true) throw new Settle(await this.#aborted());
+    if (this.#news !== undefined) {
+      const { object } = this.#news;
+      this.#news = undefined;
+      if (isTerminal(object) && object.id === this.#id) {
+        await this.#see(object, 'webhook');
+        throw new Settle(object);
+      }
+    }
+    if (this.#link?.leaseLost.aborted === true) await this.#followJournal(this.#link);
+    if (this.#r.clock.now() >= this.#r.deadlineAt) throw this.#deadlineError();
+  }
+
+  /** Another process holds the job now: it polls, we read what it records (no network). */
+  async #followJournal(link: JournalLink): Promise<never> {
+    for (;;) {
+      const wake = new AbortController();
+      this.#wake = wake;
+      if (this.#r.signal?.aborted === true) throw new Settle(await this.#aborted());
+      if (this.#news !== undefined) {
+        const { object } = this.#news;
+        this.#news = undefined;
+        if (isTerminal(object) && object.id === this.#id) throw new Settle(object);
+      }
+      if (this.#r.clock.now() >= this.#r.deadlineAt) throw this.#deadlineError();
+      const timer = this.#r.clock.sleep(Math.max(0, this.#r.deadlineAt - this.#r.clock.now()), wake.signal).then(() => wake.abort());
+      const recorded = await link.awaitRecorded(wake.signal);
+      wake.abort();
+      await timer;
+      if (recorded !== undefined && 'result' in recorded && isTerminal(recorded.result)) throw new Settle(recorded.result);
+      if (recorded !== undefined && 'lost' in recorded) {
+        throw makeError('expired', `Background response ${this.#id ?? ''} was marked lost in the journal by another process (${recorded.lost}).`, { objectId: this.#id });
+      }
+    }
+  }
+
+  #deadlineError(): FaultlineError {
+    const waited = this.#r.clock.now() - this.#r.startedAt;
+    return makeError('timeout', `Gave up waiting for background response ${this.#id ?? '(id not yet known)'} after ${waited} ms (deadline reached); it was still ${this.#status ?? 'unknown'} and keeps running on the server.`, { objectId: this.#id });
+  }
+
+  async #loop(start: Start): Promise<BackgroundResponse> {
+    let streamMode = start.initial !== undefined || this.#r.stream === true || (this.#r.stream === 'auto' && this.#streamCapable);
+    let initial = start.initial;
+    for (;;) {
+      await this.#interrupts();
+      if (streamMode && (this.#id !== undefined || initial !== undefined)) {
+        const attempt = await this.#streamAttempt(initial);
+        initial = undefined;
+        if (attempt.kind === 'terminal') return attempt.response;
+        if (attempt.kind === 'stopped') continue; // #interrupts decides why
+        if (this.#id === undefined) {
+          // The create stream broke before it named the id: nothing to resume or poll.
+          throw makeError('connection_error', 'The create stream ended before the response id was seen; the job may be running (an orphan: the journal recovers it by webhook or marks it lost).', {
+            cause: attempt.error,
+          });
+        }
+        if (attempt.kind === 'unstreamable') {
+          streamMode = false;
+          continue;
+        }
+        this.#reconnects++;
+        if (this.#reconnects > this.#r.maxReconnects) {
+          streamMode = false;
+          continue;
+        }
+        // The first reconnect is immediate; a stream that keeps dropping backs off.
+        if (this.#reconnects > 1) await this.#sleep(errorDelay(this.#r.policy, this.#reconnects - 1, this.#r.random()));
+        continue;
+      }
+      const delay = await this.#poll();
+      if (delay === undefined) continue; // interrupted mid-request
+      await this.#sleep(delay);
+    }
+  }
+
+  /** Sleep `ms` (capped at the deadline), waking early for abort, webhook news or a lost lease. */
+  async #sleep(ms: number): Promise<void> {
+    const wake = this.#newWake();
+    if (wake.signal.aborted) return;
+    const left = this.#r.deadlineAt - this.#r.clock.now();
+    await this.#r.clock.sleep(Math.max(0, Math.min(ms, left)), wake.signal);
+  }
+
+  /** One poll. Returns the delay before the next one, or `undefined` to re-check interrupts at once. */
+  async #poll(): Promise<number | undefined> {
+    const id = this.#id as string;
+    const wake = this.#newWake();
+    if (wake.signal.aborted) return undefined;
+    this.#polls++;
+    let result: unknown;
+    let hint: number | undefined;
+    try {
+      const promise = this.#client.responses.retrieve(id, undefined, this.#callOptions(wake.signal, true)) as PromiseLike<unknown> & { withResponse?: () => Promise<{ data: unknown; response: { headers?: unknown } }> };
+      if (typeof promise.withResponse === 'function') {
+        const { data, response } = await promise.withResponse();
+        result = data;
+        hint = pollAfterHint(response.headers);
+      } else {
+        result = await promise;
+      }
+    } catch (error) {
+      if (wake.signal.aborted) return undefined;
+      return this.#pollError(error);
+    }
+    if (!isResponseLike(result) || typeof result.status !== 'string') {
+      // Bad data from the wire is a transient failure, never a crash.
+      return this.#pollError(makeError('unknown', 'A poll returned something that is not a Response object.', { objectId: id }));
+    }
+    this.#transient = 0;
+    await this.#see(result, 'poll');
+    if (isTerminal(result)) throw new Settle(result);
+    const age = this.#createdAtMs !== undefined ? this.#r.clock.now() - this.#createdAtMs : this.#r.clock.now() - this.#r.startedAt;
+    return pollDelay(this.#r.policy, age, this.#r.random(), hint);
+  }
+
+  #pollError(error: unknown): number {
+    const failure = classify(error, { now: this.#r.clock.now() });
+    if (failure.status === 404 || failure.code === 'not_found') {
+      // The id existed (we saw it, or the caller had it from a create): it outlived its retention or was
+      // deleted. Either way the result is gone.
+      if (this.#seenOnServer) {
+        throw makeError('expired', `Background response ${this.#id ?? ''} is gone (404): it outlived its retention or was deleted before its result was read.`, { cause: error, objectId: this.#id });
+      }
+      // OpenAI sends its 404 with `type: invalid_request_error`; on a retrieve by id it means "no such id".
+      if (failure.code !== 'not_found') throw makeError('not_found', failure.message, { cause: error, objectId: this.#id });
+      throw toError(error);
+    }
+    const transient = failure.retryable && failure.category !== 'quota';
+    if (!transient) throw toError(error);
+    this.#transient++;
+    if (this.#transient > this.#r.maxTransient) throw toError(error);
+    return errorDelay(this.#r.policy, this.#transient, this.#r.random(), failure.retryAfterMs);
+  }
+
+  /** One stream attempt: the create's own stream, or a resume with `starting_after`. */
+  async #streamAttempt(initial: Start['initial']): Promise<StreamAttempt> {
+    const controller = initial?.controller ?? this.#newWake();
+    if (initial !== undefined) this.#wake = controller;
+    if (controller.signal.aborted) return { kind: 'stopped' };
+    // The deadline bounds the whole stream.
+    const deadlineTimer = this.#r.clock.sleep(Math.max(0, this.#r.deadlineAt - this.#r.clock.now()), controller.signal).then(() => controller.abort());
+    try {
+      let events: AsyncIterable<unknown>;
+      if (initial !== undefined) {
+        events = initial.events;
+      } else {
+        const query: Record<string, unknown> = { stream: true };
+        if (this.#cursor.cursor !== undefined) query['starting_after'] = this.#cursor.cursor;
+        try {
+          events = (await this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false))) as AsyncIterable<unknown>;
+        } catch (error) {
+          if (controller.signal.aborted) return { kind: 'stopped' };
+          const f = classify(error);
+          if (f.category === 'connection' || f.category === 'timeout' || f.category === 'server' || f.category === 'rate_limit') return { kind: 'dropped', error };
+          return { kind: 'unstreamable', error };
+        }
+        if (events === null || typeof events !== 'object' || typeof (events as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function') {
+          return { kind: 'unstreamable', error: makeError('unknown', 'A stream request did not return a stream.', { objectId: this.#id }) };
+        }
+      }
+      return await followStream(events, this.#cursor, controller.signal, async (event) => {
+        const response = event['response'];
+        if (isResponseLike(response)) {
+          await this.#see(response, 'stream', event);
+        } else {
+          if (this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
+          this.#progress('stream', { event });
+        }
+      });
+    } finally {
+      controller.abort();
+      await deadlineTimer;
+    }
+  }
+
+  /** The caller aborted. Detach (default) or cancel remotely and settle with the server's final state. */
+  async #aborted(): Promise<BackgroundResponse> {
+    const reason: unknown = this.#r.signal?.reason;
+    if (this.#r.onAbort === 'detach' || this.#id === undefined) {
+      throw makeError('aborted', `Stopped waiting for background response ${this.#id ?? '(id not yet known)'}: the job was detached and keeps running on the server.`, { cause: reason, objectId: this.#id });
+    }
+    const id = this.#id;
+    // The cancel and the confirming reads must outlive the caller's (already aborted) signal, so they run
+    // on their own controller, bounded by the deadline.
+    const own = new AbortController();
+    const timer = this.#r.clock.sleep(Math.max(0, this.#r.deadlineAt - this.#r.clock.now()), own.signal).then(() => own.abort());
+    try {
+      let final: unknown;
+      try {
+        final = await this.#client.responses.cancel(id, this.#callOptions(own.signal, true));
+      } catch (error) {
+        // 400 "cannot cancel a completed response", 404, a reset: the read below tells the truth.
+        final = undefined;
+        if (own.signal.aborted) throw makeError('aborted', `Cancelling ${id} did not finish before the deadline.`, { cause: error, objectId: id });
+      }
+      // A cancel can lose the race with completion: the server may answer `cancelled` and later read
+      // `completed`. Read back until the state is terminal, briefly, and believe the read.
+      for (let attempt = 1; !own.signal.aborted; attempt++) {
+        let read: unknown;
+        try {
+          read = await this.#client.responses.retrieve(id, undefined, this.#callOptions(own.signal, true));
+          this.#polls++;
+        } catch (error) {
+          const f = classify(error);
+          if (!f.retryable || attempt > this.#r.maxTransient) break;
+          await this.#r.clock.sleep(Math.min(errorDelay(this.#r.policy, attempt, this.#r.random(), f.retryAfterMs), Math.max(0, this.#r.deadlineAt - this.#r.clock.now())), own.signal);
+          continue;
+        }
+        if (isTerminal(read)) {
+          final = read;
+          break;
+        }
+        await this.#r.clock.sleep(Math.min(this.#r.policy.minDelayMs, Math.max(0, this.#r.deadlineAt - this.#r.clock.now())), own.signal);
+      }
+      if (isTerminal(final)) {
+        await this.#see(final, 'poll');
+        return final;
+      }
+      throw makeError('aborted', `Asked to cancel background response ${id}, but its final state could not be read before the deadline.`, { cause: reason, objectId: id });
+    } finally {
+      own.abort();
+      await timer;
+    }
+  }
+}
+
+function startFrom(idOrResponse: unknown, fn: string): Start {
+  if (typeof idOrResponse === 'string') {
+    if (idOrResponse === '') throw new TypeError(`${fn}: the response id must be a non-empty string`);
+    return { id: idOrResponse, streamCapable: false };
+  }
+  if (isWaitToken(idOrResponse)) {
+    return {
+      id: idOrResponse.id,
+      streamCapable: idOrResponse.stream,
+      ...(idOrResponse.cursor !== undefined ? { cursor: idOrResponse.cursor } : {}),
+      ...(idOrResponse.createdAtMs !== undefined ? { createdAtMs: idOrResponse.createdAtMs } : {}),
+    };
+  }
+  if (isResponseLike(idOrResponse)) {
+    const created = idOrResponse.created_at;
+    return {
+      id: idOrResponse.id,
+      snapshot: idOrResponse,
+      streamCapable: false,
+      ...(typeof created === 'number' ? { createdAtMs: created * 1000 } : {}),
+    };
+  }
+  throw new TypeError(`${fn}: expected a response id, a Response object, or a resume token (parseToken(text))`);
+}
+
+async function settle(waiter: Waiter, start: Start, r: Resolved, link: JournalLink | null): Promise<BackgroundResponse> {
+  let final: BackgroundResponse;
+  try {
+    final = await waiter.run(start);
+  } catch (error) {
+    if (link !== null) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'expired' || code === 'not_found') await link.finish({ kind: 'lost', reason: String(code) });
+      else await link.finish({ kind: 'detached' });
+    }
+    throw error;
+  }
+  await link?.finish({ kind: 'result' });
+  const opts = r.options;
+  return assertSucceeded(final, {
+    now: r.clock.now(),
+    ...(opts.incomplete !== undefined ? { incomplete: opts.incomplete } : {}),
+    ...(opts.onIncomplete !== undefined ? { onIncomplete: opts.onIncomplete } : {}),
+  });
+}
+
+/**
+ * Wait for a background Response to finish.
+ *
+ * Resolves with the completed Response. A `failed`, `cancelled` or `incomplete` Response rejects with
+ * the catalog's typed error (`RateLimitError`, `CancelledError`, `MaxOutputTokensError`, ...), the
+ * Response with its partial output on `error.response`. A deadline rejects with `TimeoutError`, an abort
+ * with `UserAbortError` (the job keeps running unless `onAbort: 'cancel'`), a Response gone after its
+ * retention with `ExpiredError`.
+ *
+ * @param idOrResponse a `resp_…` id, the Response returned by `create`, or a resume token from
+ *   `parseToken(progress.serialize())`.
+ * @example
+ * const response = await waitForResponse(client, created, { timeoutMs: 10 * 60_000 });
+ */
+export async function waitForResponse<R extends BackgroundResponse = BackgroundResponse>(
+  client: ResponsesClient,
+  idOrResponse: string | BackgroundResponse | WaitToken,
+  options: WaitOptions,
+): Promise<R> {
+  const fn = 'waitForResponse';
+  assertClient(client, fn);
+  const start = startFrom(idOrResponse, fn);
+  const r = resolveOptions(options, isWaitToken(idOrResponse) ? idOrResponse.deadlineAt : undefined, fn);
+  let link: JournalLink | null = null;
+  if (r.options.journal !== undefined) {
+    link = await r.options.journal.track({
+      key: r.options.jobKey ?? (start.id as string),
+      kind: 'response',
+      objectId: start.id as string,
+      stream: start.streamCapable,
+      deadlineAt: r.deadlineAt,
+    });
+    if (link === null) throw new TypeError(`${fn}: another live process holds the journal lease for ${start.id as string}; use journal.resumeAll() to share the work`);
+  }
+  const waiter = new Waiter(client, r, start, link);
+  return (await settle(waiter, start, r, link)) as R;
+}
+
+/**
+ * Create a Response with `background: true` (and `store: true` unless `params.store` says otherwise),
+ * journal its id before anything else, and wait for it like {@link waitForResponse}.
+ *
+ * With `stream` `'auto'` (the default) or `true` the Response is created with `stream: true` and followed
+ * on that stream, resumed from the last `sequence_number` if it drops.
+ */
+export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
+  client: ResponsesClient,
+  params: CreateParams,
+  options: WaitOptions,
+): Promise<R> {
+  const fn = 'createAndWait';
+  assertClient(client, fn);
+  if (typeof params !== 'object' || params === null) throw new TypeError(`${fn}: \`params\` must be the create request body`);
+  if (params['background'] === false) throw new TypeError(`${fn}: \`params.background\` must not be false: createAndWait creates background responses`);
+  const r = resolveOptions(options, undefined, fn);
+  const stream = params['stream'] === false || r.stream === false ? false : true;
+  const journal = r.options.journal;
+  const key = r.options.jobKey ?? (journal !== undefined ? crypto.randomUUID() : undefined);
+  const body: Record<string, unknown> = { ...params, background: true, store: params['store'] ?? true, stream };
+  if (key !== undefined) body['metadata'] = { ...(params.metadata ?? {}), [JOB_METADATA_KEY]: key };
+
+  let link: JournalLink | null = null;
+  if (journal !== undefined) {
+    link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt });
+    if (link === null) throw new TypeError(`${fn}: the job key ${key as string} is already leased by another live process`);
+  }
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  r.signal?.addEventListener('abort', onAbort);
+  let created: unknown;
+  try {
+    created = await client.responses.create(body, { signal: controller.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - r.clock.now())) });
+  } catch (error) {
+    r.signal?.removeEventListener('abort', onAbort);
+    const failure = classify(error, { now: r.clock.now() });
+    // A definite rejection (an HTTP status below 500) created nothing. A timeout, reset or 5xx may have
+    // created the job: the row stays `creating` so a webhook can recover it (or resumeAll marks it lost).
+    if (link !== null) {
+      if (failure.status !== undefined && failure.status < 500) await link.finish({ kind: 'lost', reason: `create_rejected:${failure.code}` });
+      else await link.finish({ kind: 'detached' });
+    }
+    throw r.signal?.aborted === true ? makeError('aborted', 'Aborted while creating the background response; it may have been created (the journal keeps it as an orphan).', { cause: error }) : toError(error);
+  }
+  r.signal?.removeEventListener('abort', onAbort);
+  let start: Start;
+  if (isResponseLike(created)) {
+    await link?.attachId(created.id);
+    start = { ...startFrom(created, fn), streamCapable: stream };
+  } else if (created !== null && typeof created === 'object' && Symbol.asyncIterator in created) {
+    start = { id: undefined, streamCapable: true, initial: { events: created as AsyncIterable<unknown>, controller } };
+  } else {
+    if (link !== null) await link.finish({ kind: 'detached' });
+    throw makeError('unknown', 'responses.create returned neither a Response nor a stream.', {});
+  }
+  const waiter = new Waiter(client, r, start, link);
+  return (await settle(waiter, start, r, link)) as R;
+}
