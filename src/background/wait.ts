@@ -708,6 +708,17 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
 }
 
 /**
+ * @internal For the journal's `resumeAll`, which has already taken the lease: wait on `link`.
+ */
+export async function waitLinked(client: ResponsesClient, token: WaitToken, options: WaitOptions, link: JournalLink): Promise<BackgroundResponse> {
+  const fn = 'resumeAll';
+  assertClient(client, fn);
+  const start = startFrom(token, fn);
+  const r = resolveOptions(options, token.deadlineAt, fn);
+  return settle(new Waiter(client, r, start, link), start, r, link);
+}
+
+/**
  * Create a Response with `background: true` (and `store: true` unless `params.store` says otherwise),
  * journal its id before anything else, and wait for it like {@link waitForResponse}.
  *

@@ -46,6 +46,8 @@ export class FakeResponses {
   /** Default script for created jobs. */
   defaults: JobScript = {};
   readonly calls = { create: 0, retrieve: 0, stream: 0, cancel: 0 };
+  /** Polls and stream opens per id. */
+  readonly requestsById = new Map<string, number>();
   /** Every option bag received, for asserting maxRetries/signal/timeout. */
   readonly options: CallOpts[] = [];
   #n = 0;
@@ -170,6 +172,7 @@ export class FakeResponses {
     },
     retrieve: async (id: string, query?: Record<string, unknown>, opts?: CallOpts): Promise<unknown> => {
       this.options.push(opts);
+      this.requestsById.set(id, (this.requestsById.get(id) ?? 0) + 1);
       if (query?.['stream'] === true) {
         this.calls.stream++;
         this.#job(id);

@@ -1,0 +1,448 @@
+/**
+ * The durable journal: background jobs are never lost.
+ *
+ * - The id is written before anything else once `create` returns it (or the first stream event names it),
+ *   and the terminal object as soon as it is seen: server retention may be short.
+ * - `resumeAll()` picks up every unfinished job on start and delivers each terminal result once to the
+ *   registered handler.
+ * - A lease with renewal keeps two processes from polling the same id; a crashed holder's lease expires
+ *   (at once when the holder was a process on this machine that no longer exists) and another takes over.
+ * - Orphans (a create that timed out before its id was seen) are recovered through their webhook
+ *   (`metadata.faultline_job`) or marked lost after `orphanAfterMs` and delivered as lost.
+ *
+ * Delivery is exactly once unless a process dies *inside* the handler: then the job is delivered again
+ * with `attempt` > 1 (the handler can tell), never silently dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
+import { resolveClock, type Clock } from '../background/clock.ts';
+import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
+import { isTerminal } from '../background/types.ts';
+import { waitLinked, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
+import { detectFailure } from '../classify.ts';
+import { SqliteJournalStore } from './sqlite.ts';
+import type { JobRecord, JournalStore } from './store.ts';
+
+/** What the handler receives, once per job. */
+export interface JobOutcome {
+  /** The job key. */
+  readonly key: string;
+  readonly kind: 'response' | 'batch';
+  /** The server id, when it was ever seen. */
+  readonly id?: string;
+  /** True for a completed job. */
+  readonly ok: boolean;
+  /** The terminal status (`completed`, `failed`, `incomplete`, `cancelled`, ...) or `lost`. */
+  readonly status: string;
+  /** The terminal object (Response or Batch) as received, with any partial output. */
+  readonly result?: unknown;
+  /** The typed error for anything but success (an `ExpiredError` for a lost job). */
+  readonly error?: FaultlineError;
+  /** 1 normally; more only when a process died inside the handler during an earlier delivery. */
+  readonly attempt: number;
+}
+
+/** Receives every job's outcome. Awaited: the job counts as delivered only once it returns. */
+export type OutcomeHandler = (outcome: JobOutcome) => void | Promise<void>;
+
+/** Options of {@link Journal}. */
+export interface JournalOptions {
+  /** The SQLite database file (created if missing). One of `path` and `store` is required. */
+  path?: string;
+  /** A custom store (Redis, Postgres...) instead of SQLite. */
+  store?: JournalStore;
+  /**
+   * This process's name in leases. Must be unique among live processes.
+   * @default `${hostname}:${pid}:${random}`
+   */
+  owner?: string;
+  /**
+   * How long a lease lasts without renewal, in milliseconds; it is renewed every third of that. A crashed
+   * holder's jobs are taken over after this long (at once for a dead process on the same machine).
+   * @default 30000
+   */
+  leaseMs?: number;
+  /**
+   * How often to read the journal while another process holds a job, in milliseconds.
+   * @default 1000
+   */
+  watchIntervalMs?: number;
+  /**
+   * How long a job whose id was never seen waits for its webhook before it is marked lost, in milliseconds
+   * (measured from when it was journaled).
+   * @default 600000
+   */
+  orphanAfterMs?: number;
+  /** The outcome handler (same as calling {@link Journal.onResult}). */
+  onResult?: OutcomeHandler;
+  /**
+   * Called when the handler throws; the job stays undelivered and is retried by the next `resumeAll`.
+   * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`
+   */
+  onHandlerError?: (error: unknown, outcome: JobOutcome) => void;
+  /** The clock (milliseconds since the epoch). @default Date.now */
+  now?: () => number;
+  /** How to wait; must resolve early when `signal` aborts. @default an unref'd setTimeout */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Options of {@link Journal.resumeAll}: the wait options plus concurrency. */
+export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 'signal' | 'onProgress'> {
+  /**
+   * How many jobs are followed at once.
+   * @default 16
+   */
+  concurrency?: number;
+  /** Stops resuming (jobs are detached, never cancelled). */
+  signal?: AbortSignal;
+}
+
+/** What {@link Journal.resumeAll} did. */
+export interface ResumeReport {
+  /** Jobs this process delivered to its handler. */
+  readonly delivered: number;
+  /** Of those, jobs delivered as lost. */
+  readonly lost: number;
+  /** Jobs another process delivered while we watched. */
+  readonly deliveredElsewhere: number;
+  /** Jobs still unfinished when the deadline passed or the signal aborted. */
+  readonly unfinished: readonly string[];
+  /** Jobs whose wait failed (transient budget, auth...) and remain unfinished, with the error. */
+  readonly errors: readonly { readonly key: string; readonly error: FaultlineError }[];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+const HOST = hostname();
+
+/** The journal. Create one per process (and per database file). */
+export class Journal implements WaitJournal {
+  readonly store: JournalStore;
+  readonly owner: string;
+  readonly #clock: Clock;
+  readonly #leaseMs: number;
+  readonly #watchMs: number;
+  readonly #orphanMs: number;
+  #handler: OutcomeHandler | undefined;
+  readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
+  readonly #links = new Map<string, AbortController>();
+  readonly #deliveredHere = new Set<string>();
+
+  constructor(options: JournalOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Journal: options are required (`path` or `store`)');
+    if (options.store !== undefined) this.store = options.store;
+    else if (typeof options.path === 'string' && options.path !== '') this.store = new SqliteJournalStore(options.path);
+    else throw new TypeError('Journal: `path` (a SQLite file) or `store` is required');
+    this.owner = options.owner ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#clock = resolveClock(options);
+    this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
+    this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
+    this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
+    this.#handler = options.onResult;
+    this.#onHandlerError =
+      options.onHandlerError ??
+      ((error, outcome) => process.emitWarning(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`, { code: 'FAULTLINE_JOURNAL_HANDLER' }));
+  }
+
+  /** Register the outcome handler (replacing any earlier one). Returns a function that removes it. */
+  onResult(handler: OutcomeHandler): () => void {
+    if (typeof handler !== 'function') throw new TypeError('onResult: `handler` must be a function');
+    this.#handler = handler;
+    return () => {
+      if (this.#handler === handler) this.#handler = undefined;
+    };
+  }
+
+  /** One job's row. */
+  get(key: string): Promise<JobRecord | undefined> {
+    return this.store.get(key);
+  }
+
+  /** Every job not yet delivered. */
+  unfinished(): Promise<JobRecord[]> {
+    return this.store.listUnfinished();
+  }
+
+  /** The owner to steal from when `holder` is a process on this machine that no longer runs. */
+  #deadHolder(holder: string | undefined): string | undefined {
+    if (holder === undefined || holder === this.owner) return undefined;
+    const [host, pidText] = holder.split(':');
+    const pid = Number(pidText);
+    if (host !== HOST || !Number.isInteger(pid) || pid === process.pid) return undefined;
+    return isAlive(pid) ? undefined : holder;
+  }
+
+  async #acquire(key: string, holder: string | undefined): Promise<boolean> {
+    const now = this.#clock.now();
+    return this.store.acquireLease(key, this.owner, now + this.#leaseMs, now, this.#deadHolder(holder));
+  }
+
+  /** @internal See {@link WaitJournal.track}. */
+  async track(request: TrackRequest): Promise<JournalLink | null> {
+    let key = request.key;
+    if (request.objectId !== undefined) {
+      const existing = await this.store.findByObjectId(request.objectId);
+      if (existing !== undefined) key = existing.key;
+    }
+    if (key === undefined) throw new TypeError('track: a key or an objectId is required');
+    await this.store.insert(
+      {
+        key,
+        kind: request.kind,
+        stream: request.stream,
+        ...(request.objectId !== undefined ? { objectId: request.objectId } : {}),
+        ...(request.deadlineAt !== undefined ? { deadlineAt: request.deadlineAt } : {}),
+      },
+      this.#clock.now(),
+    );
+    const row = await this.store.get(key);
+    if (row === undefined || row.state === 'delivered') return null;
+    if (!(await this.#acquire(key, row.leaseOwner))) return null;
+    return this.#link(row);
+  }
+
+  #link(row: JobRecord): JournalLink {
+    const key = row.key;
+    const leaseLost = new AbortController();
+    const stop = new AbortController();
+    this.#links.get(key)?.abort();
+    this.#links.set(key, stop);
+    const clock = this.#clock;
+    // Renew every third of the lease; a failed renewal means someone took the job over.
+    void (async () => {
+      while (!stop.signal.aborted) {
+        await clock.sleep(this.#leaseMs / 3, stop.signal);
+        if (stop.signal.aborted) return;
+        const ok = await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false);
+        if (!ok) {
+          leaseLost.abort();
+          return;
+        }
+      }
+    })();
+    let lastCursor = row.cursor;
+    const stopRenewal = (): void => {
+      stop.abort();
+      if (this.#links.get(key) === stop) this.#links.delete(key);
+    };
+    return {
+      key,
+      ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
+      leaseLost: leaseLost.signal,
+      attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
+      setCursor: async (cursor) => {
+        // Every 16 events is enough: resuming from a slightly older cursor is safe (duplicates are dropped).
+        if (lastCursor === undefined || cursor - lastCursor >= 16) {
+          lastCursor = cursor;
+          await this.store.setCursor(key, cursor, clock.now());
+        }
+      },
+      recordTerminal: async (result, failureCode) => {
+        await this.store.recordTerminal(key, result, failureCode, clock.now());
+      },
+      awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
+      finish: async (outcome) => {
+        stopRenewal();
+        if (outcome.kind === 'detached') {
+          await this.store.releaseLease(key, this.owner);
+          return;
+        }
+        if (outcome.kind === 'lost') await this.store.markLost(key, outcome.reason, clock.now());
+        await this.#deliver(key);
+      },
+    };
+  }
+
+  async #awaitRecorded(key: string, signal: AbortSignal): Promise<{ result: unknown } | { lost: string } | undefined> {
+    while (!signal.aborted) {
+      const row = await this.store.get(key);
+      if (row?.result !== undefined) return { result: row.result };
+      if (row?.lostReason !== undefined) return { lost: row.lostReason };
+      await this.#clock.sleep(this.#watchMs, signal);
+    }
+    return undefined;
+  }
+
+  /** Claim and run the delivery of a terminal or lost job whose lease we hold. True if we delivered it. */
+  async #deliver(key: string): Promise<boolean> {
+    if (!(await this.store.claimDelivery(key, this.owner, this.#clock.now()))) return false;
+    const row = await this.store.get(key);
+    if (row === undefined) return false;
+    const handler = this.#handler;
+    if (handler !== undefined) {
+      const outcome = outcomeOf(row);
+      try {
+        await handler(outcome);
+      } catch (error) {
+        // Not delivered: keep the row `delivering`, give the lease back; the next resumeAll retries it.
+        await this.store.releaseLease(key, this.owner);
+        this.#onHandlerError(error, outcome);
+        return false;
+      }
+    }
+    await this.store.markDelivered(key, this.owner, this.#clock.now());
+    this.#deliveredHere.add(key);
+    return true;
+  }
+
+  /**
+   * Record a terminal object learnt from a webhook (by its id, or by `metadata.faultline_job` for an
+   * orphan whose id was never journaled) and deliver it if no live process is waiting on it.
+   * Returns the job key, or `undefined` when the object belongs to no job in this journal.
+   */
+  async recordObject(object: unknown): Promise<string | undefined> {
+    if (typeof object !== 'object' || object === null) return undefined;
+    const id = (object as { id?: unknown }).id;
+    if (typeof id !== 'string') return undefined;
+    let row = await this.store.findByObjectId(id);
+    if (row === undefined) {
+      const meta = (object as { metadata?: unknown }).metadata;
+      const key = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)[JOB_METADATA_KEY] : undefined;
+      if (typeof key !== 'string') return undefined;
+      row = await this.store.get(key);
+      if (row === undefined) return undefined;
+      await this.store.attachId(key, id, this.#clock.now());
+    }
+    if (!isTerminal(object)) return row.key;
+    await this.store.recordTerminal(row.key, object, detectFailure(object)?.code, this.#clock.now());
+    // Deliver here only when nobody is waiting on it (an orphan, or a job no process follows now). A live
+    // waiter records and delivers it itself, woken by the hub.
+    if (this.#links.has(row.key)) return row.key;
+    if (await this.#acquire(row.key, row.leaseOwner)) {
+      if (!(await this.#deliver(row.key))) await this.store.releaseLease(row.key, this.owner);
+    }
+    return row.key;
+  }
+
+  /** Remember a webhook id; false when it was seen before (a duplicate delivery to drop). */
+  rememberWebhook(webhookId: string): Promise<boolean> {
+    return this.store.rememberWebhook(webhookId, this.#clock.now());
+  }
+
+  /**
+   * Pick up every unfinished job in the journal, follow it to its end and deliver each result once to
+   * the handler. Safe to run in several processes at once on the same journal: each job is followed by
+   * the lease holder only, the others watch the journal and take over if the holder dies.
+   */
+  async resumeAll(client: ResponsesClient, options: ResumeOptions): Promise<ResumeReport> {
+    if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
+    if (typeof options !== 'object' || options === null) throw new TypeError('resumeAll: options are required (at least `timeoutMs` or `deadline`)');
+    const clock = this.#clock;
+    const waitOptions: WaitOptions = { now: clock.now, sleep: clock.sleep, ...options };
+    let deadlineAt: number;
+    if (options.deadline !== undefined) deadlineAt = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
+    else if (typeof options.timeoutMs === 'number' && Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0) deadlineAt = clock.now() + options.timeoutMs;
+    else throw new TypeError('resumeAll: `timeoutMs` or `deadline` is required');
+    const concurrency = positive('concurrency', options.concurrency, 16);
+    const signal = options.signal;
+
+    const jobs = await this.store.listUnfinished();
+    const report = { delivered: 0, lost: 0, deliveredElsewhere: 0, unfinished: [] as string[], errors: [] as { key: string; error: FaultlineError }[] };
+    const queue = [...jobs];
+    let idle = 0; // consecutive "later" answers: when the whole queue is busy elsewhere, wait a little
+    const worker = async (): Promise<void> => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        const result = await this.#resumeOne(client, job.key, waitOptions, deadlineAt, signal);
+        if (result.kind === 'later') {
+          queue.push(job);
+          if (++idle >= queue.length) {
+            idle = 0;
+            await clock.sleep(Math.min(this.#watchMs, Math.max(0, deadlineAt - clock.now())), signal);
+          }
+          continue;
+        }
+        idle = 0;
+        if (result.kind === 'delivered') {
+          report.delivered++;
+          if (result.lost) report.lost++;
+        } else if (result.kind === 'elsewhere') report.deliveredElsewhere++;
+        else {
+          report.unfinished.push(job.key);
+          if (result.error !== undefined) report.errors.push({ key: job.key, error: result.error });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+    return report;
+  }
+
+  async #resumeOne(
+    client: ResponsesClient,
+    key: string,
+    waitOptions: WaitOptions,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'later' } | { kind: 'unfinished'; error?: FaultlineError }> {
+    const clock = this.#clock;
+    const row = await this.store.get(key);
+    if (row === undefined || row.state === 'delivered') return { kind: 'elsewhere' };
+    if (signal?.aborted === true || clock.now() >= deadlineAt) return { kind: 'unfinished' };
+    // Someone else follows it: come back later (and take over if their lease lapses).
+    if (!(await this.#acquire(key, row.leaseOwner))) return { kind: 'later' };
+    const lostBefore = row.state === 'lost' || row.lostReason !== undefined;
+    if (row.state === 'terminal' || row.state === 'delivering' || row.state === 'lost') {
+      if (await this.#deliver(key)) return { kind: 'delivered', lost: lostBefore };
+      return { kind: 'unfinished' };
+    }
+    if (row.state === 'creating' || row.objectId === undefined) {
+      if (clock.now() - row.createdAt >= this.#orphanMs) {
+        await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
+        if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
+        return { kind: 'unfinished' };
+      }
+      // Wait for a webhook to recover it, or for the orphan time to pass.
+      await this.store.releaseLease(key, this.owner);
+      return { kind: 'later' };
+    }
+    const link = this.#link(row);
+    try {
+      await waitLinked(client, { v: 1, id: row.objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+    } catch (error) {
+      // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
+      if (this.#deliveredHere.has(key)) return { kind: 'delivered', lost: (await this.store.get(key))?.lostReason !== undefined };
+      if ((await this.store.get(key))?.state === 'delivered') return { kind: 'elsewhere' };
+      return { kind: 'unfinished', error: toError(error) };
+    }
+    if (this.#deliveredHere.has(key)) return { kind: 'delivered', lost: false };
+    return (await this.store.get(key))?.state === 'delivered' ? { kind: 'elsewhere' } : { kind: 'unfinished' };
+  }
+
+  /** Stop lease renewals and close the store. */
+  async close(): Promise<void> {
+    for (const stop of this.#links.values()) stop.abort();
+    this.#links.clear();
+    await this.store.close();
+  }
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`\`${name}\` must be a finite number > 0, got ${String(value)}`);
+  return value;
+}
+
+/** The outcome to deliver for a journal row. */
+export function outcomeOf(row: JobRecord): JobOutcome {
+  const base = { key: row.key, kind: row.kind, attempt: row.deliveryAttempts, ...(row.objectId !== undefined ? { id: row.objectId } : {}) };
+  if (row.result === undefined) {
+    const error = new ExpiredError(`Background job ${row.key}${row.objectId !== undefined ? ` (${row.objectId})` : ''} was lost: ${row.lostReason ?? 'no result was recorded'}.`);
+    return { ...base, ok: false, status: 'lost', error };
+  }
+  const status = (row.result as { status?: unknown }).status;
+  const failure = detectFailure(row.result);
+  return {
+    ...base,
+    ok: failure === null,
+    status: typeof status === 'string' ? status : 'unknown',
+    result: row.result,
+    ...(failure !== null ? { error: toError(row.result, { response: row.result }) } : {}),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The embedded journal store: one SQLite database file through `node:sqlite` (no server, no native
+ * addon). WAL mode lets several processes on one machine share the file; every transition is a single
+ * UPDATE with its precondition in the WHERE clause, so SQLite's write lock makes it a compare-and-set.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
+
+/** Options for {@link SqliteJournalStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * How long a statement waits for another process's write lock before failing, in milliseconds.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+interface Row {
+  key: string;
+  kind: string;
+  state: string;
+  object_id: string | null;
+  stream: number;
+  cursor: number | null;
+  result: string | null;
+  failure_code: string | null;
+  lost_reason: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  delivery_attempts: number;
+  created_at: number;
+  updated_at: number;
+  deadline_at: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS faultline_jobs (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  object_id TEXT UNIQUE,
+  stream INTEGER NOT NULL DEFAULT 0,
+  cursor INTEGER,
+  result TEXT,
+  failure_code TEXT,
+  lost_reason TEXT,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  delivery_attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deadline_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS faultline_jobs_state ON faultline_jobs(state);
+CREATE TABLE IF NOT EXISTS faultline_webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  seen_at INTEGER NOT NULL
+);
+`;
+
+function toRecord(row: Row): JobRecord {
+  return {
+    key: row.key,
+    kind: row.kind as JobKind,
+    state: row.state as JobState,
+    stream: row.stream === 1,
+    deliveryAttempts: row.delivery_attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.object_id !== null ? { objectId: row.object_id } : {}),
+    ...(row.cursor !== null ? { cursor: row.cursor } : {}),
+    ...(row.result !== null ? { result: JSON.parse(row.result) as unknown } : {}),
+    ...(row.failure_code !== null ? { failureCode: row.failure_code } : {}),
+    ...(row.lost_reason !== null ? { lostReason: row.lost_reason } : {}),
+    ...(row.lease_owner !== null ? { leaseOwner: row.lease_owner } : {}),
+    ...(row.lease_until !== null ? { leaseUntil: row.lease_until } : {}),
+    ...(row.deadline_at !== null ? { deadlineAt: row.deadline_at } : {}),
+  };
+}
+
+/** A {@link JournalStore} in one SQLite file. */
+export class SqliteJournalStore implements JournalStore {
+  readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+
+  /** Open (creating if needed) the database at `path`; `':memory:'` gives a private in-memory journal. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    if (typeof path !== 'string' || path === '') throw new TypeError('`path` must be a non-empty file path');
+    const busy = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busy) || busy < 0) throw new RangeError('`busyTimeoutMs` must be an integer >= 0');
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
+    if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    this.#db.exec(SCHEMA);
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  #changes(sql: string, ...params: (string | number | null)[]): boolean {
+    return Number(this.#stmt(sql).run(...params).changes) > 0;
+  }
+
+  async insert(job: NewJob, now: number): Promise<boolean> {
+    return this.#changes(
+      `INSERT OR IGNORE INTO faultline_jobs (key, kind, state, object_id, stream, created_at, updated_at, deadline_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      job.key,
+      job.kind,
+      job.objectId !== undefined ? 'pending' : 'creating',
+      job.objectId ?? null,
+      job.stream ? 1 : 0,
+      now,
+      now,
+      job.deadlineAt ?? null,
+    );
+  }
+
+  async attachId(key: string, objectId: string, now: number): Promise<void> {
+    this.#stmt(
+      `UPDATE faultline_jobs SET object_id = ?, state = CASE WHEN state = 'creating' THEN 'pending' ELSE state END, updated_at = ?
+       WHERE key = ? AND (object_id IS NULL OR object_id = ?)`,
+    ).run(objectId, now, key, objectId);
+  }
+
+  async setCursor(key: string, cursor: number, now: number): Promise<void> {
+    this.#stmt(`UPDATE faultline_jobs SET cursor = ?, updated_at = ? WHERE key = ? AND (cursor IS NULL OR cursor < ?)`).run(cursor, now, key, cursor);
+  }
+
+  async recordTerminal(key: string, result: unknown, failureCode: string | undefined, now: number): Promise<boolean> {
+    return this.#changes(
+      `UPDATE faultline_jobs SET state = 'terminal', result = ?, failure_code = ?, updated_at = ?
+       WHERE key = ? AND state IN ('creating', 'pending')`,
+      JSON.stringify(result),
+      failureCode ?? null,
+      now,
+      key,
+    );
+  }
+
+  async markLost(key: string, reason: string, now: number): Promise<boolean> {
+    return this.#changes(
+      `UPDATE faultline_jobs SET state = 'lost', lost_reason = ?, updated_at = ? WHERE key = ? AND state IN ('creating', 'pending')`,
+      reason,
+      now,
+      key,
+    );
+  }
+
+  async get(key: string): Promise<JobRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM faultline_jobs WHERE key = ?').get(key) as Row | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async findByObjectId(objectId: string): Promise<JobRecord | undefined> {
+    const row = this.#stmt('SELECT * FROM faultline_jobs WHERE object_id = ?').get(objectId) as Row | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async listUnfinished(): Promise<JobRecord[]> {
+    const rows = this.#stmt(`SELECT * FROM faultline_jobs WHERE state != 'delivered' ORDER BY created_at, key`).all() as unknown as Row[];
+    return rows.map(toRecord);
+  }
+
+  async acquireLease(key: string, owner: string, until: number, now: number, stealFrom?: string): Promise<boolean> {
+    return this.#changes(
+      `UPDATE faultline_jobs SET lease_owner = ?, lease_until = ?
+       WHERE key = ? AND state != 'delivered'
+         AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ? OR lease_owner = ?)`,
+      owner,
+      until,
+      key,
+      owner,
+      now,
+      stealFrom ?? null,
+    );
+  }
+
+  async renewLease(key: string, owner: string, until: number): Promise<boolean> {
+    return this.#changes(`UPDATE faultline_jobs SET lease_until = ? WHERE key = ? AND lease_owner = ?`, until, key, owner);
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    this.#stmt(`UPDATE faultline_jobs SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND lease_owner = ?`).run(key, owner);
+  }
+
+  async claimDelivery(key: string, owner: string, now: number): Promise<boolean> {
+    return this.#changes(
+      `UPDATE faultline_jobs SET state = 'delivering', delivery_attempts = delivery_attempts + 1, updated_at = ?
+       WHERE key = ? AND lease_owner = ? AND state IN ('terminal', 'lost', 'delivering')`,
+      now,
+      key,
+      owner,
+    );
+  }
+
+  async markDelivered(key: string, owner: string, now: number): Promise<void> {
+    this.#stmt(
+      `UPDATE faultline_jobs SET state = 'delivered', lease_owner = NULL, lease_until = NULL, updated_at = ?
+       WHERE key = ? AND lease_owner = ? AND state = 'delivering'`,
+    ).run(now, key, owner);
+  }
+
+  async rememberWebhook(webhookId: string, now: number): Promise<boolean> {
+    return this.#changes('INSERT OR IGNORE INTO faultline_webhooks (webhook_id, seen_at) VALUES (?, ?)', webhookId, now);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

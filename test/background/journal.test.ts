@@ -1,0 +1,243 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
+import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
+import { RateLimitError, UserAbortError, ExpiredError } from '../../src/errors.ts';
+import { FakeResponses } from './fake-client.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-journal-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const dbPath = (): string => join(dir, `j${++n}.db`);
+
+function setup(path = dbPath()) {
+  const clock = new VirtualClock();
+  const fake = new FakeResponses(clock);
+  const outcomes: JobOutcome[] = [];
+  const journal = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
+  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, journal, ...extra });
+  return { clock, fake, journal, outcomes, opts, path };
+}
+
+describe('journal with createAndWait', () => {
+  test('the id is journaled before any progress; the result is delivered once', async () => {
+    const { clock, fake, journal, outcomes, opts } = setup();
+    const idsAtFirstProgress: (string | undefined)[] = [];
+    let key = '';
+    const res = await clock.run(
+      createAndWait(fake, { model: 'm', metadata: { mine: 'x' } }, opts({
+        jobKey: 'job-1',
+        onProgress: (p) => {
+          if (idsAtFirstProgress.length === 0) void journal.get('job-1').then((r) => idsAtFirstProgress.push(r?.objectId));
+          key = p.id;
+        },
+      })),
+    );
+    assert.equal(res.status, 'completed');
+    assert.deepEqual(idsAtFirstProgress, [key]);
+    const body = [...fake.jobs.values()][0]!.body;
+    assert.deepEqual(body['metadata'], { mine: 'x', faultline_job: 'job-1' });
+    const row = await journal.get('job-1');
+    assert.equal(row?.state, 'delivered');
+    assert.equal((row?.result as { status: string }).status, 'completed');
+    assert.equal(outcomes.length, 1);
+    assert.equal(outcomes[0]?.ok, true);
+    assert.equal(outcomes[0]?.attempt, 1);
+    await journal.close();
+  });
+
+  test('a terminal failure is delivered with its typed error, and the caller gets it too', async () => {
+    const { clock, fake, journal, outcomes, opts } = setup();
+    fake.defaults = { final: 'failed', error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } };
+    const err = await clock.run(createAndWait(fake, { model: 'm' }, opts({ stream: false }))).catch((e: unknown) => e);
+    assert.ok(err instanceof RateLimitError);
+    assert.equal(outcomes.length, 1);
+    assert.ok(outcomes[0]?.error instanceof RateLimitError);
+    assert.equal(outcomes[0]?.status, 'failed');
+    await journal.close();
+  });
+
+  test('detach leaves the job pending for resumeAll, which delivers it once', async () => {
+    const { clock, fake, journal, outcomes, opts, path } = setup();
+    const ac = new AbortController();
+    const p = createAndWait(fake, { model: 'm' }, opts({ signal: ac.signal, jobKey: 'k' }));
+    await clock.advance(3000);
+    ac.abort();
+    assert.ok((await clock.run(p).catch((e: unknown) => e)) instanceof UserAbortError);
+    assert.equal((await journal.get('k'))?.state, 'pending');
+    assert.equal(outcomes.length, 0);
+    await journal.close();
+    // A new process (a new Journal on the same file) resumes it.
+    const outcomes2: JobOutcome[] = [];
+    const j2 = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes2.push(o) });
+    const report = await clock.run(j2.resumeAll(fake, { timeoutMs: 600_000, random: () => 0.5 }));
+    assert.equal(report.delivered, 1);
+    assert.deepEqual(report.unfinished, []);
+    assert.equal(outcomes2.length, 1);
+    assert.equal(outcomes2[0]?.key, 'k');
+    // Streamed job: resumed on the stream from the journaled cursor, not polled.
+    assert.equal(fake.calls.retrieve, 0);
+    const again = await clock.run(j2.resumeAll(fake, { timeoutMs: 1000 }));
+    assert.equal(again.delivered, 0);
+    await j2.close();
+  });
+});
+
+describe('leases', () => {
+  test("a dead local holder's jobs are taken over at once", async () => {
+    const { clock, fake, journal, outcomes } = setup();
+    const id = fake.add({ durationMs: 20_000 });
+    const now = clock.now();
+    await journal.store.insert({ key: 'dead', kind: 'response', stream: false, objectId: id }, now);
+    // A process on this host that no longer exists holds a fresh lease.
+    assert.ok(await journal.store.acquireLease('dead', `${hostname()}:999999:dead`, now + 3_600_000, now));
+    const report = await clock.run(journal.resumeAll(fake, { timeoutMs: 600_000 }));
+    assert.equal(report.delivered, 1);
+    assert.equal(outcomes[0]?.id, id);
+    assert.ok(clock.now() - now < 60_000, 'did not wait for the hour-long lease');
+    await journal.close();
+  });
+
+  test('a live remote holder is respected until its lease expires', async () => {
+    const { clock, fake, journal, outcomes } = setup();
+    const id = fake.add({ durationMs: 5_000 });
+    const now = clock.now();
+    await journal.store.insert({ key: 'remote', kind: 'response', stream: false, objectId: id }, now);
+    await journal.store.acquireLease('remote', 'elsewhere:1:x', now + 45_000, now);
+    const report = await clock.run(journal.resumeAll(fake, { timeoutMs: 600_000 }));
+    assert.equal(report.delivered, 1);
+    assert.equal(outcomes.length, 1);
+    assert.ok(clock.now() - now >= 45_000, 'waited for the lease to lapse');
+    assert.equal(fake.requestsById.get(id), 1, 'polled only after the take-over (it had finished by then)');
+    await journal.close();
+  });
+
+  test('two journals on one file split the jobs: each delivered once, each id polled by one owner', async () => {
+    const path = dbPath();
+    const { clock, fake, journal: a, outcomes: oa } = setup(path);
+    const ob: JobOutcome[] = [];
+    const b = new Journal({ path, now: clock.now, sleep: clock.sleep, onResult: (o) => void ob.push(o) });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = fake.add({ durationMs: 10_000 + i * 7_000 });
+      ids.push(id);
+      await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
+    }
+    const polledBy = new Map<string, Set<string>>();
+    const tap = (owner: string) => ({
+      responses: {
+        retrieve: (id: string, q?: Record<string, unknown>, o?: object) => {
+          const s = polledBy.get(id) ?? new Set<string>();
+          s.add(owner);
+          polledBy.set(id, s);
+          return fake.responses.retrieve(id, q, o as never);
+        },
+        cancel: fake.responses.cancel,
+        create: fake.responses.create,
+      },
+    });
+    const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
+    const keys = [...oa, ...ob].map((o) => o.key).sort();
+    assert.equal(keys.length, 12);
+    assert.equal(new Set(keys).size, 12, 'no job delivered twice');
+    assert.equal(ra.delivered + rb.delivered, 12);
+    assert.ok(ra.delivered > 0 && rb.delivered > 0, `both worked: ${ra.delivered}/${rb.delivered}`);
+    for (const id of ids) assert.equal(polledBy.get(id)?.size, 1, `${id} polled by one owner`);
+    await a.close();
+    await b.close();
+  });
+
+  test('lease renewal keeps a long wait leased; a stolen lease stops the polling', async () => {
+    const { clock, fake, journal } = setup();
+    const id = fake.add({ durationMs: 200_000 });
+    const p = waitForResponse(fake, id, { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, journal });
+    await clock.advance(100_000);
+    const row = await journal.get(id);
+    assert.equal(row?.leaseOwner, journal.owner);
+    assert.ok((row?.leaseUntil ?? 0) > clock.now());
+    // Someone forcibly takes it over (as if our lease had lapsed during a long GC pause).
+    await journal.store.acquireLease(id, 'thief:1:x', clock.now() + 600_000, clock.now(), journal.owner);
+    await clock.advance(20_000);
+    const pollsAtTheft = fake.requestsById.get(id) ?? 0;
+    // The thief records the result; our waiter reads it from the journal.
+    await clock.advance(90_000);
+    await journal.store.recordTerminal(id, fake.snapshot(id), undefined, clock.now());
+    const res = await clock.run(p);
+    assert.equal(res.status, 'completed');
+    assert.equal(fake.requestsById.get(id), pollsAtTheft, 'no poll after the lease was lost');
+    assert.equal((await journal.get(id))?.state, 'terminal', 'delivery is left to the lease holder');
+    await journal.close();
+  });
+});
+
+describe('orphans and expiry', () => {
+  test('an orphan (id never seen) is marked lost after orphanAfterMs and delivered as lost', async () => {
+    const path = dbPath();
+    const clock = new VirtualClock();
+    const fake = new FakeResponses(clock);
+    const outcomes: JobOutcome[] = [];
+    const j = openJournal(path, { now: clock.now, sleep: clock.sleep, orphanAfterMs: 60_000, onResult: (o) => void outcomes.push(o) });
+    await j.store.insert({ key: 'orphan', kind: 'response', stream: true }, clock.now());
+    const report = await clock.run(j.resumeAll(fake, { timeoutMs: 600_000 }));
+    assert.equal(report.lost, 1);
+    assert.equal(outcomes[0]?.status, 'lost');
+    assert.ok(outcomes[0]?.error instanceof ExpiredError);
+    assert.match(outcomes[0]!.error!.message, /orphan/);
+    await j.close();
+  });
+
+  test('an orphan is recovered by its webhook through metadata.faultline_job', async () => {
+    const { clock, fake, journal, outcomes } = setup();
+    await journal.store.insert({ key: 'orph', kind: 'response', stream: true }, clock.now());
+    const id = fake.add({ durationMs: 1000 }, { metadata: { faultline_job: 'orph' } });
+    await clock.advance(2000);
+    assert.equal(await journal.recordObject(fake.snapshot(id)), 'orph');
+    assert.equal(outcomes.length, 1);
+    assert.equal(outcomes[0]?.id, id);
+    assert.equal((await journal.get('orph'))?.state, 'delivered');
+    await journal.close();
+  });
+
+  test('a job whose Response expired before resume is delivered as lost', async () => {
+    const { clock, fake, journal, outcomes } = setup();
+    const id = fake.add({ durationMs: 1000, retentionMs: 1000 });
+    await journal.store.insert({ key: 'old', kind: 'response', stream: false, objectId: id }, clock.now());
+    await clock.advance(5000);
+    const report = await clock.run(journal.resumeAll(fake, { timeoutMs: 60_000 }));
+    assert.equal(report.delivered, 1);
+    assert.equal(report.lost, 1);
+    assert.equal(outcomes[0]?.status, 'lost');
+    await journal.close();
+  });
+
+  test('a handler that throws leaves the job undelivered; the next resume delivers it with attempt 2', async () => {
+    const { clock, fake, journal } = setup();
+    const id = fake.add({ durationMs: 1000 });
+    await journal.store.insert({ key: 'h', kind: 'response', stream: false, objectId: id }, clock.now());
+    const errors: unknown[] = [];
+    const j = new Journal({ store: journal.store, now: clock.now, sleep: clock.sleep, onHandlerError: (e) => errors.push(e), onResult: () => Promise.reject(new Error('db down')) });
+    const r1 = await clock.run(j.resumeAll(fake, { timeoutMs: 60_000 }));
+    assert.equal(r1.delivered, 0);
+    assert.equal(errors.length, 1);
+    const seen: JobOutcome[] = [];
+    j.onResult((o) => void seen.push(o));
+    const r2 = await clock.run(j.resumeAll(fake, { timeoutMs: 60_000 }));
+    assert.equal(r2.delivered, 1);
+    assert.equal(seen[0]?.attempt, 2);
+    await j.close();
+  });
+
+  test('misuse', async () => {
+    assert.throws(() => new Journal({} as never), /path/);
+    assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /leaseMs/);
+    const j = openJournal(dbPath());
+    await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1 }), /handler/);
+    j.onResult(() => {});
+    await assert.rejects(j.resumeAll({} as never, {} as never), /timeoutMs/);
+    await j.close();
+  });
+});
