@@ -327,6 +327,11 @@ export class Journal implements WaitJournal {
     return this.store.rememberWebhook(webhookId, this.#clock.now());
   }
 
+  /** Forget a webhook id whose processing failed, so that the sender's retry is processed. */
+  forgetWebhook(webhookId: string): Promise<void> {
+    return this.store.forgetWebhook(webhookId);
+  }
+
   /**
    * Pick up every unfinished job in the journal, follow it to its end and deliver each result once to
    * the handler. Safe to run in several processes at once on the same journal: each job is followed by

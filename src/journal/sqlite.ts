@@ -211,6 +211,10 @@ export class SqliteJournalStore implements JournalStore {
     return this.#changes('INSERT OR IGNORE INTO faultline_webhooks (webhook_id, seen_at) VALUES (?, ?)', webhookId, now);
   }
 
+  async forgetWebhook(webhookId: string): Promise<void> {
+    this.#stmt('DELETE FROM faultline_webhooks WHERE webhook_id = ?').run(webhookId);
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }

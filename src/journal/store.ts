@@ -98,5 +98,7 @@ export interface JournalStore {
   markDelivered(key: string, owner: string, now: number): Promise<void>;
   /** Remember a webhook id. True the first time an id is seen, false for a duplicate. */
   rememberWebhook(webhookId: string, now: number): Promise<boolean>;
+  /** Forget a webhook id whose processing failed, so the sender's retry is processed. */
+  forgetWebhook(webhookId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,186 @@
+/**
+ * The webhook handler for background Responses and batches. Framework-neutral: it takes the raw body
+ * and the headers and returns a status and a body, so Express, Hono, Fastify or `node:http` adapt it in
+ * three lines (see the example on {@link createWebhookHandler}).
+ *
+ * Webhooks accelerate; polling still guarantees. The payload carries only the id, so the handler
+ * retrieves the object, classifies it, records it in the journal (which delivers it when no waiter
+ * follows it, e.g. an orphan whose create timed out) and wakes any local waiter through the hub.
+ */
+import { detectFailure } from '../classify.ts';
+import type { Failure } from '../failure.ts';
+import { redact } from '../redact.ts';
+import { verifyWebhook, type WebhookHeaderInput } from '../webhook-signature.ts';
+import type { ResultHub } from '../background/hub.ts';
+import type { CallOptions } from '../background/types.ts';
+
+/** The journal as the webhook handler uses it (`faultline/journal`'s `Journal` fits). */
+export interface WebhookJournal {
+  rememberWebhook(webhookId: string): Promise<boolean>;
+  forgetWebhook(webhookId: string): Promise<void>;
+  recordObject(object: unknown): Promise<string | undefined>;
+}
+
+/** The client calls the handler needs: `new OpenAI(...)` fits. */
+export interface WebhookClient {
+  readonly responses: { retrieve(id: string, query?: Record<string, unknown>, options?: CallOptions): PromiseLike<unknown> };
+  readonly batches?: { retrieve(id: string, options?: CallOptions): PromiseLike<unknown> };
+}
+
+/** Options of {@link createWebhookHandler}. */
+export interface WebhookHandlerOptions {
+  /** The endpoint's signing secret (`whsec_…`). Give this or `secrets`. */
+  secret?: string;
+  /** Several secrets during a rotation: a signature matching any of them is accepted. */
+  secrets?: readonly string[];
+  /**
+   * How far the `webhook-timestamp` may be from now, either way, in seconds.
+   * @default 300
+   */
+  toleranceSeconds?: number;
+  /** Used to retrieve the Response (or batch) the event names. */
+  client: WebhookClient;
+  /** Records the result and dedupes `webhook-id` across processes and restarts. */
+  journal?: WebhookJournal;
+  /** Wakes local waiters (pass the same hub to `waitForResponse`). */
+  hub?: ResultHub;
+  /** Called once per new (non-duplicate) event after it was processed. */
+  onEvent?: (event: WebhookEvent) => void | Promise<void>;
+  /**
+   * How many `webhook-id`s to remember in memory (on top of the journal, or alone without one).
+   * @default 10000
+   */
+  dedupeSize?: number;
+  /**
+   * The longest the retrieve may take, in milliseconds (the sender retries a delivery that fails).
+   * @default 10000
+   */
+  requestTimeoutMs?: number;
+  /** The clock, in epoch milliseconds, for the timestamp window. @default Date.now */
+  now?: () => number;
+}
+
+/** One processed event. */
+export interface WebhookEvent {
+  /** The `webhook-id` header. */
+  readonly webhookId: string;
+  /** The event type, such as `response.completed` or `batch.failed`. */
+  readonly type: string;
+  /** The object id from `data.id`. */
+  readonly id: string;
+  /** The retrieved object (Response or Batch). */
+  readonly object: unknown;
+  /** Its failure, or `null` for a success. */
+  readonly failure: Failure | null;
+  /** The journal job it belongs to, if any. */
+  readonly jobKey?: string;
+}
+
+/** A raw delivery. */
+export interface WebhookRequest {
+  /** The body exactly as received, before any JSON parsing. */
+  readonly body: string | Uint8Array;
+  readonly headers: WebhookHeaderInput;
+}
+
+/** What to answer. Any 2xx stops the sender's retries; a 5xx asks for a retry. */
+export interface WebhookReply {
+  readonly status: number;
+  /** A short JSON text. Never contains a secret. */
+  readonly body: string;
+  /** Set for a processed (new) event. */
+  readonly event?: WebhookEvent;
+  /** True for a `webhook-id` seen before. */
+  readonly duplicate?: boolean;
+}
+
+const reply = (status: number, data: Record<string, unknown>, extra: Partial<WebhookReply> = {}): WebhookReply => ({ status, body: JSON.stringify(data), ...extra });
+
+/**
+ * Create a webhook handler.
+ *
+ * @example
+ * const handle = createWebhookHandler({ secret: process.env.OPENAI_WEBHOOK_SECRET!, client, journal, hub });
+ * // node:http
+ * http.createServer(async (req, res) => {
+ *   const chunks = []; for await (const c of req) chunks.push(c);
+ *   const r = await handle({ body: Buffer.concat(chunks), headers: req.headers as Record<string, string> });
+ *   res.writeHead(r.status, { 'content-type': 'application/json' }).end(r.body);
+ * });
+ */
+export function createWebhookHandler(options: WebhookHandlerOptions): (request: WebhookRequest) => Promise<WebhookReply> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createWebhookHandler: options are required');
+  if (options.secret === undefined && (options.secrets === undefined || options.secrets.length === 0)) {
+    throw new TypeError('createWebhookHandler: `secret` or `secrets` is required');
+  }
+  const retrieve = options.client?.responses?.retrieve;
+  if (typeof retrieve !== 'function') throw new TypeError('createWebhookHandler: `client` must be an OpenAI client (client.responses.retrieve)');
+  const size = options.dedupeSize ?? 10_000;
+  if (!Number.isInteger(size) || size < 1) throw new RangeError('createWebhookHandler: `dedupeSize` must be an integer >= 1');
+  const timeout = options.requestTimeoutMs ?? 10_000;
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new RangeError('createWebhookHandler: `requestTimeoutMs` must be > 0');
+  const now = options.now ?? Date.now;
+  // Insertion-ordered: the oldest id is evicted first. `inflight` stops two concurrent deliveries of one id.
+  const seen = new Set<string>();
+  const inflight = new Set<string>();
+  const remember = (id: string): void => {
+    seen.add(id);
+    if (seen.size > size) seen.delete(seen.values().next().value as string);
+  };
+
+  return async (request) => {
+    const verdict = verifyWebhook({
+      body: request.body,
+      headers: request.headers,
+      now: now(),
+      ...(options.secret !== undefined ? { secret: options.secret } : {}),
+      ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
+      ...(options.toleranceSeconds !== undefined ? { toleranceSeconds: options.toleranceSeconds } : {}),
+    });
+    if (!verdict.ok) return reply(401, { error: verdict.reason, message: redact(verdict.message) });
+    const webhookId = verdict.id;
+    if (seen.has(webhookId) || inflight.has(webhookId)) return reply(200, { ok: true, duplicate: true }, { duplicate: true });
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8'));
+    } catch {
+      return reply(400, { error: 'invalid_json' });
+    }
+    const type = (payload as { type?: unknown } | null)?.type;
+    const id = ((payload as { data?: { id?: unknown } } | null)?.data ?? {}).id;
+    if (typeof type !== 'string' || typeof id !== 'string') return reply(400, { error: 'not_an_event' });
+    const kind = type.startsWith('response.') ? 'response' : type.startsWith('batch.') ? 'batch' : undefined;
+    if (kind === undefined || (kind === 'batch' && options.client.batches === undefined)) {
+      remember(webhookId);
+      return reply(200, { ok: true, ignored: type });
+    }
+
+    inflight.add(webhookId);
+    try {
+      if (options.journal !== undefined && !(await options.journal.rememberWebhook(webhookId))) {
+        remember(webhookId);
+        return reply(200, { ok: true, duplicate: true }, { duplicate: true });
+      }
+      let object: unknown;
+      try {
+        const call = { maxRetries: 0, timeout };
+        object = kind === 'response' ? await options.client.responses.retrieve(id, undefined, call) : await options.client.batches!.retrieve(id, call);
+      } catch (error) {
+        // Not processed: forget the id so the sender's retry is (polling still covers the job meanwhile).
+        await options.journal?.forgetWebhook(webhookId);
+        const message = error instanceof Error ? error.message : String(error);
+        return reply(503, { error: 'retrieve_failed', message: redact(message).slice(0, 500) });
+      }
+      const failure = detectFailure(object);
+      const jobKey = await options.journal?.recordObject(object);
+      options.hub?.notify(id, object);
+      remember(webhookId);
+      const event: WebhookEvent = { webhookId, type, id, object, failure, ...(jobKey !== undefined ? { jobKey } : {}) };
+      await options.onEvent?.(event);
+      return reply(200, { ok: true, id, code: failure?.code ?? null }, { event });
+    } finally {
+      inflight.delete(webhookId);
+    }
+  };
+}

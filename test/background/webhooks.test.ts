@@ -1,0 +1,126 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWebhookHandler, createResultHub } from '../../src/webhooks/index.ts';
+import { generateWebhookSecret, signWebhook } from '../../src/webhook-signature.ts';
+import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
+import { waitForResponse } from '../../src/background/wait.ts';
+import { RateLimitError } from '../../src/errors.ts';
+import { FakeResponses, serverError } from './fake-client.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-webhooks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+function setup() {
+  const clock = new VirtualClock();
+  const fake = new FakeResponses(clock);
+  const secret = generateWebhookSecret();
+  const outcomes: JobOutcome[] = [];
+  const journal = openJournal(join(dir, `w${++n}.db`), { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
+  const hub = createResultHub();
+  const deliver = (webhookId: string, type: string, id: string, sign = secret) => {
+    const body = JSON.stringify({ id: `evt_${webhookId}`, object: 'event', created_at: Math.floor(clock.now() / 1000), type, data: { id } });
+    return { body, headers: signWebhook({ id: webhookId, timestamp: new Date(clock.now()), body, secret: sign }) };
+  };
+  return { clock, fake, secret, journal, outcomes, hub, deliver };
+}
+
+describe('webhook handler', () => {
+  test('verifies, retrieves, classifies, records, wakes the waiter; duplicates are dropped', async () => {
+    const { clock, fake, secret, journal, hub, deliver } = setup();
+    const id = fake.add({ durationMs: 30_000, final: 'failed', error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } });
+    const handle = createWebhookHandler({ secret, client: fake, journal, hub, now: clock.now });
+    const waiting = waitForResponse(fake, id, { timeoutMs: 3_600_000, now: clock.now, sleep: clock.sleep, minDelayMs: 600_000, maxDelayMs: 600_000, journal, hub });
+    const caught = waiting.catch((e: unknown) => e);
+    await clock.advance(31_000);
+    const pollsBefore = fake.calls.retrieve;
+    const r = await handle(deliver('wh_1', 'response.failed', id));
+    assert.equal(r.status, 200);
+    assert.equal(r.event?.failure?.code, 'rate_limit_exceeded');
+    assert.equal(r.event?.jobKey, id);
+    const err = await clock.run(caught);
+    assert.ok(err instanceof RateLimitError, 'the waiter got the typed error from the webhook, not a poll');
+    assert.ok(clock.now() < fake.jobs.get(id)!.createdAt + 600_000);
+    assert.equal(fake.calls.retrieve, pollsBefore + 1, 'only the webhook retrieve');
+    const dup = await handle(deliver('wh_1', 'response.failed', id));
+    assert.equal(dup.status, 200);
+    assert.equal(dup.duplicate, true);
+    assert.equal(fake.calls.retrieve, pollsBefore + 1);
+    await journal.close();
+  });
+
+  test('rejects bad signatures (401, no secret in the body) and bad JSON (400)', async () => {
+    const { clock, fake, secret, deliver } = setup();
+    const handle = createWebhookHandler({ secret, client: fake, now: clock.now });
+    const bad = await handle(deliver('wh_2', 'response.completed', 'resp_x', generateWebhookSecret()));
+    assert.equal(bad.status, 401);
+    assert.doesNotMatch(bad.body, /whsec_/);
+    const stale = deliver('wh_3', 'response.completed', 'resp_x');
+    const late = createWebhookHandler({ secret, client: fake, now: () => clock.now() + 3_600_000 });
+    assert.equal((await late(stale)).status, 401);
+    const body = 'not json';
+    const r = await handle({ body, headers: signWebhook({ id: 'wh_4', timestamp: new Date(clock.now()), body, secret }) });
+    assert.equal(r.status, 400);
+    assert.equal(fake.calls.retrieve, 0);
+  });
+
+  test('secret rotation: any of several secrets is accepted', async () => {
+    const { clock, fake, secret, deliver } = setup();
+    const id = fake.add({ durationMs: 0 });
+    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, now: clock.now });
+    assert.equal((await handle(deliver('wh_5', 'response.completed', id))).status, 200);
+  });
+
+  test('a failed retrieve answers 503 and forgets the id, so the retry is processed', async () => {
+    const { clock, fake, secret, journal, deliver } = setup();
+    const id = fake.add({ durationMs: 0 });
+    const handle = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    fake.pollFaults.push(serverError());
+    assert.equal((await handle(deliver('wh_6', 'response.completed', id))).status, 503);
+    const again = await handle(deliver('wh_6', 'response.completed', id));
+    assert.equal(again.status, 200);
+    assert.equal(again.duplicate, undefined);
+    await journal.close();
+  });
+
+  test('dedupe across restarts through the journal', async () => {
+    const { clock, fake, secret, journal, deliver } = setup();
+    const id = fake.add({ durationMs: 0 });
+    const d = deliver('wh_7', 'response.completed', id);
+    assert.equal((await createWebhookHandler({ secret, client: fake, journal, now: clock.now })(d)).status, 200);
+    const fresh = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    assert.equal((await fresh(d)).duplicate, true);
+    await journal.close();
+  });
+
+  test('an orphan (create timed out before its id was seen) is recovered by its webhook', async () => {
+    const { clock, fake, secret, journal, outcomes, deliver } = setup();
+    await journal.store.insert({ key: 'orphan-1', kind: 'response', stream: false }, clock.now());
+    const id = fake.add({ durationMs: 5000 }, { metadata: { faultline_job: 'orphan-1' } });
+    await clock.advance(6000);
+    const handle = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const r = await handle(deliver('wh_8', 'response.completed', id));
+    assert.equal(r.event?.jobKey, 'orphan-1');
+    assert.equal(outcomes.length, 1);
+    assert.equal(outcomes[0]?.key, 'orphan-1');
+    assert.equal(outcomes[0]?.ok, true);
+    await journal.close();
+  });
+
+  test('other event types are acknowledged and ignored', async () => {
+    const { clock, fake, secret, deliver } = setup();
+    const handle = createWebhookHandler({ secret, client: fake, now: clock.now });
+    const r = await handle(deliver('wh_9', 'fine_tuning.job.succeeded', 'ftjob_1'));
+    assert.equal(r.status, 200);
+    assert.match(r.body, /ignored/);
+  });
+
+  test('misuse', () => {
+    assert.throws(() => createWebhookHandler({ client: {} as never }), /secret/);
+    assert.throws(() => createWebhookHandler({ secret: 'whsec_abc', client: {} as never }), /client/);
+  });
+});
