@@ -154,7 +154,8 @@ const DEFAULT_MAX_RECONNECTS = 5;
 const DEFAULT_MAX_TRANSIENT = 8;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-interface Resolved {
+/** @internal Validated wait options. */
+export interface Resolved {
   readonly clock: Clock;
   readonly random: () => number;
   readonly policy: PollPolicy;
@@ -175,7 +176,8 @@ function nonNegativeInt(name: string, value: number | undefined, fallback: numbe
   return value;
 }
 
-function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, fn: string): Resolved {
+/** @internal */
+export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, fn: string): Resolved {
   if (options === undefined || typeof options !== 'object') {
     throw new TypeError(`${fn}: options are required (at least \`timeoutMs\` or \`deadline\`)`);
   }
@@ -222,8 +224,8 @@ function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number 
   };
 }
 
-/** A typed error made here (deadline, detach, expiry), with the Response id on its failure. */
-function makeError(code: FailureCode, message: string, extra: { cause?: unknown; response?: unknown; objectId?: string | undefined }): FaultlineError {
+/** @internal A typed error made here (deadline, detach, expiry), with the object id on its failure. */
+export function makeError(code: FailureCode, message: string, extra: { cause?: unknown; response?: unknown; objectId?: string | undefined }): FaultlineError {
   const e = entryOf(code);
   const failure: Failure = {
     code,
@@ -251,6 +253,26 @@ function pollAfterHint(headers: unknown): number | undefined {
   const raw: unknown = get.call(headers, 'openai-poll-after-ms');
   const n = typeof raw === 'string' ? Number(raw) : NaN;
   return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * @internal The delay before retrying a failed poll, or throws the typed error that ends the wait.
+ * A 404 on an id that was seen is `expired` (retention or deletion); a transient error (429, 5xx,
+ * timeout, reset) is retried while `attempt` (consecutive) stays within the budget.
+ */
+export function afterPollError(error: unknown, r: Resolved, s: { seen: boolean; id: string | undefined; what: string; attempt: number }): number {
+  const failure = classify(error, { now: r.clock.now() });
+  if (failure.status === 404 || failure.code === 'not_found') {
+    if (s.seen) {
+      throw makeError('expired', `${s.what} ${s.id ?? ''} is gone (404): it outlived its retention or was deleted before its result was read.`, { cause: error, objectId: s.id });
+    }
+    // OpenAI sends its 404 with `type: invalid_request_error`; on a retrieve by id it means "no such id".
+    if (failure.code !== 'not_found') throw makeError('not_found', failure.message, { cause: error, objectId: s.id });
+    throw toError(error);
+  }
+  const transient = failure.retryable && failure.category !== 'quota';
+  if (!transient || s.attempt > r.maxTransient) throw toError(error);
+  return errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
 }
 
 /** Where a wait starts from. */
@@ -513,22 +535,7 @@ class Waiter {
   }
 
   #pollError(error: unknown): number {
-    const failure = classify(error, { now: this.#r.clock.now() });
-    if (failure.status === 404 || failure.code === 'not_found') {
-      // The id existed (we saw it, or the caller had it from a create): it outlived its retention or was
-      // deleted. Either way the result is gone.
-      if (this.#seenOnServer) {
-        throw makeError('expired', `Background response ${this.#id ?? ''} is gone (404): it outlived its retention or was deleted before its result was read.`, { cause: error, objectId: this.#id });
-      }
-      // OpenAI sends its 404 with `type: invalid_request_error`; on a retrieve by id it means "no such id".
-      if (failure.code !== 'not_found') throw makeError('not_found', failure.message, { cause: error, objectId: this.#id });
-      throw toError(error);
-    }
-    const transient = failure.retryable && failure.category !== 'quota';
-    if (!transient) throw toError(error);
-    this.#transient++;
-    if (this.#transient > this.#r.maxTransient) throw toError(error);
-    return errorDelay(this.#r.policy, this.#transient, this.#r.random(), failure.retryAfterMs);
+    return afterPollError(error, this.#r, { seen: this.#seenOnServer, id: this.#id, what: 'Background response', attempt: ++this.#transient });
   }
 
   /** One stream attempt: the create's own stream, or a resume with `starting_after`. */
