@@ -708,7 +708,7 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       stream: start.streamCapable,
       deadlineAt: r.deadlineAt,
     });
-    if (link === null) throw new TypeError(`${fn}: another live process holds the journal lease for ${start.id as string}; use journal.resumeAll() to share the work`);
+    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process (or the job was already delivered); use journal.resumeAll() to share the work`);
   }
   const waiter = new Waiter(client, r, start, link);
   return (await settle(waiter, start, r, link)) as R;
