@@ -1,0 +1,121 @@
+/**
+ * The mock's clock. Everything time-dependent in the mock (rate-limit windows, background runs, stream
+ * pacing, retention, webhook retries, injected delays) reads `now()` and waits with `sleep()`, so a test
+ * can drive it with a {@link ManualClock} and never wait for real time.
+ */
+
+/** A clock the mock reads. Times are epoch **milliseconds**. */
+export interface MockClock {
+  /** The current time in epoch milliseconds. */
+  now(): number;
+  /**
+   * Resolves after `ms` milliseconds of this clock's time, or rejects with the signal's reason when
+   * `signal` aborts first. Must never keep the process alive on its own (unref real timers).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A clock that moves only when told to. */
+export interface ManualClock extends MockClock {
+  /**
+   * Moves time forward by `ms` milliseconds, waking every sleeper that falls due on the way, in due
+   * order, and letting the work each one starts run before moving on. Resolves once all of it settled.
+   */
+  advance(ms: number): Promise<void>;
+  /** How many sleepers are waiting (useful to assert that nothing is left pending). */
+  readonly pending: number;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** The real clock: `Date.now()` and unref'd `setTimeout`. */
+export const realClock: MockClock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    if (ms <= 0 && !signal) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortReason(signal));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(abortReason(signal!));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.max(0, ms));
+      timer.unref?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+};
+
+interface Sleeper {
+  readonly due: number;
+  readonly order: number;
+  readonly resolve: () => void;
+}
+
+/** Lets pending promise chains (and I/O callbacks they scheduled) run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Creates a {@link ManualClock}.
+ *
+ * @param start The initial time in epoch milliseconds. @default 1767225600000 (2026-01-01T00:00:00Z)
+ */
+export function createManualClock(start = 1_767_225_600_000): ManualClock {
+  if (!Number.isFinite(start)) throw new RangeError('createManualClock: `start` must be a finite number of milliseconds');
+  let now = start;
+  let order = 0;
+  let sleepers: Sleeper[] = [];
+  const remove = (s: Sleeper): void => {
+    sleepers = sleepers.filter((x) => x !== s);
+  };
+  return {
+    now: () => now,
+    get pending() {
+      return sleepers.length;
+    },
+    sleep(ms, signal) {
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(abortReason(signal));
+        const onAbort = (): void => {
+          remove(sleeper);
+          reject(abortReason(signal!));
+        };
+        const sleeper: Sleeper = {
+          due: now + Math.max(0, ms),
+          order: order++,
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
+        sleepers.push(sleeper);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    async advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance: `ms` must be a finite number >= 0');
+      const target = now + ms;
+      await settle();
+      for (;;) {
+        let next: Sleeper | undefined;
+        for (const s of sleepers) {
+          if (s.due <= target && (!next || s.due < next.due || (s.due === next.due && s.order < next.order))) next = s;
+        }
+        if (!next) break;
+        now = Math.max(now, next.due);
+        remove(next);
+        next.resolve();
+        await settle();
+      }
+      now = target;
+      await settle();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The node adapter: serves a mock over HTTP on 127.0.0.1 (another host only when asked). It depends on
+ * the core, never the reverse, and converts node's request/response to the core's neutral shapes
+ * directly (no WHATWG objects per request) to keep the mock fast.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ConnectionReset, type MockReply, type MockRequest } from './http.ts';
+import { createMock, type Mock } from './server.ts';
+import type { MockOptions } from './types.ts';
+
+export interface ListenOptions {
+  /** The TCP port; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** The interface to bind. Loopback unless you ask for another explicitly. @default '127.0.0.1' */
+  readonly host?: string;
+  /** A mock to serve; a new one is created from `mock` options otherwise. */
+  readonly mock?: Mock | MockOptions;
+}
+
+export interface MockServerHandle {
+  /** The base URL to give the SDK, ending in `/v1` (e.g. `http://127.0.0.1:51234/v1`). */
+  readonly url: string;
+  readonly port: number;
+  /** The mock being served (its log, clock, ...). */
+  readonly mock: Mock;
+  /** Stops listening, drops open connections and closes the mock. Idempotent. */
+  close(): Promise<void>;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function isMock(v: unknown): v is Mock {
+  return typeof v === 'object' && v !== null && typeof (v as Mock).handle === 'function';
+}
+
+function toMockRequest(req: IncomingMessage, signal: AbortSignal): MockRequest {
+  let cached: Promise<Uint8Array> | undefined;
+  const bytes = (): Promise<Uint8Array> =>
+    (cached ??= new Promise<Uint8Array>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      req.on('error', reject);
+    }));
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    url: req.url ?? '/',
+    header: (n) => {
+      const v = req.headers[n];
+      return Array.isArray(v) ? v.join(', ') : v;
+    },
+    bytes,
+    text: async () => {
+      const b = await bytes();
+      return Buffer.isBuffer(b) ? b.toString('utf8') : new TextDecoder().decode(b);
+    },
+    signal,
+  };
+}
+
+async function write(res: ServerResponse, reply: MockReply): Promise<void> {
+  if (reply.reset) {
+    res.socket?.destroy();
+    return;
+  }
+  if (reply.stream === undefined) {
+    const body = reply.body ?? '';
+    reply.headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(reply.status, reply.headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(reply.status, reply.headers);
+  res.flushHeaders();
+  try {
+    for await (const chunk of reply.stream) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  } catch (err) {
+    // An injected mid-body reset, or any failure while streaming: cut the socket like a real drop.
+    res.socket?.destroy(err instanceof ConnectionReset ? undefined : (err as Error));
+  }
+}
+
+/**
+ * Serves a mock over HTTP. Resolves once listening.
+ *
+ * @throws TypeError/RangeError for a bad port or host.
+ */
+export async function listen(options: ListenOptions = {}): Promise<MockServerHandle> {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('listen: `port` must be an integer in [0, 65535]');
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host === '') throw new TypeError('listen: `host` must be a non-empty string');
+  const mock = isMock(options.mock) ? options.mock : createMock(options.mock ?? {});
+  const sockets = new Set<Socket>();
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    mock.handle(toMockRequest(req, ac.signal)).then(
+      (reply) => write(res, reply),
+      () => res.socket?.destroy(),
+    );
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${addr.port}/v1`,
+    port: addr.port,
+    mock,
+    close: () =>
+      (closed ??= (async () => {
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await done;
+        await mock.close();
+      })()),
+  };
+}

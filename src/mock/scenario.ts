@@ -1,0 +1,275 @@
+/**
+ * Scenarios: JSON-serialisable rules that tell the mock when and how to misbehave.
+ *
+ * Rules are tried in order; the first rule whose `match` fits a request (and whose probability draw,
+ * made with the mock's seeded PRNG, succeeds) injects its faults. Counting (`nth`, `every`, `from`,
+ * `to`, `times`) is per rule, over the requests that fit the rule's other conditions, 1-based.
+ */
+import { isPresetName, type PresetName } from './presets.ts';
+
+/** Conditions a request must meet. Every given condition must hold. */
+export interface RuleMatch {
+  /**
+   * The request path (without query), exact, or a prefix when it ends with `*`
+   * (e.g. `"/v1/responses*"`). An array matches any of them.
+   */
+  readonly path?: string | readonly string[];
+  /** The HTTP method, upper case. */
+  readonly method?: string;
+  /** The `model` of the request body. An array matches any of them. */
+  readonly model?: string | readonly string[];
+  /** The API key (compared in memory only; never logged). */
+  readonly key?: string;
+  /** Whether the request asks for `stream: true`. */
+  readonly stream?: boolean;
+  /** Whether the request asks for `background: true`. */
+  readonly background?: boolean;
+  /** Only lines of a batch input file (`true`), or only HTTP requests (`false`). */
+  readonly batch?: boolean;
+  /** Only the n-th fitting request(s), 1-based. */
+  readonly nth?: number | readonly number[];
+  /** Only every n-th fitting request (n, 2n, 3n, ...). */
+  readonly every?: number;
+  /** Only from the n-th fitting request on (inclusive). */
+  readonly from?: number;
+  /** Only up to the n-th fitting request (inclusive). */
+  readonly to?: number;
+  /** Chance in [0, 1] that a fitting request is hit, drawn from the seeded PRNG. @default 1 */
+  readonly probability?: number;
+}
+
+/** Answer with an HTTP error: a named preset, or a status with an optional body. */
+export interface HttpFault {
+  readonly type: 'http';
+  /** A named real-world body (see `PRESETS`/`AZURE_PRESETS`). */
+  readonly preset?: PresetName;
+  /** The status (overrides the preset's). */
+  readonly status?: number;
+  /** A JSON body or a raw string body (overrides the preset's). */
+  readonly body?: unknown;
+  /** Extra response headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Sends `x-should-retry: true|false`. */
+  readonly shouldRetry?: boolean;
+}
+
+/** Waits before answering (on the mock's clock), honouring the client's abort signal. */
+export interface DelayFault {
+  readonly type: 'delay';
+  /** Milliseconds. */
+  readonly ms: number;
+}
+
+/** Drops the connection: before any header, or after `afterBytes` bytes of the body. */
+export interface ResetFault {
+  readonly type: 'reset';
+  /** @default 'before_headers' */
+  readonly when?: 'before_headers' | 'mid_body';
+  /** For `mid_body`: body bytes sent before the cut. @default half of the body */
+  readonly afterBytes?: number;
+}
+
+/** Misbehaves inside a streamed answer, after `afterEvents` events. */
+export interface StreamFault {
+  readonly type: 'stream';
+  /**
+   * - `truncate`: end the body cleanly without the terminal event (or `[DONE]`);
+   * - `reset`: cut the connection;
+   * - `error`: send an `error` event (`flat`: `{type:'error', code, message}`; `nested`:
+   *   `{type:'error', error:{...}}`; `azure`: a `response.failed` whose `error` is null, then the
+   *   `error` event) and end.
+   */
+  readonly action: 'truncate' | 'reset' | 'error';
+  /** Events delivered before the fault. @default 3 */
+  readonly afterEvents?: number;
+  /** For `error`. @default 'flat' */
+  readonly shape?: 'flat' | 'nested' | 'azure';
+  /** For `error`: the error code. @default 'server_error' */
+  readonly code?: string;
+  /** For `error`: the error message. */
+  readonly message?: string;
+}
+
+/**
+ * Ends a Response (background or not) in a non-completed terminal state. For chat completions,
+ * `incomplete` becomes `finish_reason: length | content_filter` and `failed` a 500.
+ */
+export interface OutcomeFault {
+  readonly type: 'outcome';
+  readonly status: 'failed' | 'incomplete' | 'cancelled';
+  /** For `failed`: the `ResponseError.code`; `null` sends `error: null`. @default 'server_error' */
+  readonly code?: string | null;
+  /** For `failed`: the error message. */
+  readonly message?: string;
+  /** For `incomplete`: `incomplete_details.reason`; `null` sends `incomplete_details: null`. @default 'max_output_tokens' */
+  readonly reason?: string | null;
+  /**
+   * For `cancelled` on a background Response: the cancel call returns `cancelled`, but later reads
+   * show `completed` (the run had finished anyway). @default false
+   */
+  readonly thenCompleted?: boolean;
+}
+
+/** Removes response headers, as some proxies do. */
+export interface StripHeadersFault {
+  readonly type: 'strip_headers';
+  /** Lower-case names or prefixes ending in `*`. @default ['x-ratelimit-*', 'retry-after', 'retry-after-ms', 'x-request-id', 'x-should-retry'] */
+  readonly headers?: readonly string[];
+}
+
+/** Makes a stored (background) Response expire: reads after `afterMs` get 404. */
+export interface ExpireFault {
+  readonly type: 'expire';
+  /** Milliseconds after creation. */
+  readonly afterMs: number;
+}
+
+/** For batches: the batch ends `failed`, `expired` or `cancelled`. For batch lines: the line lands in the error file. */
+export interface BatchFault {
+  readonly type: 'batch';
+  readonly status?: 'failed' | 'expired' | 'cancelled';
+  /** For a line: the error file's `error.code`. @default 'batch_expired' for expired, else 'server_error' */
+  readonly code?: string;
+  readonly message?: string;
+}
+
+export type Fault =
+  | HttpFault
+  | DelayFault
+  | ResetFault
+  | StreamFault
+  | OutcomeFault
+  | StripHeadersFault
+  | ExpireFault
+  | BatchFault;
+
+export interface Rule {
+  /** A label written to the log when the rule fires. @default `rule-<index>` */
+  readonly id?: string;
+  readonly match?: RuleMatch;
+  /** One fault or several (e.g. a delay then an HTTP error). */
+  readonly fault: Fault | readonly Fault[];
+  /** The rule fires at most this many times. @default unlimited */
+  readonly times?: number;
+}
+
+/** A scenario: `{ rules }` (a bare array of rules is accepted too). */
+export interface Scenario {
+  readonly rules: readonly Rule[];
+}
+
+const FAULT_TYPES = new Set(['http', 'delay', 'reset', 'stream', 'outcome', 'strip_headers', 'expire', 'batch']);
+
+/** Validates a scenario; throws a TypeError naming the bad field. */
+export function parseScenario(input: unknown): Scenario {
+  const rules = Array.isArray(input) ? input : (input as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) throw new TypeError('scenario: expected `{ "rules": [...] }` or an array of rules');
+  rules.forEach((rule: unknown, i) => {
+    const at = `scenario.rules[${i}]`;
+    if (typeof rule !== 'object' || rule === null) throw new TypeError(`${at}: must be an object`);
+    const r = rule as Record<string, unknown>;
+    const faults = Array.isArray(r['fault']) ? r['fault'] : [r['fault']];
+    if (faults.length === 0) throw new TypeError(`${at}.fault: must not be empty`);
+    faults.forEach((f: unknown, j) => {
+      const ft = f as Record<string, unknown> | null;
+      const fat = Array.isArray(r['fault']) ? `${at}.fault[${j}]` : `${at}.fault`;
+      if (typeof ft !== 'object' || ft === null || !FAULT_TYPES.has(ft['type'] as string)) {
+        throw new TypeError(`${fat}.type: must be one of ${[...FAULT_TYPES].join(', ')}`);
+      }
+      if (ft['type'] === 'http' && ft['preset'] !== undefined && !isPresetName(ft['preset'])) {
+        throw new TypeError(`${fat}.preset: unknown preset ${JSON.stringify(ft['preset'])}`);
+      }
+      if (ft['type'] === 'http' && ft['preset'] === undefined && typeof ft['status'] !== 'number') {
+        throw new TypeError(`${fat}: give \`preset\` or \`status\``);
+      }
+      if (ft['type'] === 'delay' && !(typeof ft['ms'] === 'number' && ft['ms'] >= 0)) {
+        throw new RangeError(`${fat}.ms: must be a number >= 0`);
+      }
+      if (ft['type'] === 'expire' && !(typeof ft['afterMs'] === 'number' && ft['afterMs'] >= 0)) {
+        throw new RangeError(`${fat}.afterMs: must be a number >= 0`);
+      }
+    });
+    const m = r['match'] as Record<string, unknown> | undefined;
+    if (m !== undefined && (typeof m !== 'object' || m === null)) throw new TypeError(`${at}.match: must be an object`);
+    const p = m?.['probability'];
+    if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) {
+      throw new RangeError(`${at}.match.probability: must be a number in [0, 1]`);
+    }
+    for (const k of ['every', 'from', 'to'] as const) {
+      const v = m?.[k];
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw new RangeError(`${at}.match.${k}: must be an integer >= 1`);
+    }
+  });
+  return { rules: rules as Rule[] };
+}
+
+/** What a request looks like to the matcher. */
+export interface MatchInput {
+  readonly path: string;
+  readonly method: string;
+  readonly model: string | undefined;
+  readonly key: string | undefined;
+  readonly stream: boolean;
+  readonly background: boolean;
+  readonly batch: boolean;
+}
+
+/** The fired rule: its label and its faults. */
+export interface Hit {
+  readonly id: string;
+  readonly faults: readonly Fault[];
+}
+
+function oneOf<T>(want: T | readonly T[] | undefined, got: T, eq: (a: T, b: T) => boolean = (a, b) => a === b): boolean {
+  if (want === undefined) return true;
+  return Array.isArray(want) ? (want as readonly T[]).some((w) => eq(w, got)) : eq(want as T, got);
+}
+
+function pathFits(pattern: string, path: string): boolean {
+  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern === path;
+}
+
+/** Stateful matcher over a scenario (per-rule counters), drawing from `random`. */
+export class ScenarioMatcher {
+  readonly #rules: readonly Rule[];
+  readonly #seen: number[];
+  readonly #fired: number[];
+  readonly #random: () => number;
+
+  constructor(scenario: Scenario, random: () => number) {
+    this.#rules = scenario.rules;
+    this.#seen = scenario.rules.map(() => 0);
+    this.#fired = scenario.rules.map(() => 0);
+    this.#random = random;
+  }
+
+  get empty(): boolean {
+    return this.#rules.length === 0;
+  }
+
+  /** The first rule that fires for this request, or undefined. Advances the counters. */
+  match(req: MatchInput): Hit | undefined {
+    for (let i = 0; i < this.#rules.length; i++) {
+      const rule = this.#rules[i]!;
+      const m = rule.match ?? {};
+      if (!oneOf(m.path, req.path, pathFits)) continue;
+      if (m.method !== undefined && m.method.toUpperCase() !== req.method) continue;
+      if (m.model !== undefined && (req.model === undefined || !oneOf(m.model, req.model))) continue;
+      if (m.key !== undefined && m.key !== req.key) continue;
+      if (m.stream !== undefined && m.stream !== req.stream) continue;
+      if (m.background !== undefined && m.background !== req.background) continue;
+      if (m.batch !== undefined && m.batch !== req.batch) continue;
+      const n = ++this.#seen[i]!;
+      if (m.nth !== undefined && !oneOf(m.nth, n)) continue;
+      if (m.every !== undefined && n % m.every !== 0) continue;
+      if (m.from !== undefined && n < m.from) continue;
+      if (m.to !== undefined && n > m.to) continue;
+      if (rule.times !== undefined && this.#fired[i]! >= rule.times) continue;
+      if (m.probability !== undefined && m.probability < 1 && !(this.#random() < m.probability)) continue;
+      this.#fired[i]!++;
+      const faults = Array.isArray(rule.fault) ? (rule.fault as readonly Fault[]) : [rule.fault as Fault];
+      return { id: rule.id ?? `rule-${i}`, faults };
+    }
+    return undefined;
+  }
+}
