@@ -3,7 +3,8 @@
  *
  * Rules are tried in order; the first rule whose `match` fits a request (and whose probability draw,
  * made with the mock's seeded PRNG, succeeds) injects its faults. Counting (`nth`, `every`, `from`,
- * `to`, `times`) is per rule, over the requests that fit the rule's other conditions, 1-based.
+ * `to`) is per rule, over every request that fits the rule's other conditions (whether or not another
+ * rule fired for it), 1-based; `times` counts the rule's own firings.
  */
 import { isPresetName, type PresetName } from './presets.ts';
 
@@ -247,8 +248,13 @@ export class ScenarioMatcher {
     return this.#rules.length === 0;
   }
 
-  /** The first rule that fires for this request, or undefined. Advances the counters. */
+  /**
+   * The first rule that fires for this request, or undefined. Every rule whose conditions fit counts
+   * the request, even when an earlier rule fires, so `nth` means "the n-th request this rule's
+   * conditions fit", whatever the other rules do.
+   */
   match(req: MatchInput): Hit | undefined {
+    let hit: Hit | undefined;
     for (let i = 0; i < this.#rules.length; i++) {
       const rule = this.#rules[i]!;
       const m = rule.match ?? {};
@@ -260,6 +266,7 @@ export class ScenarioMatcher {
       if (m.background !== undefined && m.background !== req.background) continue;
       if (m.batch !== undefined && m.batch !== req.batch) continue;
       const n = ++this.#seen[i]!;
+      if (hit !== undefined) continue;
       if (m.nth !== undefined && !oneOf(m.nth, n)) continue;
       if (m.every !== undefined && n % m.every !== 0) continue;
       if (m.from !== undefined && n < m.from) continue;
@@ -268,8 +275,8 @@ export class ScenarioMatcher {
       if (m.probability !== undefined && m.probability < 1 && !(this.#random() < m.probability)) continue;
       this.#fired[i]!++;
       const faults = Array.isArray(rule.fault) ? (rule.fault as readonly Fault[]) : [rule.fault as Fault];
-      return { id: rule.id ?? `rule-${i}`, faults };
+      hit = { id: rule.id ?? `rule-${i}`, faults };
     }
-    return undefined;
+    return hit;
   }
 }
