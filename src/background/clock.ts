@@ -7,12 +7,17 @@ export interface Clock {
   now(): number;
   /**
    * Resolve after `ms` milliseconds, or as soon as `signal` aborts (resolving, not rejecting: the caller
-   * checks why it woke up). Must not keep the process alive on its own.
+   * checks why it woke up). A clock whose sleep rejects on abort (such as the mock's) is wrapped with
+   * `.catch(() => {})`.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock: `Date.now()` and an unref'd `setTimeout` that an abort cuts short. */
+/**
+ * The real clock: `Date.now()` and a `setTimeout` that an abort cuts short. The timer is *not* unref'd:
+ * a script that awaits a wait must not exit between two polls. Every sleep the background layer starts
+ * is aborted (and its timer cleared) when its wait ends, so nothing outlives the wait.
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   sleep: (ms: number, signal?: AbortSignal) =>
@@ -27,7 +32,6 @@ export const systemClock: Clock = Object.freeze({
         resolve();
       };
       const timer = setTimeout(done, ms);
-      timer.unref?.();
       signal?.addEventListener('abort', done, { once: true });
     }),
 });

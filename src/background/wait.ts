@@ -134,7 +134,7 @@ export interface WaitOptions extends PollPolicyOptions {
   now?: () => number;
   /**
    * How to wait `ms` milliseconds; must resolve early when `signal` aborts.
-   * @default an unref'd setTimeout
+   * @default setTimeout (cleared when the wait ends)
    */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**

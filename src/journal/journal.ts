@@ -83,7 +83,7 @@ export interface JournalOptions {
   onHandlerError?: (error: unknown, outcome: JobOutcome) => void;
   /** The clock (milliseconds since the epoch). @default Date.now */
   now?: () => number;
-  /** How to wait; must resolve early when `signal` aborts. @default an unref'd setTimeout */
+  /** How to wait; must resolve early when `signal` aborts. @default setTimeout (cleared when the wait ends) */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -229,6 +229,7 @@ export class Journal implements WaitJournal {
       }
     })();
     let lastCursor = row.cursor;
+    let finished = false;
     const stopRenewal = (): void => {
       stop.abort();
       if (this.#links.get(key) === stop) this.#links.delete(key);
@@ -250,6 +251,8 @@ export class Journal implements WaitJournal {
       },
       awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
       finish: async (outcome) => {
+        if (finished) return; // idempotent: resumeAll also finishes defensively
+        finished = true;
         stopRenewal();
         if (outcome.kind === 'detached') {
           await this.store.releaseLease(key, this.owner);
@@ -411,6 +414,7 @@ export class Journal implements WaitJournal {
     try {
       await waitLinked(client, { v: 1, id: row.objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
     } catch (error) {
+      await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
       if (this.#deliveredHere.has(key)) return { kind: 'delivered', lost: (await this.store.get(key))?.lostReason !== undefined };
       if ((await this.store.get(key))?.state === 'delivered') return { kind: 'elsewhere' };
