@@ -73,7 +73,7 @@ function bucket(limit: number, burstWindowMs: number): Bucket {
 /** Units still available now (never negative). */
 function remaining(b: Bucket, tat: number, now: number): number {
   const backlog = Math.max(0, tat - now);
-  return Math.max(0, Math.floor((b.tolerance - backlog) / b.interval + 1e-9));
+  return Math.max(0, Math.floor((b.tolerance - backlog) / b.interval + 1e-3));
 }
 
 /** How long until `cost` units fit, in ms (0 when they fit now). */
@@ -107,7 +107,7 @@ export function admit(cfg: RateLimitConfig, st: RateLimitState, now: number, tok
   const req = bucket(cfg.rpm, cfg.burstWindowMs);
   const tok = bucket(cfg.tpm, cfg.burstWindowMs);
   const usedRequests = cfg.rpm - remaining(req, st.requestsTat, now);
-  const usedTokens = Math.max(0, Math.ceil(Math.max(0, st.tokensTat - now) / tok.interval));
+  const usedTokens = Math.max(0, Math.ceil(Math.max(0, st.tokensTat - now) / tok.interval - 1e-3)); // epsilon: epoch-ms doubles carry ~1e-4 ms of noise
   const chargeRequest = (): void => {
     if (countRejected) st.requestsTat = Math.max(st.requestsTat, now) + req.interval;
   };
