@@ -61,7 +61,7 @@ function toMockRequest(req: IncomingMessage, signal: AbortSignal): MockRequest {
 
 async function write(res: ServerResponse, reply: MockReply): Promise<void> {
   if (reply.reset) {
-    res.socket?.destroy();
+    res.socket?.resetAndDestroy(); // TCP RST before any byte: the client sees ECONNRESET
     return;
   }
   if (reply.stream === undefined) {
@@ -73,15 +73,22 @@ async function write(res: ServerResponse, reply: MockReply): Promise<void> {
   }
   res.writeHead(reply.status, reply.headers);
   res.flushHeaders();
+  let flushed: Promise<void> = Promise.resolve();
   try {
     for await (const chunk of reply.stream) {
       if (res.destroyed) return;
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      flushed = new Promise((resolve) => res.write(chunk, () => resolve()));
+      if (res.writableNeedDrain) await new Promise((r) => res.once('drain', r));
     }
     res.end();
   } catch (err) {
-    // An injected mid-body reset, or any failure while streaming: cut the socket like a real drop.
-    res.socket?.destroy(err instanceof ConnectionReset ? undefined : (err as Error));
+    // An injected mid-body reset: let what was written reach the client, then send a TCP RST, as a
+    // dropped upstream connection does. Any other failure while streaming cuts the socket too.
+    const socket = res.socket;
+    if (err instanceof ConnectionReset && socket) {
+      await flushed;
+      socket.resetAndDestroy();
+    } else socket?.destroy();
   }
 }
 
