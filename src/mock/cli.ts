@@ -1,0 +1,141 @@
+/**
+ * `faultline mock`: serve the mock over HTTP until interrupted.
+ *
+ *   faultline mock [--port N] [--host H] [--scenario file.json] [--seed N] [--rpm N] [--tpm N]
+ *                  [--burst-window-ms N] [--log file.jsonl] [--azure]
+ *
+ * Prints the base URL on the first line of stdout (so scripts can read it), then one status line.
+ * Stops on SIGINT/SIGTERM (handlers added for the command's lifetime only) or when `io.signal` aborts.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { listen } from './node.ts';
+import { parseScenario, type Scenario } from './scenario.ts';
+import type { MockOptions } from './types.ts';
+
+/** Where the command writes, and an optional signal that stops it (tests). */
+export interface MockCommandIO {
+  readonly stdout: { write(chunk: string): unknown };
+  readonly stderr: { write(chunk: string): unknown };
+  /** Aborting it stops the server and resolves the command with 0. @default SIGINT/SIGTERM */
+  readonly signal?: AbortSignal;
+}
+
+const HELP = `Usage: faultline mock [options]
+
+Runs the fault-injecting mock OpenAI server on 127.0.0.1 and prints its base URL.
+
+Options:
+  --port N              TCP port (default: a free one)
+  --host H              interface to bind (default: 127.0.0.1; other hosts only when asked)
+  --scenario FILE       JSON scenario: { "rules": [...] } (see faultline/mock's Scenario type)
+  --seed N              PRNG seed for ids and rule probabilities (default: 1)
+  --rpm N               requests per minute per API key (default: unlimited)
+  --tpm N               tokens per minute per API key (default: unlimited)
+  --burst-window-ms N   how much of a minute may be spent at once, in ms (default: 60000)
+  --log FILE            append the ground-truth log as JSON lines to FILE
+  --azure               Azure OpenAI paths, error bodies and headers
+  -h, --help            show this help
+`;
+
+function integer(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+/** Runs `faultline mock`. Resolves with the exit code: 0 after a clean stop, 2 for a usage error. */
+export async function runMockCommand(argv: string[], io: MockCommandIO): Promise<number> {
+  let options: MockOptions;
+  let port: number;
+  let host: string;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        scenario: { type: 'string' },
+        seed: { type: 'string' },
+        rpm: { type: 'string' },
+        tpm: { type: 'string' },
+        'burst-window-ms': { type: 'string' },
+        log: { type: 'string' },
+        azure: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    port = integer('port', values.port, 0) ?? 0;
+    if (port > 65535) throw new RangeError('--port must be at most 65535');
+    host = values.host ?? '127.0.0.1';
+    let scenario: Scenario | undefined;
+    if (values.scenario !== undefined) {
+      let text: string;
+      try {
+        text = await readFile(values.scenario, 'utf8');
+      } catch (err) {
+        throw new TypeError(`--scenario: cannot read ${values.scenario} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new TypeError(`--scenario: ${values.scenario} is not valid JSON`);
+      }
+      scenario = parseScenario(json);
+    }
+    const rpm = integer('rpm', values.rpm, 1);
+    const tpm = integer('tpm', values.tpm, 1);
+    const burst = integer('burst-window-ms', values['burst-window-ms'], 1);
+    const seed = integer('seed', values.seed, 0);
+    options = {
+      ...(seed !== undefined ? { seed } : {}),
+      ...(scenario ? { scenario } : {}),
+      ...(rpm !== undefined || tpm !== undefined
+        ? { rateLimit: { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}), ...(burst !== undefined ? { burstWindowMs: burst } : {}) } }
+        : {}),
+      ...(values.log !== undefined ? { log: values.log } : {}),
+      ...(values.azure ? { azure: true } : {}),
+    };
+  } catch (err) {
+    io.stderr.write(`faultline mock: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+
+  let server;
+  try {
+    server = await listen({ port, host, mock: options });
+  } catch (err) {
+    io.stderr.write(`faultline mock: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write(`${server.url}\n`);
+  const limits = options.rateLimit ? ` rpm=${options.rateLimit.rpm ?? '∞'} tpm=${options.rateLimit.tpm ?? '∞'}` : '';
+  const rules = options.scenario && 'rules' in options.scenario ? options.scenario.rules.length : 0;
+  io.stdout.write(`mock OpenAI server listening (seed=${options.seed ?? 1}, ${rules} rule(s)${limits}); Ctrl-C to stop\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    if (io.signal) {
+      if (io.signal.aborted) return stop();
+      io.signal.addEventListener('abort', stop, { once: true });
+    } else {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }
+  });
+  await server.close();
+  return 0;
+}
