@@ -122,3 +122,42 @@ describe('waitForBatch', () => {
     await assert.rejects(waitForBatch({} as never, 'b', { timeoutMs: 1 }), /client/);
   });
 });
+
+describe('waitForBatch against the mock (openai SDK, manual clock)', () => {
+  test('each line of a real batch reported with its catalog code; an expired batch keeps its partial lines', async () => {
+    const { default: OpenAI, toFile } = await import('openai');
+    const { createManualClock, createMock } = await import('../../src/mock/index.ts');
+    for (const expired of [false, true]) {
+      const mock = createMock({
+        clock: createManualClock(),
+        batch: { validatingMs: 100, runMs: 3_600_000 },
+        scenario: [
+          { match: { batch: true, nth: 2 }, fault: { type: 'http', preset: 'rate_limit_requests' } },
+          { match: { batch: true, nth: 3 }, fault: { type: 'http', preset: 'context_length_exceeded' } },
+          ...(expired ? [{ match: { path: '/v1/batches', method: 'POST' }, fault: { type: 'batch' as const, status: 'expired' as const } }] : []),
+        ],
+      });
+      const client = new OpenAI({ apiKey: 'sk-test-mock-00000000', baseURL: 'http://mock.local/v1', fetch: mock.fetch, maxRetries: 0 });
+      const jsonl = [1, 2, 3, 4].map((i) => JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } })).join('\n');
+      const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'in.jsonl'), purpose: 'batch' });
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+      let settled = false;
+      const p = waitForBatch(client, batch.id, { timeoutMs: 86_400_000, now: () => mock.now(), sleep: (ms, s) => mock.clock.sleep(ms, s).catch(() => {}), throwOnFailure: false });
+      void p.finally(() => (settled = true)).catch(() => {});
+      for (let i = 0; i < 10_000 && !settled; i++) await mock.advance(60_000);
+      const report = await p;
+      if (!expired) {
+        assert.equal(report.status, 'completed');
+        assert.deepEqual(
+          report.lines.map((l) => [l.customId, l.code ?? 'ok']).sort(),
+          [['r1', 'ok'], ['r2', 'rate_limit_exceeded'], ['r3', 'context_length_exceeded'], ['r4', 'ok']],
+        );
+        assert.equal(report.error, undefined);
+      } else {
+        assert.equal(report.status, 'expired');
+        assert.ok(report.error instanceof ExpiredError, String(report.error));
+      }
+      await mock.close();
+    }
+  });
+});
