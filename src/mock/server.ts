@@ -231,6 +231,9 @@ class MockServer {
   readonly #responses = new Map<string, StoredResponse>();
   readonly #files = new Map<string, StoredFile>();
   readonly #batches = new Map<string, StoredBatch>();
+  /** Background Responses and batches whose terminal webhook is not sent yet (kept small for #sweep). */
+  readonly #unnotified = new Set<StoredResponse>();
+  readonly #unnotifiedBatches = new Set<StoredBatch>();
   readonly #closing = new AbortController();
   readonly #webhooks: WebhookSender | undefined;
   #closed = false;
@@ -1217,17 +1220,15 @@ class MockServer {
   #sweep(): void {
     if (this.#webhooks === undefined) return;
     const now = this.#clock.now();
-    for (const s of this.#responses.values()) {
-      if (!s.notified && s.rec.background) {
-        const status = this.#statusAt(s, now);
-        if (status !== 'queued' && status !== 'in_progress') this.#notifyResponse(s, status);
-      }
+    for (const s of this.#unnotified) {
+      const status = this.#statusAt(s, now);
+      if (status !== 'queued' && status !== 'in_progress') this.#notifyResponse(s, status);
     }
-    for (const b of this.#batches.values()) {
-      if (b.notified) continue;
+    for (const b of this.#unnotifiedBatches) {
       const status = this.#batchStatus(b, now);
       if (status === 'completed' || status === 'failed' || status === 'expired' || status === 'cancelled') {
         b.notified = true;
+        this.#unnotifiedBatches.delete(b);
         this.#webhooks.send({ id: this.#newId('evt_', 32), type: `batch.${status}`, objectId: b.id, createdAtMs: now });
       }
     }
@@ -1236,11 +1237,13 @@ class MockServer {
   #notifyResponse(s: StoredResponse, status: ResponseStatus): void {
     if (s.notified || this.#webhooks === undefined) return;
     s.notified = true;
+    this.#unnotified.delete(s);
     this.#webhooks.send({ id: this.#newId('evt_', 32), type: `response.${status}`, objectId: s.rec.id, createdAtMs: this.#clock.now() });
   }
 
   #scheduleNotify(s: StoredResponse): void {
     if (this.#webhooks === undefined) return;
+    this.#unnotified.add(s);
     const due = s.rec.createdAtMs + s.rec.queuedMs + s.rec.runMs - this.#clock.now();
     this.#clock.sleep(Math.max(0, due), this.#closing.signal).then(
       () => this.#sweep(),
@@ -1250,6 +1253,7 @@ class MockServer {
 
   #scheduleBatch(b: StoredBatch): void {
     if (this.#webhooks === undefined) return;
+    if (!b.notified) this.#unnotifiedBatches.add(b);
     const due = (b.cancelledAtMs ?? b.createdAtMs) + this.#batchValidatingMs + (b.cancelledAtMs === undefined ? this.#batchRunMs : 0);
     this.#clock.sleep(Math.max(0, due - this.#clock.now()), this.#closing.signal).then(
       () => this.#sweep(),
