@@ -14,8 +14,10 @@
  *     `error: null`; chat `finish_reason`; batch status; webhook event type.
  *  5. Message patterns, as a last resort for relays that dropped the code ("maximum context length",
  *     "engine is currently overloaded", …). Each pattern has the real payload that needed it as a test.
- *  6. A recognised wire type (`tokens`/`requests` → rate limit, `server_error`, `invalid_request_error`…).
+ *  6. A specific wire type (`insufficient_quota`, `tokens`/`requests` → rate limit, ...).
  *  7. The HTTP status (only a status a transport really had).
+ *  7b. A generic wire type (`invalid_request_error`, `api_error`, `server_error`), only when there is no
+ *     status: the real 404 for an unknown Response id is `type: invalid_request_error, code: null`.
  *  8. Transport evidence: abort, client timeout, reset/refused/DNS/`terminated`.
  *  9. `unknown`, with every raw value kept. faultline never guesses.
  */
@@ -115,6 +117,7 @@ const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode
   ['responsible_ai_policy_violation', 'content_policy_violation'],
   ['moderation_blocked', 'content_policy_violation'],
   ['safety_violation', 'content_policy_violation'],
+  ['misalignment_policy_violation', 'content_policy_violation'],
   ['invalid_api_key', 'authentication_error'],
   ['invalid_authentication', 'authentication_error'],
   ['authentication_error', 'authentication_error'],
@@ -129,6 +132,7 @@ const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode
   ['unsupported_country_region_territory', 'permission_denied'],
   ['account_deactivated', 'permission_denied'],
   ['access_terminated', 'permission_denied'],
+  ['data_residency_mismatch', 'permission_denied'],
   ['model_not_found', 'model_not_found'],
   ['deployment_not_found', 'model_not_found'],
   ['not_found', 'not_found'],
@@ -154,8 +158,7 @@ const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode
   ['canceled', 'cancelled'],
 ]);
 
-// Wire `type` values. `invalid_request_error` and `api_error` are generic: the code or the message is
-// more specific, so types rank below both (precedence 6).
+// Wire `type` values that say something specific (precedence 6).
 const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
   ['insufficient_quota', 'insufficient_quota'],
   ['tokens', 'rate_limit_exceeded'],
@@ -163,6 +166,13 @@ const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode
   ['tokens_usage_based', 'rate_limit_exceeded'],
   ['rate_limit_error', 'rate_limit_exceeded'],
   ['rate_limit_exceeded', 'rate_limit_exceeded'],
+  ['overloaded_error', 'overloaded'],
+  ['timeout_error', 'timeout'],
+]);
+
+// Generic wire `type` values: they rank below the HTTP status (precedence 7b), because OpenAI sends
+// `invalid_request_error` on 404s and `server_error` on 503s.
+const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
   ['invalid_request_error', 'invalid_request'],
   ['authentication_error', 'authentication_error'],
   ['permission_error', 'permission_denied'],
@@ -171,8 +181,6 @@ const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode
   ['server_error', 'server_error'],
   ['api_error', 'server_error'],
   ['internal_server_error', 'server_error'],
-  ['overloaded_error', 'overloaded'],
-  ['timeout_error', 'timeout'],
 ]);
 
 // Message patterns (precedence 5). Each has its real payload in test/classify.payloads.ts.
@@ -741,7 +749,7 @@ function decide(s: Signals): FailureCode {
     for (const [re, c] of MESSAGE_PATTERNS) if (re.test(head)) return c;
   }
 
-  // 6. A recognised wire type.
+  // 6. A specific wire type.
   if (typeMatch !== undefined) return typeMatch;
 
   // 7. The HTTP status.
@@ -751,6 +759,10 @@ function decide(s: Signals): FailureCode {
     if (status >= 500) return 'server_error';
     if (status >= 400) return 'invalid_request';
   }
+
+  // 7b. A generic wire type, when no status says more.
+  const genericType = type !== undefined ? GENERIC_WIRE_TYPES.get(type) : undefined;
+  if (genericType !== undefined) return genericType;
 
   // 8. Transport evidence.
   if (s.transport !== undefined) return s.transport;

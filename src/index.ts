@@ -41,5 +41,29 @@ export {
 } from './errors.ts';
 export type { AssertOptions, ErrorClassOf, FaultlineErrorOptions, ForeignFailure } from './errors.ts';
 export { trackStreamFailures } from './stream.ts';
+export {
+  JOB_METADATA_KEY,
+  batchReportOf,
+  createAndWait,
+  createResultHub,
+  parseToken,
+  serializeToken,
+  waitForBatch,
+  waitForResponse,
+} from './background/index.ts';
+export type {
+  BackgroundResponse,
+  BatchLike,
+  BatchLineReport,
+  BatchReport,
+  BatchWaitOptions,
+  BatchesClient,
+  CreateParams,
+  ResponsesClient,
+  ResultHub,
+  WaitOptions,
+  WaitProgress,
+  WaitToken,
+} from './background/index.ts';
 export type { StreamFailureTracker } from './stream.ts';
 export { isSecretHeader, redact, redactHeaders } from './redact.ts';

@@ -61,7 +61,7 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.deepEqual(JSON.parse(out), { code: 'rate_limit_exceeded', wait: 250, rl: true, n: 23 });
   });
 
-  test('loads with require() from CommonJS (Node >= 22.12 require(esm))', () => {
+  test('loads with require() from CommonJS (Node >= 22.13 require(esm))', () => {
     const out = run(process.execPath, ['-e', `const { classify } = require('faultline'); console.log(classify('insufficient_quota').name)`], join(dir, 'app'));
     assert.equal(out.trim(), 'QuotaExceededError');
   });
