@@ -67,8 +67,30 @@ function headerGetter(init: HeadersInit | undefined): (name: string) => string |
   return (n) => lower.get(n);
 }
 
+/**
+ * What the mock's `fetch` accepts: a string, a URL, a Request, or the looser shapes openai v4's shims
+ * declare (`{ href }` URL-likes, `{ url }` Request-likes), so it type-checks as every major's `fetch`.
+ */
+export type FetchInput = string | URL | Request | { readonly href: string } | { readonly url: string };
+
+/**
+ * The `init` the mock's `fetch` accepts: the fields it reads, typed loosely so that both the DOM
+ * `RequestInit` and the node-fetch one of openai v4's shims are accepted. Header bags may be a
+ * `Headers`, an array of pairs or a record; the body a string or anything `new Request()` takes.
+ */
+export interface FetchInit {
+  readonly method?: string | undefined;
+  readonly headers?: unknown;
+  readonly body?: unknown;
+  readonly signal?: unknown;
+}
+
+function signalOf(v: unknown): AbortSignal | undefined {
+  return v instanceof AbortSignal ? v : undefined;
+}
+
 /** Builds a {@link MockRequest} from `fetch(input, init)` arguments without copying a string body. */
-export function requestFromFetch(input: string | URL | Request, init?: RequestInit): MockRequest {
+export function requestFromFetch(input: FetchInput, init?: FetchInit): MockRequest {
   if (input instanceof Request && init === undefined) {
     const u = new URL(input.url);
     let cached: Promise<Uint8Array> | undefined;
@@ -82,10 +104,11 @@ export function requestFromFetch(input: string | URL | Request, init?: RequestIn
       signal: input.signal,
     };
   }
-  const href = input instanceof Request ? input.url : String(input);
+  const href =
+    typeof input === 'string' ? input : 'href' in input ? input.href : input.url; // Request has `url`, URL has `href`
   const u = new URL(href, 'http://mock');
   const body = init?.body;
-  const header = headerGetter(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+  const header = headerGetter((init?.headers as HeadersInit | undefined) ?? (input instanceof Request ? input.headers : undefined));
   let cached: Promise<Uint8Array> | undefined;
   let contentTypeOverride: string | undefined;
   const bytes = (): Promise<Uint8Array> => {
@@ -93,7 +116,8 @@ export function requestFromFetch(input: string | URL | Request, init?: RequestIn
     if (body === undefined || body === null) return (cached = Promise.resolve(EMPTY));
     if (typeof body === 'string') return (cached = Promise.resolve(encoder.encode(body)));
     // FormData, streams, blobs...: let the platform serialise them (sets the multipart boundary too).
-    const r = new Request(u, { method: init?.method ?? 'POST', body, headers: init?.headers ?? {}, duplex: 'half' } as RequestInit);
+    // The cast: `duplex` is not in the DOM lib's RequestInit yet, and body/headers were typed loosely.
+    const r = new Request(u, { method: init?.method ?? 'POST', body, headers: init?.headers ?? {}, duplex: 'half' } as unknown as RequestInit);
     contentTypeOverride = r.headers.get('content-type') ?? undefined;
     return (cached = r.arrayBuffer().then((b) => new Uint8Array(b)));
   };
@@ -103,7 +127,7 @@ export function requestFromFetch(input: string | URL | Request, init?: RequestIn
     header: (n) => (n === 'content-type' && contentTypeOverride !== undefined ? contentTypeOverride : header(n)),
     bytes,
     text: async () => (typeof body === 'string' ? body : new TextDecoder().decode(await bytes())),
-    signal: init?.signal ?? (input instanceof Request ? input.signal : undefined),
+    signal: signalOf(init?.signal) ?? (input instanceof Request ? input.signal : undefined),
   };
 }
 

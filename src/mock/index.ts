@@ -31,7 +31,7 @@ export type {
 } from './scenario.ts';
 export { AZURE_PRESETS, PRESETS } from './presets.ts';
 export type { HttpPreset, PresetName } from './presets.ts';
-export type { MockRequest, MockReply } from './http.ts';
+export type { FetchInit, FetchInput, MockRequest, MockReply } from './http.ts';
 export type {
   LogOutcome,
   MockLogEntry,

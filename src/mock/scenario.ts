@@ -180,8 +180,12 @@ export function parseScenario(input: unknown): Scenario {
       if (ft['type'] === 'http' && ft['preset'] !== undefined && !isPresetName(ft['preset'])) {
         throw new TypeError(`${fat}.preset: unknown preset ${JSON.stringify(ft['preset'])}`);
       }
-      if (ft['type'] === 'http' && ft['preset'] === undefined && typeof ft['status'] !== 'number') {
+      if (ft['type'] === 'http' && ft['preset'] === undefined && ft['status'] === undefined) {
         throw new TypeError(`${fat}: give \`preset\` or \`status\``);
+      }
+      const status = ft['status'];
+      if (ft['type'] === 'http' && status !== undefined && !(Number.isInteger(status) && (status as number) >= 200 && (status as number) <= 599)) {
+        throw new RangeError(`${fat}.status: must be an integer in [200, 599]`);
       }
       if (ft['type'] === 'delay' && !(typeof ft['ms'] === 'number' && ft['ms'] >= 0)) {
         throw new RangeError(`${fat}.ms: must be a number >= 0`);

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { realClock, type ManualClock, type MockClock } from './clock.ts';
-import { ConnectionReset, replyToResponse, requestFromFetch, type MockReply, type MockRequest } from './http.ts';
+import { ConnectionReset, replyToResponse, requestFromFetch, type FetchInit, type FetchInput, type MockReply, type MockRequest } from './http.ts';
 import {
   chatChunks,
   chatCompletion,
@@ -52,8 +52,9 @@ export interface Mock {
   /**
    * A WHATWG fetch answering as the OpenAI API would: pass it as the `fetch` option of the `openai`
    * SDK (any major) with any `baseURL` ending in `/v1`. A connection reset rejects like undici does.
+   * (openai v4 declares node-fetch's `Response` type for its `fetch` option: cast there, `as any`.)
    */
-  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  readonly fetch: (input: FetchInput, init?: FetchInit) => Promise<Response>;
   /** The core handler (used by adapters such as `listen()`). */
   readonly handle: (req: MockRequest) => Promise<MockReply>;
   /** The ground-truth log: every attempt, in order. Append-only. */
