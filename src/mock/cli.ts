@@ -2,7 +2,7 @@
  * `faultline mock`: serve the mock over HTTP until interrupted.
  *
  *   faultline mock [--port N] [--host H] [--scenario file.json] [--seed N] [--rpm N] [--tpm N]
- *                  [--burst-window-ms N] [--log file.jsonl] [--azure]
+ *                  [--burst-window-ms N] [--log file.jsonl] [--azure] [--strip-headers]
  *
  * Prints the base URL on the first line of stdout (so scripts can read it), then one status line.
  * Stops on SIGINT/SIGTERM (handlers added for the command's lifetime only) or when `io.signal` aborts.
@@ -35,6 +35,7 @@ Options:
   --burst-window-ms N   how much of a minute may be spent at once, in ms (default: 60000)
   --log FILE            append the ground-truth log as JSON lines to FILE
   --azure               Azure OpenAI paths, error bodies and headers
+  --strip-headers       proxy mode: drop x-ratelimit-*, retry-after(-ms), x-request-id, x-should-retry
   -h, --help            show this help
 `;
 
@@ -65,6 +66,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
         'burst-window-ms': { type: 'string' },
         log: { type: 'string' },
         azure: { type: 'boolean' },
+        'strip-headers': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -103,6 +105,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
         : {}),
       ...(values.log !== undefined ? { log: values.log } : {}),
       ...(values.azure ? { azure: true } : {}),
+      ...(values['strip-headers'] ? { stripHeaders: true } : {}),
     };
   } catch (err) {
     io.stderr.write(`faultline mock: ${(err as Error).message}\n\n${HELP}`);

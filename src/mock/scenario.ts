@@ -4,7 +4,8 @@
  * Rules are tried in order; the first rule whose `match` fits a request (and whose probability draw,
  * made with the mock's seeded PRNG, succeeds) injects its faults. Counting (`nth`, `every`, `from`,
  * `to`) is per rule, over every request that fits the rule's other conditions (whether or not another
- * rule fired for it), 1-based; `times` counts the rule's own firings.
+ * rule fired for it), 1-based; `times` counts the rule's own firings. Rules only see requests the
+ * rate limiter admitted (and that were well-formed): a 429 from the limits is never a rule's doing.
  */
 import { isPresetName, type PresetName } from './presets.ts';
 

@@ -225,6 +225,7 @@ class MockServer {
   readonly #ttlMs: number;
   readonly #streamDelayMs: number;
   readonly #azure: boolean;
+  readonly #strip: readonly string[] | undefined;
   readonly #maxLog: number;
   readonly #log: MockLogEntry[] = [];
   #seq = 0;
@@ -273,6 +274,9 @@ class MockServer {
     this.#ttlMs = positive('responseTtlMs', o.responseTtlMs, Infinity);
     this.#streamDelayMs = positive('streamDelayMs', o.streamDelayMs, 0);
     this.#azure = o.azure ?? false;
+    const strip = o.stripHeaders ?? false;
+    if (typeof strip !== 'boolean' && !Array.isArray(strip)) throw new TypeError('createMock: `stripHeaders` must be a boolean or an array of header names');
+    this.#strip = strip === true ? DEFAULT_STRIP : strip === false || strip.length === 0 ? undefined : strip.map((h) => h.toLowerCase());
     this.#maxLog = positive('maxLogEntries', o.maxLogEntries, Infinity);
     if (o.log !== undefined) {
       if (typeof o.log !== 'string' || o.log === '') throw new TypeError('createMock: `log` must be a file path');
@@ -505,6 +509,13 @@ class MockServer {
       } else if (typeof body['model'] === 'string') ctx.model = body['model'];
     }
 
+    // The rate limiter goes first: a rejected attempt never reaches the scenario, so a rule's `nth`
+    // counts requests the service accepted, and a 429 is never mislabelled as an injected fault.
+    if (inference && this.#limits !== undefined) {
+      const limited = this.#admit(ctx, body);
+      if (limited) return limited;
+    }
+
     if (!this.#matcher.empty) {
       const hit = this.#matcher.match({
         path: ctx.path,
@@ -519,11 +530,6 @@ class MockServer {
         ctx.faults = hit.faults;
         ctx.fault = `${hit.id}:${hit.faults.map((f) => f.type).join('+')}`;
       }
-    }
-
-    if (inference && this.#limits !== undefined) {
-      const limited = this.#admit(ctx, body);
-      if (limited) return limited;
     }
 
     for (const f of ctx.faults) {
@@ -608,13 +614,13 @@ class MockServer {
     return reply;
   }
 
-  /** Header stripping and mid-body resets, after the reply was built. */
+  /** Header stripping (proxy mode or a rule) and mid-body resets, after the reply was built. */
   #applyAfter(ctx: Ctx, reply: MockReply): MockReply {
-    if (ctx.faults.length === 0 || reply.reset) return reply;
+    if (reply.reset || (ctx.faults.length === 0 && this.#strip === undefined)) return reply;
     let out = reply;
-    const strip = ctx.faults.find((f): f is StripHeadersFault => f.type === 'strip_headers');
-    if (strip) {
-      const patterns = strip.headers ?? DEFAULT_STRIP;
+    const rule = ctx.faults.find((f): f is StripHeadersFault => f.type === 'strip_headers');
+    const patterns = rule ? (rule.headers ?? DEFAULT_STRIP) : this.#strip;
+    if (patterns !== undefined) {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(out.headers)) {
         const drop = patterns.some((p) => (p.endsWith('*') ? k.startsWith(p.slice(0, -1)) : k === p));

@@ -78,6 +78,14 @@ export interface MockOptions {
   readonly streamDelayMs?: number;
   /** Azure OpenAI mode: Azure paths (`/openai/deployments/{name}/...`, `/openai/v1/...`), Azure error bodies and headers. @default false */
   readonly azure?: boolean;
+  /**
+   * Proxy mode: remove headers from every reply, 429s included (rules only see admitted requests, so
+   * use this to test clients behind a proxy that drops `retry-after`). `true` strips the default set:
+   * `x-ratelimit-*`, `retry-after`, `retry-after-ms`, `x-request-id`, `x-should-retry`; or give
+   * lower-case names and `prefix*` patterns.
+   * @default false
+   */
+  readonly stripHeaders?: boolean | readonly string[];
   /** Deliver webhooks for terminal Responses and batches. @default none */
   readonly webhooks?: MockWebhookOptions;
   /** Also append the log as JSON lines to this file. @default in memory only */

@@ -129,7 +129,23 @@ describe('faults', () => {
     assert.ok(!events.some((e) => e.type === 'response.completed'));
   });
 
-  test('header stripping (proxy mode)', async () => {
+  test('proxy mode strips headers from every reply, 429s included', async () => {
+    const mock = createMock({ rateLimit: { rpm: 1 }, stripHeaders: true });
+    await (await call(mock, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] })).text();
+    const limited = await call(mock, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('retry-after'), null);
+    assert.equal(limited.headers.get('retry-after-ms'), null);
+    assert.equal(limited.headers.get('x-ratelimit-reset-requests'), null);
+    assert.equal(classify({ status: 429, body: await limited.json() }).code, 'rate_limit_exceeded');
+    const some = createMock({ rateLimit: { rpm: 5 }, stripHeaders: ['x-ratelimit-reset-*'] });
+    const r = await call(some, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] });
+    await r.text();
+    assert.equal(r.headers.get('x-ratelimit-reset-tokens'), null);
+    assert.equal(r.headers.get('x-ratelimit-remaining-requests'), '4');
+  });
+
+  test('header stripping by rule', async () => {
     const mock = createMock({ rateLimit: { rpm: 100 }, scenario: [{ fault: { type: 'strip_headers' } }] });
     const res = await call(mock, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] });
     await res.text();
