@@ -9,17 +9,6 @@ import { classify } from '../../src/classify.ts';
 import { AZURE_PRESETS, PRESETS, createManualClock, createMock, type HttpPreset, type PresetName } from '../../src/mock/index.ts';
 import { MAJORS, collect, rejection, type SdkErrors } from './helpers.ts';
 
-/**
- * Real payloads the classifier does not map to the expected code yet (reported to the classifier's
- * owner). Marked todo so the suite shows them without failing; remove an entry once classify() agrees.
- */
-const CLASSIFIER_GAPS: Record<string, string | undefined> = {
-  not_found:
-    "classify() gives invalid_request for the real 404 {type:'invalid_request_error', code:null}: the wire type outranks the 404 status",
-  mismatched_organization:
-    "classify() gives invalid_request for the real 401 {type:'invalid_request_error', code:'mismatched_organization'}",
-};
-
 const STATUS_CLASS: Record<number, keyof SdkErrors> = {
   400: 'BadRequestError',
   401: 'AuthenticationError',
@@ -137,7 +126,7 @@ for (const sdk of MAJORS) {
     const presets: Record<string, HttpPreset> = { ...PRESETS, ...AZURE_PRESETS };
     for (const [name, preset] of Object.entries(presets)) {
       const title = `HTTP fault preset ${name} → ${STATUS_CLASS[preset.status] ?? 'InternalServerError'} → ${preset.expect}`;
-      test(title, { todo: CLASSIFIER_GAPS[name] }, async () => {
+      test(title, async () => {
         const mock = createMock({ scenario: [{ id: name, fault: { type: 'http', preset: name as PresetName } }] });
         const client = sdk.client(mock);
         const err = await rejection(() =>
