@@ -191,6 +191,8 @@ const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
   [/incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i, 'authentication_error'],
   [/rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i, 'rate_limit_exceeded'],
   [/content management policy|safety system|flagged as potentially violating|content_policy_violation/i, 'content_policy_violation'],
+  // openai v4–v6 turn a flat stream `error` event into an APIError with only the message.
+  [/the server had an error (?:while )?processing your request|an error occurred while processing your request/i, 'server_error'],
 ];
 
 const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
