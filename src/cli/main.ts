@@ -62,7 +62,14 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         return await explain(rest, io);
       case 'codes':
         return codes(rest, io);
-      // MOCK_AND_DEMO_COMMANDS
+      case 'mock': {
+        const { runMockCommand } = await import('../mock/cli.ts');
+        return await runMockCommand([...rest], io);
+      }
+      case 'demo': {
+        const { runDemoCommand } = await import('./demo.ts');
+        return await runDemoCommand([...rest], io);
+      }
       case undefined:
       case '-h':
       case '--help':

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderDemoReport, runDemo, runDemoCommand } from '../src/cli/demo.ts';
+import { FAILURE_CODES } from '../src/catalog.ts';
+
+test('the demo runs a small workload end to end: every job accounted for, none lost', { timeout: 60_000 }, async () => {
+  const seen: number[] = [];
+  const r = await runDemo({ seed: 3, requests: 60, jobs: 6, concurrency: 8, onProgress: (done) => seen.push(done) });
+  assert.equal(r.background.lost, 0);
+  assert.equal(r.background.delivered, 6, 'the journal delivered every background job');
+  const total = Object.values(r.outcomes).reduce((a, b) => a + b, 0);
+  assert.equal(total, 66, 'one outcome per request and job');
+  assert.equal(r.chat.ok + Object.values(r.chat.failed).reduce((a, b) => a + b, 0), 60);
+  for (const code of Object.keys(r.outcomes)) assert.ok(code === 'ok' || (FAILURE_CODES as readonly string[]).includes(code), code);
+  assert.ok(r.chat.attempts >= 60, 'attempts come from the server log and include every request');
+  assert.ok(r.server.attempts >= r.chat.attempts);
+  assert.equal(r.chat.failed['insufficient_quota'] ?? 0, 1, 'the empty-wallet key (every 50th request) fails fast');
+  assert.deepEqual(seen, Array.from({ length: 66 }, (_, i) => i + 1));
+  const table = renderDemoReport(r);
+  assert.match(table, /lost 0/);
+  assert.match(table, /outcome\s+chat\s+background\s+total/);
+});
+
+test('demo misuse is a usage error naming the option', async () => {
+  await assert.rejects(runDemo({ requests: -1 }), (e: unknown) => e instanceof RangeError && /requests/.test(e.message));
+  await assert.rejects(runDemoCommand(['--requests', 'many'], { stdout: { write: () => true }, stderr: { write: () => true }, readStdin: async () => '' }), /--requests must be a whole number/);
+});
