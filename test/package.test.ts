@@ -61,6 +61,27 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.deepEqual(JSON.parse(out), { code: 'rate_limit_exceeded', wait: 250, rl: true, n: 23 });
   });
 
+  test('every subpath loads from the package, and the root loads neither the mock nor node:sqlite', () => {
+    const out = run(process.execPath, ['--input-type=module', '-e', `
+      const mock = await import('faultline/mock');
+      const journal = await import('faultline/journal');
+      const webhooks = await import('faultline/webhooks');
+      console.log(JSON.stringify([typeof mock.createMock, typeof journal.openJournal, typeof webhooks.createWebhookHandler]));
+    `], join(dir, 'app'));
+    assert.deepEqual(JSON.parse(out), ['function', 'function', 'function']);
+    // The root entry's module graph, read from the built files: no mock, journal, webhooks or sqlite.
+    const graph = new Set<string>();
+    const visit = (file: string): void => {
+      if (graph.has(file)) return;
+      graph.add(file);
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/(?:import|export)[^'"]*from\s*['"](\.[^'"]+)['"]/g)) visit(join(file, '..', m[1] as string));
+      assert.doesNotMatch(src, /from\s*['"]node:sqlite['"]/, file);
+    };
+    visit(join(pkgDir, 'dist', 'index.js'));
+    for (const f of graph) assert.doesNotMatch(f, /[\\/](mock|journal|webhooks|cli)[\\/]/, `root entry pulls in ${f}`);
+  });
+
   test('loads with require() from CommonJS (Node >= 22.13 require(esm))', () => {
     const out = run(process.execPath, ['-e', `const { classify } = require('faultline'); console.log(classify('insufficient_quota').name)`], join(dir, 'app'));
     assert.equal(out.trim(), 'QuotaExceededError');
