@@ -1,0 +1,374 @@
+/**
+ * A client-side rate limiter for the two limits OpenAI enforces together: requests per minute (RPM)
+ * and tokens per minute (TPM). It is a decision value with an injectable clock: {@link RateLimiter.when}
+ * answers "you may send at time t" (it never rejects and never sleeps); {@link RateLimiter.acquire}
+ * records the send. An executor does the sleeping (see `createFetch`).
+ *
+ * Each limit is a GCRA bucket (the "generic cell rate algorithm": a token bucket kept as one
+ * theoretical arrival time, `tat`). A bucket refills at `limit / 60 s` and holds `burstWindowMs` worth
+ * of refill, never less than the largest request it is asked to admit, so a request bigger than the
+ * burst still goes once the bucket is empty instead of waiting forever.
+ *
+ * Learning, with nothing to configure:
+ * - the limits come from `x-ratelimit-limit-*`;
+ * - the burst window from `remaining × (60 s / limit) + reset`, a lower bound of the server's bucket
+ *   size (the largest bound seen is kept; 60 s at most);
+ * - the server's own state from `reset-*`, measured from when the request was *sent* (not when the
+ *   answer arrived, which may be seconds later), so the local buckets never fall behind the server's;
+ * - token costs from `usage` through {@link RateLimiter.reconcile}.
+ * Until the first answer arrives one request is sent alone (a probe), so a burst does not go out
+ * blind. With no headers at all (a proxy stripped them) or headers that lie (429s keep coming although
+ * the buckets say there is room), it falls back to AIMD: the rate is cut in half on a 429 (once per
+ * round trip) and grows back a little with every success.
+ * @see https://brandur.org/rate-limiting
+ * @see https://platform.openai.com/docs/guides/rate-limits
+ */
+import type { RateLimitHeaders } from './headers.ts';
+
+const MINUTE = 60_000;
+
+/** Options of {@link RateLimiter}. */
+export interface RateLimiterOptions {
+  /**
+   * Requests per minute. When set, `x-ratelimit-limit-requests` never changes it (set it below the real
+   * limit to leave room for other clients of the same key).
+   * @default learned from the response headers
+   */
+  readonly rpm?: number;
+  /**
+   * Tokens per minute (prompt plus `max_tokens`/`max_output_tokens`, as OpenAI counts them at admission).
+   * @default learned from the response headers
+   */
+  readonly tpm?: number;
+  /**
+   * How much of a minute's budget may be spent at once, in milliseconds (60000: a whole minute's worth in
+   * one burst; 1000: the limit enforced per second).
+   * @default learned from the headers; 1000 until then
+   */
+  readonly burstWindowMs?: number;
+  /**
+   * Whether to learn limits, burst and server state from response headers.
+   * @default true
+   */
+  readonly learn?: boolean;
+  /**
+   * The fraction of each limit deliberately left unused, from 0 to 0.9 (0.1 = pace to 90 % of the limit).
+   * @default 0
+   */
+  readonly headroom?: number;
+  /**
+   * The request rate to start from when no limit is known and no header arrives (adaptive mode), in
+   * requests per minute. It doubles about every 15 successes until the first 429, then grows by 1 %
+   * per success and halves on each 429.
+   * @default 60
+   */
+  readonly initialRpm?: number;
+  /**
+   * How long to hold other requests while the first one (the probe) is in flight with no limit known,
+   * in milliseconds.
+   * @default 5000
+   */
+  readonly probeTimeoutMs?: number;
+  /**
+   * The random spread added to a shared pause, as a fraction of the pause (0.1: up to 10 % longer), so
+   * that many waiting clients do not all come back in the same millisecond.
+   * @default 0.1
+   */
+  readonly pauseJitter?: number;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /**
+   * The source of randomness for the pause jitter, returning a number in `[0, 1)`.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/** A record of one send, handed back to {@link RateLimiter.observe} and {@link RateLimiter.reconcile}. */
+export interface Grant {
+  /** When the request was sent (the limiter's clock, epoch ms). */
+  readonly sentAt: number;
+  /** Tokens charged for it. */
+  readonly tokens: number;
+  /** @internal local bucket state right after the charge, and corrections applied so far. */
+  readonly requestsTat: number;
+  /** @internal */
+  readonly tokensTat: number;
+  /** @internal */
+  readonly requestsShift: number;
+  /** @internal */
+  readonly tokensShift: number;
+  /** @internal */
+  readonly probe: boolean;
+}
+
+/** How the limiter currently paces. */
+export type LimiterMode =
+  /** Explicit `rpm`/`tpm` options. */
+  | 'explicit'
+  /** Limits read from `x-ratelimit-*` headers. */
+  | 'learned'
+  /** No limit known yet; the first request is in flight. */
+  | 'probing'
+  /** No limit known and no headers: AIMD on the request rate. */
+  | 'adaptive';
+
+/** A read-only view of the limiter, for logs and tests. */
+export interface LimiterState {
+  readonly mode: LimiterMode;
+  /** The requests-per-minute limit in force before `scale` and `headroom`, if any. */
+  readonly rpm: number | undefined;
+  /** The tokens-per-minute limit in force before `scale` and `headroom`, if any. */
+  readonly tpm: number | undefined;
+  /** The burst window in ms. */
+  readonly burstWindowMs: number;
+  /** The share of the limits used (1 normally; less after 429s the buckets did not predict). */
+  readonly scale: number;
+  /** The adaptive request rate (requests/min), used only in `adaptive` mode. */
+  readonly adaptiveRpm: number;
+  /** Nobody may send before this time (epoch ms); 0 when there is no pause. */
+  readonly pausedUntil: number;
+}
+
+interface Bucket {
+  /** Theoretical arrival time (epoch ms): the bucket is full again at `tat`. */
+  tat: number;
+  /** Sum of the corrections applied from headers, so one undercount is not corrected twice. */
+  shift: number;
+  /** Limit read from headers. */
+  learned: number | undefined;
+  /** Largest lower bound of the server's burst window seen, in ms. */
+  burst: number | undefined;
+}
+
+function option(name: string, value: unknown, min: number, max = Infinity): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`RateLimiter: options.${name} must be a number, got ${typeof value}`);
+  if (!(value >= min && value <= max) || !Number.isFinite(value)) {
+    throw new RangeError(`RateLimiter: options.${name} must be a finite number in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+function fn<T>(name: string, value: T | undefined, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'function') throw new TypeError(`RateLimiter: options.${name} must be a function`);
+  return value;
+}
+
+/** Share of the limit restored by each success after a 429 the buckets did not predict. */
+const SCALE_RECOVERY = 0.02;
+/** Factor applied to the limits (or the adaptive rate) on such a 429. */
+const DECREASE = 0.5;
+const MIN_SCALE = 1 / 4096;
+
+/**
+ * The two-limit pacer. One instance per model (OpenAI's limits are per organization and model); share
+ * one instance between every client that uses the same key and model in a process.
+ */
+export class RateLimiter {
+  readonly #rpm: number | undefined;
+  readonly #tpm: number | undefined;
+  readonly #burst: number | undefined;
+  readonly #learn: boolean;
+  readonly #headroom: number;
+  readonly #probeTimeoutMs: number;
+  readonly #pauseJitter: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #requests: Bucket = { tat: 0, shift: 0, learned: undefined, burst: undefined };
+  readonly #tokens: Bucket = { tat: 0, shift: 0, learned: undefined, burst: undefined };
+  #scale = 1;
+  #adaptiveRpm: number;
+  #slowStart = true;
+  #lastDecreaseAt = -Infinity;
+  #pausedUntil = 0;
+  #probeDone: boolean;
+  #probeSentAt: number | undefined;
+
+  constructor(options: RateLimiterOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('RateLimiter: options must be an object');
+    this.#rpm = option('rpm', options.rpm, Number.MIN_VALUE);
+    this.#tpm = option('tpm', options.tpm, Number.MIN_VALUE);
+    this.#burst = option('burstWindowMs', options.burstWindowMs, 0, MINUTE);
+    this.#headroom = option('headroom', options.headroom, 0, 0.9) ?? 0;
+    this.#adaptiveRpm = option('initialRpm', options.initialRpm, Number.MIN_VALUE) ?? 60;
+    this.#probeTimeoutMs = option('probeTimeoutMs', options.probeTimeoutMs, 0) ?? 5000;
+    this.#pauseJitter = option('pauseJitter', options.pauseJitter, 0, 10) ?? 0.1;
+    if (options.learn !== undefined && typeof options.learn !== 'boolean') throw new TypeError('RateLimiter: options.learn must be a boolean');
+    this.#learn = options.learn ?? true;
+    this.#now = fn('now', options.now, Date.now);
+    this.#random = fn('random', options.random, Math.random);
+    this.#probeDone = !this.#learn || this.#rpm !== undefined || this.#tpm !== undefined;
+  }
+
+  /** The requests limit in force (before scale), or undefined. */
+  #limitOf(b: Bucket, explicit: number | undefined): number | undefined {
+    return explicit ?? b.learned;
+  }
+
+  #adaptive(): boolean {
+    return this.#limitOf(this.#requests, this.#rpm) === undefined && this.#limitOf(this.#tokens, this.#tpm) === undefined;
+  }
+
+  /** Milliseconds of refill per unit for a bucket, or undefined when it does not pace. */
+  #interval(kind: 'requests' | 'tokens'): number | undefined {
+    if (this.#adaptive()) return kind === 'requests' && this.#probeDone ? MINUTE / this.#adaptiveRpm : undefined;
+    const limit = kind === 'requests' ? this.#limitOf(this.#requests, this.#rpm) : this.#limitOf(this.#tokens, this.#tpm);
+    if (limit === undefined) return undefined;
+    return MINUTE / (limit * this.#scale * (1 - this.#headroom));
+  }
+
+  #burstMs(): number {
+    if (this.#burst !== undefined) return this.#burst;
+    const learned = [this.#requests.burst, this.#tokens.burst].filter((x): x is number => x !== undefined);
+    return learned.length > 0 ? Math.min(...learned) : 1000;
+  }
+
+  /** Earliest time a bucket admits `cost` units (may be in the past). */
+  #admitAt(b: Bucket, interval: number, cost: number): number {
+    const tolerance = this.#adaptive() ? interval : Math.max(this.#burstMs(), interval);
+    const need = cost * interval;
+    // A request bigger than the burst fits into an empty bucket: the burst is never below it.
+    return b.tat + need - Math.max(tolerance, need);
+  }
+
+  /**
+   * When a request costing `tokens` may be sent, in epoch ms (`<= now()` means now). Never rejects: a
+   * request larger than the whole per-minute budget is let through once the bucket is empty (the
+   * server will answer `request_too_large`, which is not retried).
+   */
+  when(tokens = 0): number {
+    const now = this.#now();
+    let t = Math.max(now, this.#pausedUntil);
+    if (!this.#probeDone && this.#probeSentAt !== undefined) t = Math.max(t, this.#probeSentAt + this.#probeTimeoutMs);
+    const ri = this.#interval('requests');
+    if (ri !== undefined) t = Math.max(t, this.#admitAt(this.#requests, ri, 1));
+    const ti = this.#interval('tokens');
+    if (ti !== undefined && tokens > 0) t = Math.max(t, this.#admitAt(this.#tokens, ti, tokens));
+    return t;
+  }
+
+  /** Records that a request costing `tokens` is being sent now, and returns its {@link Grant}. */
+  acquire(tokens = 0): Grant {
+    if (typeof tokens !== 'number' || !(tokens >= 0) || !Number.isFinite(tokens)) {
+      throw new RangeError(`RateLimiter.acquire: tokens must be a finite number >= 0, got ${String(tokens)}`);
+    }
+    const now = this.#now();
+    const ri = this.#interval('requests');
+    if (ri !== undefined) this.#requests.tat = Math.max(this.#requests.tat, now) + ri;
+    const ti = this.#interval('tokens');
+    if (ti !== undefined) this.#tokens.tat = Math.max(this.#tokens.tat, now) + tokens * ti;
+    const probe = !this.#probeDone && this.#probeSentAt === undefined;
+    if (probe) this.#probeSentAt = now;
+    return Object.freeze({
+      sentAt: now,
+      tokens,
+      requestsTat: this.#requests.tat,
+      tokensTat: this.#tokens.tat,
+      requestsShift: this.#requests.shift,
+      tokensShift: this.#tokens.shift,
+      probe,
+    });
+  }
+
+  /**
+   * Learns from the rate-limit headers of the answer to `grant` (pass `undefined` when the answer had
+   * none). Limits and burst are learned; the local buckets are moved forward when the server's are
+   * further ahead than we thought.
+   */
+  observe(headers: RateLimitHeaders | undefined, grant?: Grant): void {
+    if (headers !== undefined && this.#learn) {
+      if (headers.requests) this.#sync(this.#requests, headers.requests, grant?.requestsTat, grant?.requestsShift, grant?.sentAt);
+      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, grant?.tokensTat, grant?.tokensShift, grant?.sentAt);
+    }
+    if (grant?.probe === true || headers !== undefined) this.#probeDone = true;
+  }
+
+  #sync(b: Bucket, r: RateLimitHeaders['requests'] & object, localTat: number | undefined, shiftAtSend: number | undefined, sentAt: number | undefined): void {
+    if (b.learned !== r.limit) {
+      b.learned = r.limit;
+      b.burst = undefined;
+    }
+    const unit = MINUTE / r.limit;
+    if (r.resetMs === undefined) return;
+    // With units left the backlog is below the bucket size, so remaining × unit + reset bounds it from
+    // below; with none left a large request may have overfilled it and the sum says nothing.
+    if (r.remaining !== undefined && r.remaining > 0) {
+      b.burst = Math.min(MINUTE, Math.max(b.burst ?? 0, r.remaining * unit + r.resetMs));
+    }
+    const serverTat = (sentAt ?? this.#now()) + r.resetMs;
+    const behind = localTat !== undefined && shiftAtSend !== undefined ? serverTat - localTat - (b.shift - shiftAtSend) : serverTat - b.tat;
+    if (behind > 0) {
+      b.tat += behind;
+      b.shift += behind;
+    }
+  }
+
+  /**
+   * Corrects the token charge of `grant` once its real cost is known (from `usage`, or 0 when the server
+   * rejected it without charging tokens, as it does for a 429).
+   */
+  reconcile(grant: Grant, actualTokens: number): void {
+    if (typeof actualTokens !== 'number' || !(actualTokens >= 0) || !Number.isFinite(actualTokens)) return;
+    const ti = this.#interval('tokens');
+    if (ti === undefined) return;
+    const delta = (actualTokens - grant.tokens) * ti;
+    this.#tokens.tat += delta;
+    // Counted as a correction too: a later header reading already includes this request's true cost.
+    this.#tokens.shift += delta;
+  }
+
+  /** A success: adaptive pacing grows back. */
+  onSuccess(): void {
+    if (this.#adaptive()) {
+      this.#adaptiveRpm *= this.#slowStart ? 1.05 : 1.01;
+    } else {
+      this.#scale = Math.min(1, this.#scale + SCALE_RECOVERY);
+    }
+  }
+
+  /**
+   * A 429 rate limit for `grant`: everyone pauses for `retryAfterMs` (plus jitter), and, if the buckets
+   * did not see it coming, the pace is cut (at most once per round trip).
+   */
+  onRateLimited(retryAfterMs: number | undefined, grant?: Grant): void {
+    const now = this.#now();
+    if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+      this.pause(retryAfterMs);
+    }
+    if (grant !== undefined && grant.sentAt < this.#lastDecreaseAt) return;
+    this.#lastDecreaseAt = now;
+    if (this.#adaptive()) {
+      this.#adaptiveRpm = Math.max(1, this.#adaptiveRpm * DECREASE);
+      this.#slowStart = false;
+    } else {
+      this.#scale = Math.max(MIN_SCALE, this.#scale * DECREASE);
+    }
+  }
+
+  /** Holds every request for `ms` milliseconds from now, plus up to `pauseJitter × ms` of random spread. */
+  pause(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) return;
+    const r = this.#random();
+    const spread = ms * this.#pauseJitter * (Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0);
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms + spread);
+  }
+
+  /** A read-only view of the current pacing. */
+  state(): LimiterState {
+    const adaptive = this.#adaptive();
+    return {
+      mode: this.#rpm !== undefined || this.#tpm !== undefined ? 'explicit' : !adaptive ? 'learned' : this.#probeDone ? 'adaptive' : 'probing',
+      rpm: this.#limitOf(this.#requests, this.#rpm),
+      tpm: this.#limitOf(this.#tokens, this.#tpm),
+      burstWindowMs: this.#burstMs(),
+      scale: this.#scale,
+      adaptiveRpm: this.#adaptiveRpm,
+      pausedUntil: this.#pausedUntil,
+    };
+  }
+}
