@@ -1,0 +1,62 @@
+/**
+ * The error thrown when retrying gives up: it keeps every attempt's {@link Failure}, the reason, and the
+ * last attempt's original error on `cause`.
+ */
+import type { FailureCode } from '../catalog.ts';
+import type { Failure } from '../failure.ts';
+import { redact } from '../redact.ts';
+
+const RETRY_BRAND: unique symbol = Symbol.for('faultline.retry-error') as never;
+
+/** Why retrying stopped. */
+export type RetryGiveUpReason =
+  /** `retries` retries were made and the last one failed too. */
+  | 'retries_exhausted'
+  /** The next wait would end after `maxRetryTime`. */
+  | 'retry_time_exhausted';
+
+/** Thrown when every allowed attempt failed with a retryable failure. */
+export class RetryError extends Error {
+  /** The last attempt's code (so `switch (err.code)` works as for the typed errors). */
+  readonly code: FailureCode;
+  /** Every attempt's failure, first to last. */
+  readonly attempts: readonly Failure[];
+  /** Why retrying stopped. */
+  readonly reason: RetryGiveUpReason;
+  declare readonly [RETRY_BRAND]: true;
+
+  constructor(reason: RetryGiveUpReason, attempts: readonly Failure[], cause: unknown) {
+    const last = attempts[attempts.length - 1];
+    const what = reason === 'retries_exhausted' ? 'no retries left' : 'the retry time budget is spent';
+    super(`Gave up after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'} (${what}); last failure: ${last?.code ?? 'unknown'}: ${last?.message ?? ''}`, { cause });
+    this.code = last?.code ?? 'unknown';
+    this.attempts = Object.freeze([...attempts]);
+    this.reason = reason;
+    Object.defineProperty(this, RETRY_BRAND, { value: true });
+  }
+
+  /** The last attempt's failure. */
+  get lastFailure(): Failure | undefined {
+    return this.attempts[this.attempts.length - 1];
+  }
+
+  /** True for a `RetryError` from any installed copy or version of faultline. */
+  static isInstance(value: unknown): value is RetryError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RETRY_BRAND] === true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return RetryError.isInstance(value);
+  }
+
+  /** A JSON-safe summary with no secrets (failures are already redacted data). */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, reason: this.reason, message: redact(this.message), attempts: this.attempts };
+  }
+}
+Object.defineProperty(RetryError.prototype, 'name', { value: 'RetryError', writable: true, configurable: true });
+
+/** True for a {@link RetryError} from any copy of faultline. */
+export function isRetryError(value: unknown): value is RetryError {
+  return RetryError.isInstance(value);
+}

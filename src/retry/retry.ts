@@ -1,0 +1,275 @@
+/**
+ * Retrying by catalog code. The policy ({@link isRetryableFailure}) is a pure function of a
+ * {@link Failure}; the executor ({@link retry}) sleeps between attempts, on an injectable clock, and
+ * stops at once when its `AbortSignal` aborts.
+ *
+ * Retried: `rate_limit_exceeded`, `overloaded`, `server_error`, `timeout`, `connection_error`,
+ * `conflict`. Never retried, whatever a header says: quota, auth, permission, context length,
+ * too-large, content policy, invalid request/image, not found, aborted. `x-should-retry: false` stops
+ * any retry; `x-should-retry: true` allows one for codes outside both lists (such as `unknown`).
+ */
+import { resolveClock, type Clock } from '../background/clock.ts';
+import type { FailureCode } from '../catalog.ts';
+import { classify } from '../classify.ts';
+import { errorFor } from '../errors.ts';
+import type { Failure } from '../failure.ts';
+import { exponentialBackoff, type Backoff } from './backoff.ts';
+import { abortReason, raceAbort, sleepFor, throwIfAborted } from './pause.ts';
+import { RetryError } from './retry-error.ts';
+
+/** Codes retried by default. */
+export const RETRYABLE_CODES: ReadonlySet<FailureCode> = new Set<FailureCode>([
+  'rate_limit_exceeded',
+  'overloaded',
+  'server_error',
+  'timeout',
+  'connection_error',
+  'conflict',
+]);
+
+/** Codes never retried: waiting or sending again unchanged cannot help. */
+export const NEVER_RETRIED_CODES: ReadonlySet<FailureCode> = new Set<FailureCode>([
+  'insufficient_quota',
+  'authentication_error',
+  'permission_denied',
+  'context_length_exceeded',
+  'request_too_large',
+  'content_policy_violation',
+  'content_filtered',
+  'invalid_request',
+  'invalid_image',
+  'model_not_found',
+  'not_found',
+  'max_output_tokens',
+  'aborted',
+]);
+
+/** Whether a failure is worth another attempt (the default policy, before any `shouldRetry` veto). */
+export function isRetryableFailure(failure: Failure): boolean {
+  if (NEVER_RETRIED_CODES.has(failure.code)) return false;
+  if (failure.shouldRetryHeader === false) return false;
+  return RETRYABLE_CODES.has(failure.code) || failure.shouldRetryHeader === true;
+}
+
+/** What an attempt can see. */
+export interface AttemptContext {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Aborts when the caller's signal aborts or this attempt's `timeout` passes. Pass it to the I/O. */
+  readonly signal: AbortSignal;
+  /**
+   * Call once output has reached the caller (the first byte of a stream): a failure after that is
+   * thrown, never retried, because sending again would repeat what the caller already has.
+   */
+  markDelivered(): void;
+}
+
+/** Passed to `onRetry` before each wait. */
+export interface RetryInfo {
+  /** The attempt that failed (1-based). */
+  readonly attempt: number;
+  readonly failure: Failure;
+  /** The original error of that attempt. */
+  readonly error: unknown;
+  /** How long faultline will wait before the next attempt, in milliseconds. */
+  readonly delayMs: number;
+}
+
+/** Options of {@link retry}. */
+export interface RetryOptions {
+  /**
+   * How many times to retry after the first attempt (so at most `retries + 1` attempts).
+   * @default 8
+   */
+  readonly retries?: number;
+  /**
+   * The total time budget for retrying, in milliseconds from the first attempt: no wait is started that
+   * would end after it (the attempt in progress is not cut; use `timeout` for that).
+   * @default 600000 (10 minutes)
+   */
+  readonly maxRetryTime?: number;
+  /**
+   * The deadline of each attempt, in milliseconds; an attempt that takes longer is aborted and counts as
+   * a `timeout` failure (retried).
+   * @default none
+   */
+  readonly timeout?: number;
+  /**
+   * The delays between attempts when the server gave no `retry-after`.
+   * @default exponentialBackoff(): 500 ms doubling up to 30 s, full jitter
+   */
+  readonly backoff?: Backoff;
+  /**
+   * The longest server-requested wait (`retry-after-ms`/`retry-after`) honoured, in milliseconds; a
+   * longer request ends retrying at once with a {@link RetryError} (`retry_time_exhausted`).
+   * @default 60000
+   */
+  readonly maxRetryAfter?: number;
+  /** Stops retrying at once: a pending wait ends and the signal's reason is thrown. @default none */
+  readonly signal?: AbortSignal;
+  /**
+   * Called for a failure the policy would retry; return `false` to stop (the typed error is thrown).
+   * It cannot make a never-retried code retryable.
+   * @default always true
+   */
+  readonly shouldRetry?: (failure: Failure, attempt: number) => boolean;
+  /** Called before each wait. Exceptions it throws propagate (and end retrying). @default none */
+  readonly onRetry?: (info: RetryInfo) => void;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+  /**
+   * How to wait: resolves after `ms` milliseconds or when `signal` aborts.
+   * @default setTimeout
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The source of randomness for jitter, in `[0, 1)`; used by the default backoff and by the spread
+   * added to server-requested waits.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/** @internal Resolved options plus the hooks `createFetch` plugs in. */
+export interface RetryPlan {
+  readonly retries: number;
+  readonly maxRetryTime: number;
+  readonly timeout: number | undefined;
+  readonly backoff: Backoff;
+  readonly maxRetryAfter: number;
+  readonly signal: AbortSignal | undefined;
+  readonly shouldRetry: ((failure: Failure, attempt: number) => boolean) | undefined;
+  readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Reads the failure of a thrown error (default: `classify`). */
+  readonly failureOf?: (error: unknown) => Failure;
+  /** The wait before the next attempt, given the backoff's proposal. */
+  readonly delayFor?: (failure: Failure, backoffMs: number) => number;
+}
+
+function count(owner: string, name: string, value: unknown, fallback: number, allowInfinity: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${owner}: options.${name} must be a number, got ${typeof value}`);
+  if (value < 0 || (!allowInfinity && !Number.isFinite(value))) {
+    throw new RangeError(`${owner}: options.${name} must be a ${allowInfinity ? '' : 'finite '}number >= 0, got ${value}`);
+  }
+  return value;
+}
+
+function callback<T>(owner: string, name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`${owner}: options.${name} must be a function`);
+  return value;
+}
+
+/** @internal Validates {@link RetryOptions} (misuse throws a TypeError/RangeError naming the option). */
+export function resolveRetryPlan(owner: string, options: RetryOptions): RetryPlan {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`);
+  const retries = count(owner, 'retries', options.retries, 8, false);
+  if (!Number.isInteger(retries)) throw new RangeError(`${owner}: options.retries must be an integer >= 0, got ${retries}`);
+  const timeout = options.timeout === undefined ? undefined : count(owner, 'timeout', options.timeout, 0, true);
+  if (timeout === 0) throw new RangeError(`${owner}: options.timeout must be > 0 milliseconds`);
+  const random = callback(owner, 'random', options.random) ?? Math.random;
+  const backoff = options.backoff ?? exponentialBackoff({ random });
+  if (typeof backoff !== 'object' || backoff === null || typeof backoff.next !== 'function') {
+    throw new TypeError(`${owner}: options.backoff must be a Backoff (for example exponentialBackoff())`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${owner}: options.signal must be an AbortSignal`);
+  let clock: Clock;
+  try {
+    clock = resolveClock({
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+    });
+  } catch (e) {
+    throw new TypeError(`${owner}: options.${(e as Error).message.replace(/`/g, '')}`);
+  }
+  return {
+    retries,
+    maxRetryTime: count(owner, 'maxRetryTime', options.maxRetryTime, 600_000, true),
+    timeout: timeout === Infinity ? undefined : timeout,
+    backoff,
+    maxRetryAfter: count(owner, 'maxRetryAfter', options.maxRetryAfter, 60_000, true),
+    signal,
+    shouldRetry: callback(owner, 'shouldRetry', options.shouldRetry),
+    onRetry: callback(owner, 'onRetry', options.onRetry),
+    clock,
+    random,
+  };
+}
+
+/** A server-requested wait gets a little random spread above it, never below. */
+function withSpread(ms: number, random: () => number): number {
+  const r = random();
+  return ms + Math.floor(Math.min(ms * 0.1, 1000) * (Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0));
+}
+
+/** @internal The loop behind {@link retry} and `createFetch`. */
+export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, plan: RetryPlan): Promise<T> {
+  const { clock, signal } = plan;
+  const started = clock.now();
+  const failures: Failure[] = [];
+  let backoff = plan.backoff;
+  for (let attempt = 1; ; attempt++) {
+    throwIfAborted(signal);
+    const attemptController = new AbortController();
+    const forward = (): void => attemptController.abort(abortReason(signal!));
+    signal?.addEventListener('abort', forward, { once: true });
+    let timedOut = false;
+    const deadline = plan.timeout === undefined ? undefined : new AbortController();
+    if (deadline !== undefined) {
+      void sleepFor(clock, plan.timeout!, undefined, deadline.signal).then(() => {
+        if (deadline.signal.aborted) return;
+        timedOut = true;
+        attemptController.abort(new DOMException(`The attempt took longer than ${plan.timeout} ms`, 'TimeoutError'));
+      });
+    }
+    let delivered = false;
+    try {
+      // Raced against the caller's signal: an attempt that ignores its signal must not hold the caller.
+      return await raceAbort(fn({ attempt, signal: attemptController.signal, markDelivered: () => void (delivered = true) }), signal);
+    } catch (error) {
+      if (signal?.aborted === true) throw abortReason(signal);
+      const failure = timedOut
+        ? classify(new DOMException(`The attempt took longer than ${plan.timeout} ms`, 'TimeoutError'))
+        : (plan.failureOf ?? classify)(error);
+      failures.push(failure);
+      const retryable = !delivered && isRetryableFailure(failure) && (plan.shouldRetry?.(failure, attempt) ?? true);
+      if (!retryable) throw errorFor(failure, { cause: error });
+      if (attempt > plan.retries) throw new RetryError('retries_exhausted', failures, error);
+      const step = backoff.next();
+      backoff = step.backoff;
+      const hint = failure.retryAfterMs;
+      if (hint !== undefined && hint > plan.maxRetryAfter) throw new RetryError('retry_time_exhausted', failures, error);
+      const proposed = hint !== undefined ? Math.max(withSpread(hint, plan.random), 0) : step.delayMs;
+      const delayMs = plan.delayFor ? plan.delayFor(failure, proposed) : proposed;
+      if (clock.now() + delayMs - started > plan.maxRetryTime) throw new RetryError('retry_time_exhausted', failures, error);
+      plan.onRetry?.({ attempt, failure, error, delayMs });
+      await sleepFor(clock, delayMs, signal);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      deadline?.abort();
+    }
+  }
+}
+
+/**
+ * Runs `fn` until it succeeds, retrying failures by catalog code with full-jitter backoff (or the
+ * server's `retry-after`), within `retries` and `maxRetryTime`.
+ *
+ * - A non-retryable failure throws its typed error at once (`QuotaExceededError`, ...), the original on
+ *   `cause`.
+ * - Giving up throws a {@link RetryError} with every attempt's failure.
+ * - An abort throws the signal's reason at once, during an attempt or a wait.
+ *
+ * @example
+ * const answer = await retry(({ signal }) => client.responses.create({ model, input }, { signal }), { retries: 5 });
+ */
+export function retry<T>(fn: (ctx: AttemptContext) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  if (typeof fn !== 'function') throw new TypeError('retry: fn must be a function');
+  return runWithRetry(fn, resolveRetryPlan('retry', options));
+}
