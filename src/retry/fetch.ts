@@ -1,0 +1,309 @@
+/**
+ * `createFetch()`: a standard `fetch` that paces, retries by catalog code and learns the rate limits.
+ * Pass it to `new OpenAI({ fetch, maxRetries: 0 })`, to the Vercel AI SDK (`createOpenAI({ fetch })`)
+ * or to LangChain (`new ChatOpenAI({ configuration: { fetch }, maxRetries: 0 })`).
+ *
+ * Per request:
+ * 1. **Pace**: a `POST` with a JSON body naming a `model` waits for its turn in that model's
+ *    {@link RateLimiter} (RPM and TPM together), its token cost estimated from the body.
+ * 2. **Send** with the caller's signal (and the per-attempt `timeout`).
+ * 3. **Learn** from the answer's `x-ratelimit-*` headers and, for a JSON answer, its `usage`.
+ * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, with
+ *    jitter); a non-retryable one ends at once after one attempt.
+ *
+ * A non-streaming answer is read in full before it is returned, so a connection cut mid-body is
+ * retried like any other connection error. A streaming answer (`stream: true`, or an
+ * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
+ * that: the caller may already hold its first bytes.
+ */
+import { resolveClock, type Clock } from '../background/clock.ts';
+import { classify } from '../classify.ts';
+import { errorFor, FaultlineError } from '../errors.ts';
+import type { Failure } from '../failure.ts';
+import { exponentialBackoff } from './backoff.ts';
+import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
+import { readRateLimitHeaders } from './headers.ts';
+import { RateLimiter, type Grant } from './limiter.ts';
+import { Pacer } from './pacer.ts';
+import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
+import { RetryError } from './retry-error.ts';
+
+/** The `fetch` signature the SDKs accept. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Explicit limits (otherwise learned from the `x-ratelimit-*` headers). */
+export interface PacingLimits {
+  /** Requests per minute, per model. @default learned from `x-ratelimit-limit-requests` */
+  readonly rpm?: number;
+  /** Tokens per minute, per model. @default learned from `x-ratelimit-limit-tokens` */
+  readonly tpm?: number;
+  /** How much of a minute's budget may be spent at once, in ms. @default learned; 1000 until then */
+  readonly burstWindowMs?: number;
+}
+
+/** Options of {@link createFetch}. Every retry option of `retry()` applies to each request. */
+export interface CreateFetchOptions extends Omit<RetryOptions, 'backoff'> {
+  /**
+   * The `fetch` that really sends.
+   * @default globalThis.fetch (read at each call)
+   */
+  readonly fetch?: FetchFunction;
+  /**
+   * Explicit rate limits, applied per model. Headers still keep the local buckets in step.
+   * @default learned from the response headers
+   */
+  readonly limits?: PacingLimits;
+  /**
+   * Whether to pace requests with the rate limiter. `false` keeps retries only.
+   * @default true
+   */
+  readonly pacing?: boolean;
+  /**
+   * The fraction of each limit deliberately left unused, from 0 to 0.9 (for other clients of the key).
+   * @default 0
+   */
+  readonly headroom?: number;
+  /**
+   * A limiter to share (for example between several clients of one key in one process). Given a
+   * function, it is called once per model name (`''` for requests without one).
+   * @default one RateLimiter per model, made from `limits` and the clock
+   */
+  readonly limiter?: RateLimiter | ((model: string) => RateLimiter);
+  /**
+   * The output tokens to assume for a request with no `max_output_tokens`/`max_tokens` until answers
+   * show the real figure (then a running average of `usage` is used).
+   * @default 256
+   */
+  readonly expectedOutputTokens?: number;
+  /**
+   * What a failed HTTP answer becomes once retrying ends.
+   * - `'response'`: it is returned as the `Response` (as any `fetch` does), so the SDK builds its own
+   *   error, which `instanceof QuotaExceededError` and `toError()` recognise. Recommended with an SDK:
+   *   an error thrown from a `fetch` is reported by the `openai` SDK as an `APIConnectionError`.
+   * - `'throw'`: the typed faultline error is thrown (`QuotaExceededError`, ...), or a `RetryError`
+   *   when retries ran out.
+   * Transport failures (resets, refused connections) always throw: a `RetryError` when retries ran out.
+   * @default 'response'
+   */
+  readonly errors?: 'response' | 'throw';
+  /**
+   * The delays between attempts when the server gave no `retry-after`: exponential with full jitter.
+   * @default { initialDelayMs: 500, maxDelayMs: 30000 }
+   */
+  readonly backoff?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly factor?: number };
+}
+
+/** An HTTP answer that failed, carried through the retry loop. */
+class HttpFailure extends Error {
+  readonly failure: Failure;
+  readonly response: Response;
+  constructor(failure: Failure, response: Response) {
+    super(failure.message);
+    this.failure = failure;
+    this.response = response;
+  }
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+function rebuild(original: Response, body: ArrayBuffer | string | null): Response {
+  const res = new Response(NULL_BODY.has(original.status) ? null : body, {
+    status: original.status,
+    statusText: original.statusText,
+    headers: original.headers,
+  });
+  // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
+  Object.defineProperty(res, 'url', { value: original.url });
+  Object.defineProperty(res, 'redirected', { value: original.redirected });
+  return res;
+}
+
+function isEventStream(res: Response): boolean {
+  return (res.headers.get('content-type') ?? '').includes('text/event-stream');
+}
+
+function isJson(res: Response): boolean {
+  return /\bjson\b/i.test(res.headers.get('content-type') ?? '');
+}
+
+/** A body that can be sent again unchanged (a stream can be read only once). */
+function reusable(body: unknown): boolean {
+  return body === undefined || body === null || !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
+}
+
+function methodOf(input: string | URL | Request, init: RequestInit | undefined): string {
+  return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+}
+
+async function bodyText(input: string | URL | Request, init: RequestInit | undefined): Promise<string | undefined> {
+  const body = init?.body;
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return new TextDecoder().decode(body);
+  if (body === undefined && input instanceof Request && input.body !== null) {
+    try {
+      return await input.clone().text();
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function positive(owner: string, name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${owner}: options.${name} must be a number, got ${typeof v}`);
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${owner}: options.${name} must be a finite number >= 0, got ${v}`);
+  return v;
+}
+
+/**
+ * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
+ * and never retries what cannot succeed. See the module comment for the flow and
+ * {@link CreateFetchOptions} for every option.
+ *
+ * @example
+ * import OpenAI from 'openai';
+ * import { createFetch } from 'faultline';
+ * const client = new OpenAI({ fetch: createFetch(), maxRetries: 0 });
+ */
+export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
+  const owner = 'createFetch';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`);
+  const { fetch: underlying, limits, pacing = true, headroom, limiter, expectedOutputTokens, errors = 'response', backoff, ...retryOptions } = options;
+  if (underlying !== undefined && typeof underlying !== 'function') throw new TypeError(`${owner}: options.fetch must be a function`);
+  if (typeof pacing !== 'boolean') throw new TypeError(`${owner}: options.pacing must be a boolean`);
+  if (errors !== 'response' && errors !== 'throw') throw new TypeError(`${owner}: options.errors must be 'response' or 'throw', got ${JSON.stringify(errors)}`);
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) throw new TypeError(`${owner}: options.limits must be an object`);
+  if (limiter !== undefined && !(limiter instanceof RateLimiter) && typeof limiter !== 'function') {
+    throw new TypeError(`${owner}: options.limiter must be a RateLimiter or a function (model) => RateLimiter`);
+  }
+  let expectedOutput = positive(owner, 'expectedOutputTokens', expectedOutputTokens, 256);
+  const plan = resolveRetryPlan(owner, {
+    ...retryOptions,
+    backoff: exponentialBackoff({ ...(backoff ?? {}), ...(retryOptions.random !== undefined ? { random: retryOptions.random } : {}) }),
+  });
+  const clock: Clock = plan.clock;
+  const makeLimiter = (): RateLimiter =>
+    new RateLimiter({
+      ...(limits?.rpm !== undefined ? { rpm: limits.rpm } : {}),
+      ...(limits?.tpm !== undefined ? { tpm: limits.tpm } : {}),
+      ...(limits?.burstWindowMs !== undefined ? { burstWindowMs: limits.burstWindowMs } : {}),
+      ...(headroom !== undefined ? { headroom } : {}),
+      now: clock.now,
+      random: plan.random,
+    });
+  makeLimiter(); // validates `limits` and `headroom` now, not at the first request
+  const pacers = new Map<string, Pacer>();
+  const pacerFor = (model: string): Pacer => {
+    let p = pacers.get(model);
+    if (p === undefined) {
+      const l = limiter instanceof RateLimiter ? limiter : typeof limiter === 'function' ? limiter(model) : makeLimiter();
+      // One pacer per limiter, so models sharing a limiter share a queue.
+      p = [...pacers.values()].find((x) => x.limiter === l) ?? new Pacer(l, clock);
+      pacers.set(model, p);
+    }
+    return p;
+  };
+  let order = 0;
+
+  const learnOutput = (estimate: CostEstimate, usageOutput: number): void => {
+    if (estimate.maxOutputTokens === undefined) expectedOutput = expectedOutput * 0.8 + usageOutput * 0.2;
+  };
+
+  return async function faultlineFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const send = underlying ?? globalThis.fetch;
+    const method = methodOf(input, init);
+    const text = method === 'POST' ? await bodyText(input, init) : undefined;
+    let parsed: unknown;
+    if (text !== undefined && text.trimStart().startsWith('{')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const estimate = parsed !== undefined ? estimateCost(parsed, expectedOutput) : undefined;
+    const pacer = pacing && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
+    const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const myOrder = order++;
+    const canRetry = reusable(init?.body);
+    const requestPlan: RetryPlan = {
+      ...plan,
+      retries: canRetry ? plan.retries : 0,
+      signal,
+      failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
+      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept).
+      delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
+    };
+
+    const attempt = async (attemptSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
+      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, attemptSignal) : undefined;
+      const limiterOf = pacer?.limiter;
+      let res: Response;
+      try {
+        res = await send(input instanceof Request ? input.clone() : input, { ...init, signal: attemptSignal });
+      } catch (e) {
+        limiterOf?.observe(undefined, grant);
+        pacer?.poke();
+        throw e;
+      }
+      const headers = readRateLimitHeaders(res.headers);
+      const stream = estimate?.stream === true || isEventStream(res);
+      if (res.ok && stream) {
+        limiterOf?.observe(headers, grant);
+        limiterOf?.onSuccess();
+        pacer?.poke();
+        markDelivered();
+        return res;
+      }
+      let body: ArrayBuffer;
+      try {
+        body = await res.arrayBuffer();
+      } catch (e) {
+        limiterOf?.observe(headers, grant);
+        pacer?.poke();
+        throw e;
+      }
+      if (res.ok) {
+        if (limiterOf !== undefined && grant !== undefined && estimate !== undefined && isJson(res)) {
+          try {
+            const usage = readUsage(JSON.parse(new TextDecoder().decode(body)));
+            if (usage !== undefined) {
+              limiterOf.reconcile(grant, actualCost(estimate, usage));
+              learnOutput(estimate, usage.output);
+            }
+          } catch {
+            // not JSON after all: nothing to learn
+          }
+        }
+        limiterOf?.observe(headers, grant);
+        limiterOf?.onSuccess();
+        pacer?.poke();
+        return rebuild(res, body);
+      }
+      const bodyString = new TextDecoder().decode(body);
+      const failure = classify({ status: res.status, headers: res.headers, body: bodyString }, { now: clock.now() });
+      if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
+        limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens
+        limiterOf.observe(headers, grant);
+        limiterOf.onRateLimited(failure.retryAfterMs, grant);
+      } else {
+        limiterOf?.observe(headers, grant);
+      }
+      pacer?.poke();
+      throw new HttpFailure(failure, rebuild(res, bodyString));
+    };
+
+    try {
+      return await runWithRetry(({ signal: s, markDelivered }) => attempt(s, markDelivered), requestPlan);
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      if (!(cause instanceof HttpFailure)) throw error;
+      if (errors === 'response') return cause.response;
+      if (RetryError.isInstance(error)) throw new RetryError(error.reason, error.attempts, cause.response);
+      if (FaultlineError.isInstance(error)) throw errorFor(error.failure, { cause: cause.response });
+      throw error;
+    }
+  };
+}

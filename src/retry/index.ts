@@ -1,0 +1,21 @@
+/**
+ * Retry and pacing: `createFetch()` (also exported as `fetch`) for the SDKs, the `retry()` executor, and
+ * the policy pieces as values (backoff, rate limiter) for use without the fetch.
+ *
+ * Left out on purpose: the pacer queue and the retry loop's internal hooks (implementation details of
+ * `createFetch`), and any cross-process budget (that is `faultline/redis`).
+ */
+export { backoffDelays, constantBackoff, exponentialBackoff } from './backoff.ts';
+export type { Backoff, BackoffStep, ExponentialBackoffOptions } from './backoff.ts';
+export { actualCost, estimateCost, readUsage } from './estimate.ts';
+export type { CostEstimate, UsageTokens } from './estimate.ts';
+export { createFetch, createFetch as fetch } from './fetch.ts';
+export type { CreateFetchOptions, FetchFunction, PacingLimits } from './fetch.ts';
+export { readRateLimitHeaders } from './headers.ts';
+export type { HeaderSource, LimitReading, RateLimitHeaders } from './headers.ts';
+export { RateLimiter } from './limiter.ts';
+export type { Grant, LimiterMode, LimiterState, RateLimiterOptions } from './limiter.ts';
+export { isRetryableFailure, NEVER_RETRIED_CODES, retry, RETRYABLE_CODES } from './retry.ts';
+export type { AttemptContext, RetryInfo, RetryOptions } from './retry.ts';
+export { isRetryError, RetryError } from './retry-error.ts';
+export type { RetryGiveUpReason } from './retry-error.ts';
