@@ -1,0 +1,195 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QuotaExceededError, RateLimitError } from '../../src/index.ts';
+import { createFetch, RetryError, RateLimiter, type RetryInfo } from '../../src/retry/index.ts';
+import { apiError, autoClock, json, OK, reset, scriptedFetch, type Step } from './helpers.ts';
+
+const URL_ = 'https://api.openai.com/v1/responses';
+const BODY = JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 16 });
+const post = (f: ReturnType<typeof createFetch>, init: RequestInit = {}) =>
+  f(URL_, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...init });
+
+function setup(steps: readonly Step[], options: Parameters<typeof createFetch>[0] = {}) {
+  const clock = autoClock();
+  const script = scriptedFetch(steps);
+  const retries: RetryInfo[] = [];
+  const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5, onRetry: (i) => retries.push(i), ...options });
+  return { f, clock, script, retries };
+}
+
+/** A 200 whose body is cut after a few bytes. */
+function cutBody(): Response {
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('{"id":"resp_'));
+      c.error(new TypeError('terminated'));
+    },
+  });
+  return new Response(stream, { status: 200, headers: { 'content-type': 'application/json' } });
+}
+
+describe('createFetch with a scripted fetch', () => {
+  test('retries 500 and 503 then returns the 200, re-sending the same body', async () => {
+    const s = setup([apiError(500, null, 'server_error'), apiError(503, null, 'server_error'), OK]);
+    const res = await post(s.f);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).id, 'resp_1');
+    assert.equal(s.script.calls.length, 3);
+    assert.ok(s.script.calls.every((c) => c.body === BODY));
+    assert.deepEqual(s.retries.map((r) => [r.failure.code, r.delayMs]), [['server_error', 250], ['overloaded', 500]]);
+  });
+
+  test('insufficient_quota: one attempt, the 429 Response is returned for the SDK to raise', async () => {
+    const s = setup([apiError(429, 'insufficient_quota', 'insufficient_quota', 'You exceeded your current quota')]);
+    const res = await post(s.f);
+    assert.equal(res.status, 429);
+    assert.equal((await res.json()).error.code, 'insufficient_quota');
+    assert.equal(s.script.calls.length, 1);
+  });
+
+  test("errors: 'throw' throws the typed error (one attempt) or a RetryError (every attempt)", async () => {
+    const q = setup([apiError(429, 'insufficient_quota', 'insufficient_quota')], { errors: 'throw' });
+    const err = await post(q.f).catch((e: unknown) => e);
+    assert.ok(err instanceof QuotaExceededError);
+    assert.ok((err as QuotaExceededError).cause instanceof Response);
+    assert.equal(q.script.calls.length, 1);
+
+    const r = setup([apiError(429, 'rate_limit_exceeded', 'requests', 'slow down', { 'retry-after-ms': '10' })], { errors: 'throw', retries: 2, pacing: false });
+    const gaveUp = await post(r.f).catch((e: unknown) => e);
+    assert.ok(gaveUp instanceof RetryError);
+    assert.deepEqual(gaveUp.attempts.map((f) => f.code), ['rate_limit_exceeded', 'rate_limit_exceeded', 'rate_limit_exceeded']);
+    assert.ok((gaveUp.cause as Response).status === 429);
+    assert.equal(r.script.calls.length, 3);
+  });
+
+  test("giving up in 'response' mode returns the last failed Response", async () => {
+    const s = setup([apiError(500, null, 'server_error')], { retries: 2 });
+    const res = await post(s.f);
+    assert.equal(res.status, 500);
+    assert.equal(s.script.calls.length, 3);
+  });
+
+  test('connection resets, before headers or mid-body, are retried for a non-streaming request', async () => {
+    const s = setup([reset(), cutBody, OK]);
+    const res = await post(s.f);
+    assert.equal(res.status, 200);
+    assert.equal(s.script.calls.length, 3);
+    assert.deepEqual(s.retries.map((r) => r.failure.code), ['connection_error', 'connection_error']);
+  });
+
+  test('transport failures that exhaust the retries throw a RetryError with the last cause', async () => {
+    const s = setup([reset()], { retries: 1 });
+    const err = await post(s.f).catch((e: unknown) => e);
+    assert.ok(err instanceof RetryError);
+    assert.equal(err.code, 'connection_error');
+    assert.equal((err.cause as Error).message, 'fetch failed');
+  });
+
+  test('a streaming answer is handed over at once and never sent again, even if it breaks', async () => {
+    const stream = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('event: response.created\ndata: {}\n\n'));
+            c.error(new TypeError('terminated'));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'text/event-stream' } },
+      );
+    const s = setup([stream, OK]);
+    const res = await post(s.f, { body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', stream: true }) });
+    await assert.rejects(res.text(), /terminated/);
+    assert.equal(s.script.calls.length, 1);
+  });
+
+  test('a streaming request that fails before its first byte is retried', async () => {
+    const s = setup([apiError(502, null, 'server_error'), OK]);
+    const res = await post(s.f, { body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', stream: true }) });
+    assert.equal(res.status, 200);
+    assert.equal(s.script.calls.length, 2);
+  });
+
+  test('an abort during a backoff rejects at once and leaves no sleeper', async () => {
+    const s = setup([apiError(500, null, 'server_error')], { backoff: { initialDelayMs: 60_000 } });
+    const ac = new AbortController();
+    const p = post(s.f, { signal: ac.signal });
+    for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+    assert.equal(s.script.calls.length, 1);
+    ac.abort();
+    await assert.rejects(p, { name: 'AbortError' });
+    assert.equal(s.clock.pending, 0);
+    assert.equal(s.script.calls.length, 1);
+  });
+
+  test('the global signal option aborts requests too', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('shutting down'));
+    const s = setup([OK], { signal: ac.signal });
+    await assert.rejects(post(s.f), /shutting down/);
+    assert.equal(s.script.calls.length, 0);
+  });
+
+  test('a 429 with retry-after-ms pauses every request of the model, then they are paced', async () => {
+    const clock = autoClock(0);
+    const limiter = new RateLimiter({ rpm: 600, burstWindowMs: 1000, now: clock.now, random: () => 0 });
+    const sent: number[] = [];
+    let first = true;
+    const fetch = async (): Promise<Response> => {
+      sent.push(clock.now());
+      if (first) {
+        first = false;
+        return apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', { 'retry-after-ms': '2000' })();
+      }
+      return OK();
+    };
+    const f = createFetch({ fetch, now: clock.now, sleep: clock.sleep, random: () => 0, limiter: () => limiter });
+    const first429 = post(f);
+    for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+    const others = Array.from({ length: 3 }, () => post(f));
+    const all = await Promise.all([first429, ...others]);
+    assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200]);
+    assert.equal(sent[0], 0);
+    assert.ok(sent.slice(1).every((t) => t >= 2000), `sent at ${sent.join(', ')}`);
+  });
+
+  test('requests that are not paced: GET, no model, non-JSON bodies', async () => {
+    const s = setup([OK]);
+    assert.equal((await s.f('https://api.openai.com/v1/models')).status, 200);
+    assert.equal((await s.f(URL_, { method: 'POST', body: 'not json' })).status, 200);
+  });
+
+  test('a Request object is cloned for each attempt', async () => {
+    const s = setup([apiError(500, null, 'server_error'), OK]);
+    const res = await s.f(new Request(URL_, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } }));
+    assert.equal(res.status, 200);
+    assert.equal(s.script.calls.length, 2);
+  });
+
+  test('a ReadableStream request body is sent once (it cannot be re-read)', async () => {
+    const s = setup([apiError(500, null, 'server_error'), OK]);
+    const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(BODY)), c.close()) });
+    const res = await s.f(URL_, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    assert.equal(res.status, 500);
+    assert.equal(s.script.calls.length, 1);
+  });
+
+  test('a 429 rate limit still surfaces as RateLimitError through toError-compatible Responses', async () => {
+    const s = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached')], { retries: 0, pacing: false, errors: 'throw' });
+    await assert.rejects(post(s.f), RetryError);
+    const t = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached', { 'x-should-retry': 'false' })], { pacing: false, errors: 'throw' });
+    await assert.rejects(post(t.f), RateLimitError);
+  });
+
+  test('misuse names the option', () => {
+    assert.throws(() => createFetch({ fetch: 'x' as never }), { name: 'TypeError', message: /options\.fetch/ });
+    assert.throws(() => createFetch({ errors: 'ignore' as never }), { name: 'TypeError', message: /options\.errors/ });
+    assert.throws(() => createFetch({ pacing: 1 as never }), { name: 'TypeError', message: /options\.pacing/ });
+    assert.throws(() => createFetch({ limits: { rpm: -1 } }), { name: 'RangeError', message: /rpm/ });
+    assert.throws(() => createFetch({ headroom: 2 }), { name: 'RangeError', message: /headroom/ });
+    assert.throws(() => createFetch({ retries: -1 }), { name: 'RangeError', message: /createFetch: options\.retries/ });
+    assert.throws(() => createFetch({ expectedOutputTokens: -1 }), { name: 'RangeError', message: /expectedOutputTokens/ });
+    assert.throws(() => createFetch({ limiter: {} as never }), { name: 'TypeError', message: /options\.limiter/ });
+    assert.throws(() => createFetch({ backoff: { initialDelayMs: -1 } }), { name: 'RangeError', message: /initialDelayMs/ });
+    void json;
+  });
+});
