@@ -233,8 +233,10 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       retries: canRetry ? plan.retries : 0,
       signal,
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
-      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept).
+      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept), and does
+      // not spend a retry: the pause already spaces it, and maxRetryTime still bounds it.
       delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
+      countsAsRetry: (f) => pacer === undefined || f.code !== 'rate_limit_exceeded',
     };
 
     const attempt = async (attemptSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
@@ -287,7 +289,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
         limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens
         limiterOf.observe(headers, grant);
-        limiterOf.onRateLimited(failure.retryAfterMs, grant);
+        limiterOf.onRateLimited(failure.retryAfterMs, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
       }

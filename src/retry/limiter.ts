@@ -127,6 +127,8 @@ export interface LimiterState {
   readonly burstWindowMs: number;
   /** The share of the limits used (1 normally; less after 429s the buckets did not predict). */
   readonly scale: number;
+  /** False once the rate-limit headers were caught lying (then they are ignored). */
+  readonly headersTrusted: boolean;
   /** The adaptive request rate (requests/min), used only in `adaptive` mode. */
   readonly adaptiveRpm: number;
   /** Nobody may send before this time (epoch ms); 0 when there is no pause. */
@@ -163,7 +165,10 @@ function fn<T>(name: string, value: T | undefined, fallback: T): T {
 const SCALE_RECOVERY = 0.02;
 /** Factor applied to the limits (or the adaptive rate) on such a 429. */
 const DECREASE = 0.5;
-const MIN_SCALE = 1 / 4096;
+/** The pace never drops below this share of learned limits (below it, the pauses do the work). */
+const MIN_SCALE = 1 / 16;
+/** A header reading repeated this many times in a row while 429s claim room is taken for a fake. */
+const STATIC_READINGS = 3;
 
 /**
  * The two-limit pacer. One instance per model (OpenAI's limits are per organization and model); share
@@ -185,6 +190,10 @@ export class RateLimiter {
   #adaptiveRpm: number;
   #slowStart = true;
   #lastDecreaseAt = -Infinity;
+  /** False once the headers were caught lying: they are then ignored and pacing is adaptive. */
+  #trusted = true;
+  #lastReading: string | undefined;
+  #repeats = 0;
   #pausedUntil = 0;
   #probeDone: boolean;
   #probeSentAt: number | undefined;
@@ -207,7 +216,7 @@ export class RateLimiter {
 
   /** The requests limit in force (before scale), or undefined. */
   #limitOf(b: Bucket, explicit: number | undefined): number | undefined {
-    return explicit ?? b.learned;
+    return explicit ?? (this.#trusted ? b.learned : undefined);
   }
 
   #adaptive(): boolean {
@@ -281,7 +290,12 @@ export class RateLimiter {
    * further ahead than we thought.
    */
   observe(headers: RateLimitHeaders | undefined, grant?: Grant): void {
-    if (headers !== undefined && this.#learn) {
+    if (headers !== undefined) {
+      const reading = JSON.stringify(headers);
+      this.#repeats = reading === this.#lastReading ? this.#repeats + 1 : 0;
+      this.#lastReading = reading;
+    }
+    if (headers !== undefined && this.#learn && this.#trusted) {
       if (headers.requests) this.#sync(this.#requests, headers.requests, grant?.requestsTat, grant?.requestsShift, grant?.sentAt);
       if (headers.tokens) this.#sync(this.#tokens, headers.tokens, grant?.tokensTat, grant?.tokensShift, grant?.sentAt);
     }
@@ -332,13 +346,22 @@ export class RateLimiter {
   }
 
   /**
-   * A 429 rate limit for `grant`: everyone pauses for `retryAfterMs` (plus jitter), and, if the buckets
-   * did not see it coming, the pace is cut (at most once per round trip).
+   * A 429 rate limit for `grant`, with the rate-limit headers of that 429 if it had any: everyone pauses
+   * for `retryAfterMs` (plus jitter). The pace is cut (halved, at most once per round trip) only when
+   * the buckets are to blame: no limits are known, the 429 carried no rate-limit headers, or its headers
+   * show a bucket empty. A 429 whose headers show room in both buckets comes from something our pace
+   * cannot cause (a shared or capacity limit, an incident): the pause is the whole answer. If such 429s
+   * arrive while the headers never change, the headers are taken for fakes and ignored from then on.
    */
-  onRateLimited(retryAfterMs: number | undefined, grant?: Grant): void {
+  onRateLimited(retryAfterMs: number | undefined, grant?: Grant, headers?: RateLimitHeaders): void {
     const now = this.#now();
     if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
       this.pause(retryAfterMs);
+    }
+    if (!this.#adaptive() && headers !== undefined && this.#hasRoom(headers, grant?.tokens ?? 0)) {
+      if (this.#repeats < STATIC_READINGS || this.#rpm !== undefined || this.#tpm !== undefined) return;
+      this.#trusted = false;
+      this.#probeDone = true;
     }
     if (grant !== undefined && grant.sentAt < this.#lastDecreaseAt) return;
     this.#lastDecreaseAt = now;
@@ -348,6 +371,13 @@ export class RateLimiter {
     } else {
       this.#scale = Math.max(MIN_SCALE, this.#scale * DECREASE);
     }
+  }
+
+  #hasRoom(h: RateLimitHeaders, tokens: number): boolean {
+    const requests = h.requests?.remaining;
+    const toks = h.tokens?.remaining;
+    if (requests === undefined && toks === undefined) return false;
+    return (requests === undefined || requests >= 1) && (toks === undefined || toks >= tokens);
   }
 
   /** Holds every request for `ms` milliseconds from now, plus up to `pauseJitter × ms` of random spread. */
@@ -367,6 +397,7 @@ export class RateLimiter {
       tpm: this.#limitOf(this.#tokens, this.#tpm),
       burstWindowMs: this.#burstMs(),
       scale: this.#scale,
+      headersTrusted: this.#trusted,
       adaptiveRpm: this.#adaptiveRpm,
       pausedUntil: this.#pausedUntil,
     };

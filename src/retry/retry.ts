@@ -149,7 +149,12 @@ export interface RetryPlan {
   readonly failureOf?: (error: unknown) => Failure;
   /** The wait before the next attempt, given the backoff's proposal. */
   readonly delayFor?: (failure: Failure, backoffMs: number) => number;
+  /** Whether a failure spends one of `retries` (default: all do). */
+  readonly countsAsRetry?: (failure: Failure) => boolean;
 }
+
+/** However failures are counted, no request makes more attempts than this. */
+const MAX_ATTEMPTS = 100;
 
 function count(owner: string, name: string, value: unknown, fallback: number, allowInfinity: boolean): number {
   if (value === undefined) return fallback;
@@ -214,6 +219,7 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
   const started = clock.now();
   const failures: Failure[] = [];
   let backoff = plan.backoff;
+  let counted = 0;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
     const attemptController = new AbortController();
@@ -240,7 +246,8 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
       failures.push(failure);
       const retryable = !delivered && isRetryableFailure(failure) && (plan.shouldRetry?.(failure, attempt) ?? true);
       if (!retryable) throw errorFor(failure, { cause: error });
-      if (attempt > plan.retries) throw new RetryError('retries_exhausted', failures, error);
+      if (plan.countsAsRetry?.(failure) ?? true) counted++;
+      if (counted > plan.retries || attempt >= MAX_ATTEMPTS) throw new RetryError('retries_exhausted', failures, error);
       const step = backoff.next();
       backoff = step.backoff;
       const hint = failure.retryAfterMs;
