@@ -152,6 +152,19 @@ describe('createFetch with a scripted fetch', () => {
     assert.ok(sent.slice(1).every((t) => t >= 2000), `sent at ${sent.join(', ')}`);
   });
 
+  test('rate-limit 429s answered while pacing do not spend retries; other failures do', async () => {
+    const steps: Step[] = [
+      ...Array.from({ length: 5 }, () => apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', { 'retry-after-ms': '5' })),
+      OK,
+    ];
+    const s = setup(steps, { retries: 2 });
+    assert.equal((await post(s.f)).status, 200);
+    assert.equal(s.script.calls.length, 6);
+    const unpaced = setup(steps, { retries: 2, pacing: false });
+    assert.equal((await post(unpaced.f)).status, 429);
+    assert.equal(unpaced.script.calls.length, 3);
+  });
+
   test('requests that are not paced: GET, no model, non-JSON bodies', async () => {
     const s = setup([OK]);
     assert.equal((await s.f('https://api.openai.com/v1/models')).status, 200);

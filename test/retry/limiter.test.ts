@@ -150,6 +150,38 @@ describe('RateLimiter decisions (injected clock)', () => {
     assert.equal(s.limiter.state().scale, 1);
   });
 
+  test('a 429 whose own headers show room pauses everyone but does not cut the pace', () => {
+    const s = setup();
+    const room = headers({ 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '500', 'x-ratelimit-reset-requests': '10s', 'x-ratelimit-limit-tokens': '100000', 'x-ratelimit-remaining-tokens': '90000', 'x-ratelimit-reset-tokens': '6s' });
+    s.limiter.observe(room, s.limiter.acquire(10));
+    s.at(100);
+    s.limiter.onRateLimited(500, s.limiter.acquire(10), room);
+    assert.equal(s.limiter.state().scale, 1);
+    assert.ok(s.limiter.when(10) >= 600);
+    // The same 429 with a bucket shown empty: our pace is to blame, and it is cut.
+    const empty = headers({ 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '10s' });
+    s.limiter.onRateLimited(500, s.limiter.acquire(10), empty);
+    assert.equal(s.limiter.state().scale, 0.5);
+    // Never below 1/16 of the learned limits, however many rounds.
+    for (let i = 0; i < 20; i++) {
+      s.at(1000 + i * 1000);
+      s.limiter.onRateLimited(undefined, s.limiter.acquire(10), empty);
+    }
+    assert.equal(s.limiter.state().scale, 1 / 16);
+  });
+
+  test('static headers that claim room while 429s keep coming are taken for fakes: adaptive pacing', () => {
+    const s = setup();
+    const fake = headers({ 'x-ratelimit-limit-requests': '1000000', 'x-ratelimit-remaining-requests': '999999', 'x-ratelimit-reset-requests': '0s' });
+    for (let i = 0; i < 4; i++) s.limiter.observe(fake, s.limiter.acquire());
+    assert.equal(s.limiter.state().mode, 'learned');
+    s.limiter.onRateLimited(undefined, s.limiter.acquire(), fake);
+    const st = s.limiter.state();
+    assert.equal(st.headersTrusted, false);
+    assert.equal(st.mode, 'adaptive');
+    assert.equal(st.adaptiveRpm, 30, 'the 429 also halved the adaptive rate');
+  });
+
   test('misuse names the option', () => {
     assert.throws(() => new RateLimiter({ rpm: -1 }), { name: 'RangeError', message: /options\.rpm/ });
     assert.throws(() => new RateLimiter({ tpm: 'x' as never }), { name: 'TypeError', message: /options\.tpm/ });
