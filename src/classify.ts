@@ -6,18 +6,20 @@
  * PRECEDENCE — the one place it is decided is {@link decide}; highest first:
  *  1. Quota evidence (a quota/billing wire code or type, or "exceeded your current quota" / "billing hard
  *     limit" in the message). Quota wins over rate limit and over a 429 status: waiting never fixes it.
- *  2. "Request too large … tokens per min" on a 429 or a rate-limit code → request_too_large: the request
- *     is bigger than the whole per-minute budget and never fits.
+ *  2. "Request too large … tokens per min" on a 429 or a rate-limit code, or that whole sentence alone
+ *     (relays drop the code) → request_too_large: the request is bigger than the whole per-minute budget
+ *     and never fits.
  *  3. A recognised wire code (normalised: Azure PascalCase such as `DeploymentNotFound` is understood;
- *     Azure numeric-string codes such as `"429"` stand in for a missing status).
+ *     Azure numeric-string codes such as `"429"` stand in for a missing status). A generic code
+ *     (`invalid_request_error`, which some relays put in `code`) counts as a generic type (7b).
  *  4. The terminal state of an object: Responses `incomplete` + reason, `cancelled`, `failed` with
  *     `error: null`; chat `finish_reason`; batch status; webhook event type.
  *  5. Message patterns, as a last resort for relays that dropped the code ("maximum context length",
  *     "engine is currently overloaded", …). Each pattern has the real payload that needed it as a test.
  *  6. A specific wire type (`insufficient_quota`, `tokens`/`requests` → rate limit, ...).
  *  7. The HTTP status (only a status a transport really had).
- *  7b. A generic wire type (`invalid_request_error`, `api_error`, `server_error`), only when there is no
- *     status: the real 404 for an unknown Response id is `type: invalid_request_error, code: null`.
+ *  7b. A generic wire type or code (`invalid_request_error`, `api_error`, `server_error`), only when there
+ *     is no status: the real 404 for an unknown Response id is `type: invalid_request_error, code: null`.
  *  8. Transport evidence: abort, client timeout, reset/refused/DNS/`terminated`.
  *  9. `unknown`, with every raw value kept. faultline never guesses.
  */
@@ -183,7 +185,7 @@ const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, Fai
   ['internal_server_error', 'server_error'],
 ]);
 
-// Message patterns (precedence 5). Each has its real payload in test/classify.payloads.ts.
+// Message patterns (precedence 5). Each has its real payload in test/fixtures/payloads.ts.
 const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
   [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded'],
   [/engine is currently overloaded|server is overloaded|is currently overloaded|overloaded with other requests/i, 'overloaded'],
@@ -197,6 +199,12 @@ const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
 
 const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
 const TOO_LARGE_MESSAGE = /request too large/i;
+// The whole TPM sentence is specific enough on its own (a relay that dropped status and code).
+const TOO_LARGE_TPM_MESSAGE = /request too large for .{1,200}? on tokens per min/i;
+
+// Wire codes that only restate the error type: a relay may put `invalid_request_error` in `code`
+// while the message says what really happened (precedence 7b).
+const GENERIC_WIRE_CODES: ReadonlySet<string> = new Set(['invalid_request_error', 'invalid_request']);
 
 const TRANSPORT_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
   ['ECONNRESET', 'connection_error'],
@@ -569,13 +577,29 @@ const WEBHOOK_STATES: ReadonlyMap<string, FailureCode | null> = new Map<string, 
   ['realtime.call.incoming', null],
 ]);
 
+/**
+ * The state a webhook event type reports. Types not in the table (the SDK adds some every few releases:
+ * `video.*`, `agent.*`, `live.*`, `safety.*`) are judged by their last segment; anything that does not
+ * end in a failure word is a notice, not a failure.
+ */
+function webhookState(type: string): FailureCode | null {
+  const known = WEBHOOK_STATES.get(type);
+  if (known !== undefined) return known;
+  const last = type.slice(type.lastIndexOf('.') + 1);
+  if (last === 'failed') return 'unknown';
+  if (last === 'expired') return 'expired';
+  if (last === 'cancelled' || last === 'canceled') return 'cancelled';
+  if (last === 'incomplete') return 'incomplete';
+  return null;
+}
+
 function readWebhook(s: Signals, ev: unknown, type: string): 'failure' | 'success' {
   s.source = 'webhook';
   s.objectId ??= str(get(get(ev, 'data'), 'id'));
-  const state = WEBHOOK_STATES.get(type);
+  const state = webhookState(type);
   if (state === null) return 'success';
   s.wireCode ??= type;
-  s.state = state ?? 'unknown';
+  s.state = state;
   s.message ??= `Webhook ${type} for ${s.objectId ?? 'an unknown object'}: it carries only the id; retrieve the object for the cause`;
   return 'failure';
 }
@@ -731,16 +755,20 @@ function decide(s: Signals): FailureCode {
   const typeMatch = type !== undefined ? WIRE_TYPES.get(type) : undefined;
 
   // 2. One request above the whole TPM budget.
-  if (
-    message !== undefined &&
-    (status === 429 || codeMatch === 'rate_limit_exceeded' || typeMatch === 'rate_limit_exceeded') &&
-    TOO_LARGE_MESSAGE.test(message.slice(0, 500))
-  ) {
-    return 'request_too_large';
+  if (message !== undefined) {
+    const head = message.slice(0, 500);
+    if (
+      ((status === 429 || codeMatch === 'rate_limit_exceeded' || typeMatch === 'rate_limit_exceeded') && TOO_LARGE_MESSAGE.test(head)) ||
+      TOO_LARGE_TPM_MESSAGE.test(head)
+    ) {
+      return 'request_too_large';
+    }
   }
 
-  // 3. A recognised wire code. (An incomplete reason or finish reason is a state, step 4.)
-  if (codeMatch !== undefined && s.state === undefined) return codeMatch;
+  // 3. A recognised wire code. (An incomplete reason or finish reason is a state, step 4; a generic
+  // code waits for step 7b.)
+  const genericCode = code !== undefined && GENERIC_WIRE_CODES.has(code);
+  if (codeMatch !== undefined && s.state === undefined && !genericCode) return codeMatch;
 
   // 4. Terminal state of an object.
   if (s.state !== undefined) return s.state;
@@ -762,7 +790,8 @@ function decide(s: Signals): FailureCode {
     if (status >= 400) return 'invalid_request';
   }
 
-  // 7b. A generic wire type, when no status says more.
+  // 7b. A generic wire code or type, when no status says more.
+  if (codeMatch !== undefined && genericCode) return codeMatch;
   const genericType = type !== undefined ? GENERIC_WIRE_TYPES.get(type) : undefined;
   if (genericType !== undefined) return genericType;
 
