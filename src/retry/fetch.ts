@@ -6,7 +6,8 @@
  * Per request:
  * 1. **Pace**: a `POST` with a JSON body naming a `model` waits for its turn in that model's
  *    {@link RateLimiter} (RPM and TPM together), its token cost estimated from the body.
- * 2. **Send** with the caller's signal (and the per-attempt `timeout`).
+ * 2. **Send** with the caller's signal, and the `timeout` counted from the send (time spent waiting for
+ *    a turn is not part of it).
  * 3. **Learn** from the answer's `x-ratelimit-*` headers and, for a JSON answer, its `usage`.
  * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, with
  *    jitter); a non-retryable one ends at once after one attempt.
@@ -25,6 +26,7 @@ import { actualCost, estimateCost, readUsage, type CostEstimate } from './estima
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
 import { Pacer } from './pacer.ts';
+import { sleepFor } from './pause.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from './retry-error.ts';
 
@@ -156,6 +158,24 @@ function positive(owner: string, name: string, v: unknown, fallback: number): nu
   return v;
 }
 
+/** A signal that follows `parent` and also aborts `ms` after now, with a `TimeoutError`. */
+function sendDeadline(clock: Clock, parent: AbortSignal, ms: number): { signal: AbortSignal; end: () => void } {
+  const controller = new AbortController();
+  const stop = new AbortController();
+  const forward = (): void => controller.abort(parent.reason);
+  parent.addEventListener('abort', forward, { once: true });
+  void sleepFor(clock, ms, undefined, stop.signal).then(() => {
+    if (!stop.signal.aborted) controller.abort(new DOMException(`The request took longer than ${ms} ms`, 'TimeoutError'));
+  });
+  return {
+    signal: controller.signal,
+    end: () => {
+      stop.abort();
+      parent.removeEventListener('abort', forward);
+    },
+  };
+}
+
 /**
  * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
  * and never retries what cannot succeed. See the module comment for the flow and
@@ -230,6 +250,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     const canRetry = reusable(init?.body);
     const requestPlan: RetryPlan = {
       ...plan,
+      timeout: undefined, // applied from the send on, in `attempt`
       retries: canRetry ? plan.retries : 0,
       signal,
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
@@ -239,8 +260,20 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       countsAsRetry: (f) => pacer === undefined || f.code !== 'rate_limit_exceeded',
     };
 
-    const attempt = async (attemptSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, attemptSignal) : undefined;
+    const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
+      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal) : undefined;
+      const deadline = plan.timeout === undefined ? undefined : sendDeadline(clock, turnSignal, plan.timeout);
+      try {
+        // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
+        // streaming body after this fetch has returned.
+        const attemptSignal = deadline?.signal ?? turnSignal;
+        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered);
+      } finally {
+        deadline?.end();
+      }
+    };
+
+    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {

@@ -165,6 +165,37 @@ describe('createFetch with a scripted fetch', () => {
     assert.equal(unpaced.script.calls.length, 3);
   });
 
+  test('timeout counts from the send, not from the wait for a turn; a slow send is retried as a timeout', async () => {
+    const clock = autoClock(0);
+    let calls = 0;
+    const fetch = (_i: unknown, init?: RequestInit) =>
+      new Promise<Response>((resolve, reject) => {
+        if (++calls === 1) init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
+        else resolve(OK());
+      });
+    const limiter = new RateLimiter({ rpm: 1, burstWindowMs: 0, now: clock.now });
+    limiter.acquire(); // the bucket is busy for the next 60 s
+    const retries: string[] = [];
+    const res = await createFetch({ fetch, now: clock.now, sleep: clock.sleep, limiter, timeout: 5000, random: () => 0, onRetry: (i) => retries.push(i.failure.code) })(URL_, { method: 'POST', body: BODY });
+    assert.equal(res.status, 200);
+    assert.deepEqual(retries, ['timeout']);
+    assert.ok(clock.now() >= 60_000, 'waited for its turn without timing out');
+  });
+
+  test("the caller's signal still cancels a streaming body after the fetch returned", async () => {
+    let seen: AbortSignal | undefined;
+    const fetch = async (_i: unknown, init?: RequestInit) => {
+      seen = init?.signal ?? undefined;
+      return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('data: {}\n\n')) }), { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    };
+    const ac = new AbortController();
+    const f = createFetch({ fetch, pacing: false });
+    await f(URL_, { method: 'POST', body: JSON.stringify({ model: 'm', input: 'x', stream: true }), signal: ac.signal });
+    assert.equal(seen?.aborted, false);
+    ac.abort();
+    assert.equal(seen?.aborted, true);
+  });
+
   test('requests that are not paced: GET, no model, non-JSON bodies', async () => {
     const s = setup([OK]);
     assert.equal((await s.f('https://api.openai.com/v1/models')).status, 200);
