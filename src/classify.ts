@@ -188,7 +188,7 @@ const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, Fai
 // Message patterns (precedence 5). Each has its real payload in test/fixtures/payloads.ts.
 const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
   [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded'],
-  [/engine is currently overloaded|server is overloaded|is currently overloaded|overloaded with other requests/i, 'overloaded'],
+  [/engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests/i, 'overloaded'],
   [/model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found/i, 'model_not_found'],
   [/incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i, 'authentication_error'],
   [/rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i, 'rate_limit_exceeded'],
