@@ -10,7 +10,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{8,}/g,
   /\bwhsec_[A-Za-z0-9+/=]{8,}/g,
   /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  /((?:api[-_]?key|authorization|x-api-key|openai-api-key)["']?\s*[:=]\s*["']?)[^\s"',;}&]{6,}/gi,
+  // A scheme after `Authorization:` is kept: the Bearer/Basic pattern above already took the token.
+  /((?:api[-_]?key|authorization|x-api-key|openai-api-key)["']?\s*[:=]\s*["']?)(?!(?:bearer|basic)\s)[^\s"',;}&]{6,}/gi,
 ];
 
 const REDACTED = '[REDACTED]';
