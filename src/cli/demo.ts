@@ -12,6 +12,7 @@ import { createAndWait } from '../background/index.ts';
 import { toError } from '../errors.ts';
 import { openJournal, type JobOutcome } from '../journal/index.ts';
 import { createMock, type Mock } from '../mock/index.ts';
+import { createFetch } from '../retry/index.ts';
 import type { Rule } from '../mock/scenario.ts';
 import type { CliIO } from './main.ts';
 
@@ -105,8 +106,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const delivered = new Map<string, JobOutcome>();
   const journal = openJournal(join(dir, 'journal.sqlite'), { onResult: (o) => void delivered.set(o.key, o) });
   try {
-    const transport = mock.fetch;
-    const make = (apiKey: string) => new OpenAI({ apiKey, baseURL: 'http://mock.faultline.local/v1', fetch: transport, maxRetries: 3 });
+    // One paced, retrying fetch for the whole process: it learns the limits from the first answers'
+    // x-ratelimit-* headers and shares one budget between both keys' clients. The SDK's own retries
+    // are off so that only faultline decides.
+    // Every attempt and every request's retries are bounded, so the demo always ends.
+    const transport = createFetch({ fetch: mock.fetch, timeout: 15_000, maxRetryTime: 30_000, onRetry: () => void retries++ });
+    const make = (apiKey: string) => new OpenAI({ apiKey, baseURL: 'http://mock.faultline.local/v1', fetch: transport, maxRetries: 0 });
     const client = make('sk-demo-team-key');
     const emptyWallet = make('sk-demo-empty-wallet');
     const chatWork = Array.from({ length: requests }, (_, i) => i);
@@ -129,7 +134,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         await createAndWait(client, { model: 'gpt-4.1-mini', input: `Background report ${i}`, max_output_tokens: 256 }, {
           journal,
           jobKey: `demo-job-${i}`,
-          timeoutMs: 60_000,
+          timeoutMs: 45_000,
           stream: i % 2 === 0,
           minDelayMs: 100,
           maxDelayMs: 1000,
@@ -151,7 +156,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   }
   const log = mock.log.filter((e) => e.kind === 'request');
   const chatAttempts = log.filter((e) => e.path === '/v1/chat/completions').length;
-  retries = chatAttempts - requests;
   const lost = [...Array(jobs).keys()].filter((i) => !delivered.has(`demo-job-${i}`)).length;
   return {
     seed,
@@ -160,7 +164,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     background: { jobs, ok: bgOk, failed: bgFailed, lost, delivered: delivered.size },
     server: {
       attempts: log.length,
-      rateLimited: log.filter((e) => e.status === 429 && e.outcome !== 'fault').length + log.filter((e) => e.status === 429 && e.outcome === 'fault').length,
+      rateLimited: log.filter((e) => e.status === 429).length,
       faults: log.filter((e) => e.fault !== null).length,
     },
     outcomes,
@@ -182,7 +186,7 @@ export function renderDemoReport(r: DemoReport): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `chat requests ${r.chat.requests}, attempts ${r.chat.attempts}, retries ${r.retries}`,
+    `chat requests ${r.chat.requests}, attempts ${r.chat.attempts}; retries by faultline ${r.retries}`,
     `429s seen by the server ${r.server.rateLimited}, faults injected ${r.server.faults}, server attempts ${r.server.attempts}`,
     `background jobs ${r.background.jobs}, delivered by the journal ${r.background.delivered}, lost ${r.background.lost}`,
     '',
