@@ -66,4 +66,42 @@ export type {
   WaitToken,
 } from './background/index.ts';
 export type { StreamFailureTracker } from './stream.ts';
+export {
+  NEVER_RETRIED_CODES,
+  RETRYABLE_CODES,
+  RateLimiter,
+  RetryError,
+  actualCost,
+  backoffDelays,
+  constantBackoff,
+  createFetch,
+  estimateCost,
+  exponentialBackoff,
+  fetch,
+  isRetryError,
+  isRetryableFailure,
+  readRateLimitHeaders,
+  readUsage,
+  retry,
+} from './retry/index.ts';
+export type {
+  AttemptContext,
+  Backoff,
+  BackoffStep,
+  CostEstimate,
+  CreateFetchOptions,
+  ExponentialBackoffOptions,
+  FetchFunction,
+  Grant,
+  LimiterMode,
+  LimiterState,
+  LimitReading,
+  PacingLimits,
+  RateLimitHeaders,
+  RateLimiterOptions,
+  RetryGiveUpReason,
+  RetryInfo,
+  RetryOptions,
+  UsageTokens,
+} from './retry/index.ts';
 export { isSecretHeader, redact, redactHeaders } from './redact.ts';
