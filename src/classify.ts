@@ -198,6 +198,10 @@ const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
 ];
 
 const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
+/** A necessary condition for {@link QUOTA_MESSAGE} on lower-cased text (each alternative holds one of these). */
+function mayBeQuota(lower: string): boolean {
+  return lower.includes('quota') || lower.includes('billing hard limit') || lower.includes('credit balance') || lower.includes('reached your');
+}
 const TOO_LARGE_MESSAGE = /request too large/i;
 // The whole TPM sentence is specific enough on its own (a relay that dropped status and code).
 const TOO_LARGE_TPM_MESSAGE = /request too large for .{1,200}? on tokens per min/i;
@@ -323,6 +327,22 @@ function httpStatus(v: unknown): number | undefined {
 
 /** `DeploymentNotFound` → `deployment_not_found`, `Rate-Limit` → `rate_limit`. */
 export function normalizeWireValue(value: string): string {
+  // Most wire values are already normal (`rate_limit_exceeded`): return them as they are.
+  if (NORMAL_WIRE_VALUE.test(value)) return value;
+  let cached = normalizedCache.get(value);
+  if (cached === undefined) {
+    cached = normalizeSlow(value);
+    // A small bounded memo: the same few dozen codes arrive again and again.
+    if (normalizedCache.size >= 512) normalizedCache.clear();
+    normalizedCache.set(value, cached);
+  }
+  return cached;
+}
+
+const NORMAL_WIRE_VALUE = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
+const normalizedCache = new Map<string, string>();
+
+function normalizeSlow(value: string): string {
   let s = value.trim();
   if (/[A-Z]/.test(s)) {
     s = s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2');
@@ -747,15 +767,19 @@ function decide(s: Signals): FailureCode {
   // Azure sends numeric-string codes ("429", "401") where OpenAI sends names.
   const status = s.status ?? (s.wireCode !== undefined ? httpStatus(s.wireCode) : undefined);
 
+  // A lower-cased head, only to skip regexes that cannot match (each still decides on the real text):
+  // a case-insensitive ASCII pattern can only match where the lower-cased text holds its literal.
+  const lower = message !== undefined ? message.slice(0, 2000).toLowerCase() : '';
+
   // 1. Quota wins.
   if ((code !== undefined && QUOTA.has(code)) || (type !== undefined && QUOTA.has(type))) return 'insufficient_quota';
-  if (message !== undefined && QUOTA_MESSAGE.test(message.slice(0, 2000))) return 'insufficient_quota';
+  if (message !== undefined && mayBeQuota(lower) && QUOTA_MESSAGE.test(message.slice(0, 2000))) return 'insufficient_quota';
 
   const codeMatch = code !== undefined ? WIRE_CODES.get(code) : undefined;
   const typeMatch = type !== undefined ? WIRE_TYPES.get(type) : undefined;
 
   // 2. One request above the whole TPM budget.
-  if (message !== undefined) {
+  if (message !== undefined && lower.includes('request too large')) {
     const head = message.slice(0, 500);
     if (
       ((status === 429 || codeMatch === 'rate_limit_exceeded' || typeMatch === 'rate_limit_exceeded') && TOO_LARGE_MESSAGE.test(head)) ||
