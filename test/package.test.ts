@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,31 @@ describe('the packed package', { timeout: 240_000 }, () => {
     `);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023', 'dom'], types: [], noEmit: true, skipLibCheck: false }, files: ['consumer.ts'] }));
     run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', app], app);
+  });
+
+  test("every TypeScript example in the README type-checks against the packed package", () => {
+    const app = join(dir, 'app');
+    // The examples import `openai`: lend the repository's copy to the clean folder.
+    symlinkSync(join(root, 'node_modules', 'openai'), join(app, 'node_modules', 'openai'), 'dir');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    assert.ok(blocks.length >= 3, 'the README has TypeScript examples');
+    // Free names the examples use without declaring them.
+    const free: Record<string, string> = {
+      client: "declare const client: import('openai').OpenAI;",
+      signal: 'declare const signal: AbortSignal;',
+      save: 'declare function save(...args: unknown[]): void;',
+    };
+    const files = blocks.map((code, i) => {
+      const prelude = Object.entries(free)
+        .filter(([name]) => new RegExp(`\\b${name}\\b`).test(code) && !new RegExp(`(const|let|function)\\s+${name}\\b`).test(code))
+        .map(([, decl]) => decl);
+      const file = `readme-${i}.ts`;
+      writeFileSync(join(app, file), `${prelude.join('\n')}\n${code}\nexport {};\n`);
+      return file;
+    });
+    writeFileSync(join(app, 'tsconfig.readme.json'), JSON.stringify({ compilerOptions: { strict: true, exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023', 'dom'], types: [], noEmit: true, skipLibCheck: true }, files }));
+    run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(app, 'tsconfig.readme.json')], app);
   });
 
   test('publint finds no errors or warnings', async () => {
