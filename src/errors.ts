@@ -42,9 +42,20 @@ function foreignCode(value: object): FailureCode {
   return code;
 }
 
-function isErrorLike(value: object): boolean {
-  if (value instanceof Error) return true;
+/** Reads the brand; a throwing getter or proxy trap reads as "not branded". */
+function isBranded(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
   try {
+    return (value as Record<symbol, unknown>)[ERROR_BRAND] === true;
+  } catch {
+    return false;
+  }
+}
+
+function isErrorLike(value: object): boolean {
+  try {
+    // `instanceof` itself can throw (a Proxy's getPrototypeOf trap).
+    if (value instanceof Error) return true;
     return typeof (value as { stack?: unknown }).stack === 'string' && typeof (value as { message?: unknown }).message === 'string';
   } catch {
     return false;
@@ -107,7 +118,7 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
 
   /** True for any faultline error, from any installed copy or version. */
   static isInstance(value: unknown): value is FaultlineError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ERROR_BRAND] === true;
+    return isBranded(value);
   }
 
   /**
@@ -120,12 +131,13 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
   ): value is T | (FailureCode extends T['code'] ? never : ForeignFailure) {
     if (typeof value !== 'object' || value === null) return false;
     const code = (this as unknown as { code: FailureCode | undefined }).code;
-    const branded = (value as Record<symbol, unknown>)[ERROR_BRAND] === true;
+    const branded = isBranded(value);
     if (code === undefined) {
       // The base class, or a user subclass of it: the brand plus the prototype chain.
       return branded && (this === (FaultlineError as unknown) || Function.prototype[Symbol.hasInstance].call(this, value));
     }
     if (branded) return (value as { code?: unknown }).code === code;
+    // A foreign value: isErrorLike() and classify() read it defensively, never throwing.
     if (code === 'unknown' || !isErrorLike(value)) return false;
     return foreignCode(value) === code;
   }
@@ -138,20 +150,37 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
   }
 }
 
+/** A JSON-safe, secret-free summary of a cause: only its name, message, code and numeric status. */
 function summarize(cause: unknown): unknown {
-  if (cause === null || typeof cause !== 'object') return typeof cause === 'string' ? redact(cause) : cause;
+  if (typeof cause === 'string') return redact(cause.slice(0, 4096));
+  if (typeof cause === 'number' || typeof cause === 'boolean' || cause === null) return cause;
+  if (typeof cause !== 'object' && typeof cause !== 'function') return String(cause); // bigint, symbol, undefined
+  const out: Record<string, unknown> = {};
+  const read = (key: string): unknown => {
+    try {
+      return (cause as Record<string, unknown>)[key];
+    } catch {
+      return undefined;
+    }
+  };
+  const name = read('name');
+  const ctor = read('constructor');
+  let ctorName: unknown;
   try {
-    const c = cause as { name?: unknown; message?: unknown; code?: unknown; status?: unknown; constructor?: { name?: unknown } };
-    const out: Record<string, unknown> = {};
-    const name = typeof c.name === 'string' && c.name !== 'Error' ? c.name : c.constructor?.name;
-    if (typeof name === 'string') out.name = name;
-    if (typeof c.message === 'string') out.message = redact(c.message.slice(0, 4096));
-    if (typeof c.code === 'string' || typeof c.code === 'number') out.code = typeof c.code === 'string' ? redact(c.code) : c.code;
-    if (typeof c.status === 'number' || typeof c.status === 'string') out.status = c.status;
-    return out;
+    ctorName = typeof ctor === 'function' ? ctor.name : undefined;
   } catch {
-    return { name: 'Unreadable' };
+    ctorName = undefined;
   }
+  const chosen = typeof name === 'string' && name !== 'Error' ? name : ctorName;
+  if (typeof chosen === 'string' && chosen !== '') out.name = redact(chosen.slice(0, 256));
+  const message = read('message');
+  if (typeof message === 'string') out.message = redact(message.slice(0, 4096));
+  const code = read('code');
+  if (typeof code === 'string') out.code = redact(code.slice(0, 256));
+  else if (typeof code === 'number' && Number.isFinite(code)) out.code = code;
+  const status = read('status');
+  if (typeof status === 'number' && Number.isFinite(status)) out.status = status;
+  return out;
 }
 
 /** `rate_limit_exceeded`: Too many requests or tokens per minute for this organization and model; wait and retry. */
@@ -366,7 +395,7 @@ export interface AssertOptions extends ClassifyOptions {
  * and anything else {@link detectFailure} reads. The object stays reachable as `error.response`.
  */
 export function assertSucceeded<T>(value: T, options?: AssertOptions): T {
-  const incomplete = options?.incomplete ?? 'throw';
+  const incomplete = options?.incomplete === undefined ? 'throw' : options.incomplete;
   if (incomplete !== 'throw' && incomplete !== 'return') {
     throw new TypeError(`assertSucceeded: options.incomplete must be 'throw' or 'return', got ${JSON.stringify(incomplete)}`);
   }

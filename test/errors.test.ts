@@ -199,7 +199,7 @@ describe('assertSucceeded', () => {
   });
 
   test('misuse: a bad incomplete option is a TypeError naming the option, even for a success', () => {
-    for (const bad of ['ignore', 'THROW', true, 0]) {
+    for (const bad of ['ignore', 'THROW', true, 0, null]) {
       assert.throws(() => assertSucceeded(RESPONSE('completed'), { incomplete: bad as never }), (e: unknown) => e instanceof TypeError && /options\.incomplete/.test(e.message));
     }
   });

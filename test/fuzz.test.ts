@@ -106,7 +106,6 @@ function hostileInputs(): Array<[string, unknown]> {
 
 // toError() reads the brand with no guard, and toJSON() keeps a non-object cause as it is: these inputs
 // still make them throw (errors.ts; reported). classify() and detectFailure() handle them.
-const TO_ERROR_GAPS = new Set(['a bigint', 'a Proxy whose every trap throws', 'a Proxy function whose every trap throws']);
 
 describe('hostile input', () => {
   for (const [name, input] of hostileInputs()) {
@@ -118,15 +117,7 @@ describe('hostile input', () => {
       assertWellFormed(f!);
       assert.doesNotThrow(() => detectFailure(input));
       assert.doesNotThrow(() => trackStreamFailures().push(input));
-      if (!TO_ERROR_GAPS.has(name)) {
-        assert.doesNotThrow(() => toError(input).toJSON());
-        assert.doesNotThrow(() => JSON.stringify(toError(input)));
-      }
-    });
-  }
-
-  for (const [name, input] of hostileInputs().filter(([n]) => TO_ERROR_GAPS.has(n))) {
-    test(`toError and toJSON on ${name}`, { todo: 'errors.ts: guard the brand read in toError/isInstance/hasInstance; summarize a bigint cause (reported)' }, () => {
+      assert.doesNotThrow(() => toError(input).toJSON());
       assert.doesNotThrow(() => JSON.stringify(toError(input)));
     });
   }
@@ -143,7 +134,7 @@ describe('hostile input', () => {
     assert.throws(() => assertSucceeded(r), (e: unknown) => FaultlineError.isInstance(e) && e.response === r);
   });
 
-  test('instanceof and isInstance on a Proxy whose every trap throws', { todo: 'errors.ts reads the brand unguarded: instanceof throws (reported)' }, () => {
+  test('instanceof and isInstance on a Proxy whose every trap throws', () => {
     const p = new Proxy({}, EVERY_TRAP);
     assert.doesNotThrow(() => p instanceof RateLimitError);
     assert.doesNotThrow(() => FaultlineError.isInstance(p));
@@ -255,7 +246,7 @@ describe('properties', () => {
     }
   }
 
-  test('a secret in the cause\'s name or a string status is not carried either', { todo: 'errors.ts summarize(): redact name, keep status only when numeric (reported)' }, () => {
+  test('a secret in the cause\'s name or a string status is not carried either', () => {
     fc.assert(
       fc.property(secret, ({ planted, hidden }) => {
         const named = Object.assign(new Error('x'), { name: `Oops ${planted}` });
