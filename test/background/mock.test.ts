@@ -4,6 +4,7 @@
  * expiry after retention.
  */
 import { describe, test } from 'node:test';
+import { RESPONSE_ERROR_CODE } from '../fixtures/sdk-unions.ts';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createManualClock, createMock, type Mock, type Rule } from '../../src/mock/index.ts';
@@ -44,29 +45,8 @@ const outcomeRule = (fault: Record<string, unknown>): Rule => ({ match: { path: 
  * `undefined`: the catalog has no row for it yet; it must still be a typed FaultlineError.
  */
 // Typed by the SDK's own union: compiling fails when the SDK adds or drops a code.
-const RESPONSE_ERROR_CODES: { readonly [K in OpenAI.Responses.ResponseError['code']]: FailureCode | undefined } = {
-  server_error: 'server_error',
-  rate_limit_exceeded: 'rate_limit_exceeded',
-  invalid_prompt: 'content_policy_violation',
-  data_residency_mismatch: undefined,
-  bio_policy: 'content_policy_violation',
-  misalignment_policy_violation: undefined,
-  vector_store_timeout: 'timeout',
-  invalid_image: 'invalid_image',
-  invalid_image_format: 'invalid_image',
-  invalid_base64_image: 'invalid_image',
-  invalid_image_url: 'invalid_image',
-  image_too_large: 'invalid_image',
-  image_too_small: 'invalid_image',
-  image_parse_error: 'invalid_image',
-  image_content_policy_violation: 'content_policy_violation',
-  invalid_image_mode: 'invalid_image',
-  image_file_too_large: 'invalid_image',
-  unsupported_image_media_type: 'invalid_image',
-  empty_image_file: 'invalid_image',
-  failed_to_download_image: 'invalid_image',
-  image_file_not_found: 'invalid_image',
-};
+// The expected code of every `ResponseError.code` in the SDK's union, shared with the classifier's tests.
+const RESPONSE_ERROR_CODES: Readonly<Record<string, FailureCode>> = RESPONSE_ERROR_CODE;
 
 const CASES: [string, Record<string, unknown>, FailureCode | undefined][] = [
   ...Object.entries(RESPONSE_ERROR_CODES).map(([wire, code]): [string, Record<string, unknown>, FailureCode | undefined] => [`failed ${wire}`, { status: 'failed', code: wire, message: `A ${wire} failure` }, code]),
