@@ -185,17 +185,22 @@ const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, Fai
   ['internal_server_error', 'server_error'],
 ]);
 
-// Message patterns (precedence 5). Each has its real payload in test/fixtures/payloads.ts.
-const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode]> = [
-  [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded'],
-  [/engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests/i, 'overloaded'],
-  [/model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found/i, 'model_not_found'],
-  [/incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i, 'authentication_error'],
-  [/rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i, 'rate_limit_exceeded'],
-  [/content management policy|safety system|flagged as potentially violating|content_policy_violation/i, 'content_policy_violation'],
+// Message patterns (precedence 5). Each has its real payload in test/fixtures/payloads.ts. The third
+// element lists words of which every alternative of the pattern holds one (lower-case): a pattern runs
+// only when its lower-cased text contains one, which keeps the common case to a few `includes` calls.
+const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode, readonly string[]]> = [
+  [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded', ['context']],
+  [/engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests/i, 'overloaded', ['overloaded']],
+  [/model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found/i, 'model_not_found', ['model', 'deployment']],
+  [/incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i, 'authentication_error', ['api key', 'authentication']],
+  [/rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i, 'rate_limit_exceeded', ['rate limit', 'too many requests']],
+  [/content management policy|safety system|flagged as potentially violating|content_policy_violation/i, 'content_policy_violation', ['policy', 'safety system', 'flagged']],
   // openai v4–v6 turn a flat stream `error` event into an APIError with only the message.
-  [/the server had an error (?:while )?processing your request|an error occurred while processing your request/i, 'server_error'],
+  [/the server had an error (?:while )?processing your request|an error occurred while processing your request/i, 'server_error', ['processing your request']],
 ];
+
+/** Any word of any message pattern, on lower-cased text: one scan that rules most messages out. */
+const MESSAGE_WORDS = new RegExp(MESSAGE_PATTERNS.flatMap(([, , words]) => words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('|'));
 
 const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
 /** A necessary condition for {@link QUOTA_MESSAGE} on lower-cased text (each alternative holds one of these). */
@@ -398,6 +403,8 @@ interface Signals {
   /** Transport evidence (precedence 8). */
   transport?: FailureCode | undefined;
   transportCode?: string | undefined;
+  /** The lower-cased head of the message, set by decide() for the checks that follow it. */
+  lower?: string | undefined;
 }
 
 function readErrorBody(s: Signals, body: unknown): void {
@@ -697,9 +704,11 @@ function readError(s: Signals, e: unknown): void {
   s.source = sdk ? 'sdk' : 'transport';
   const status = httpStatus(get(e, 'status'));
   if (status !== undefined) s.status = status;
+  // The SDK already read `x-request-id` into `requestID` (v5+) or `request_id` (v4): reading the
+  // property first spares Headers lookups.
+  s.requestId ??= str(get(e, 'requestID')) ?? str(get(e, 'request_id'));
   const headers = get(e, 'headers');
   readRequestId(s, headers);
-  s.requestId ??= str(get(e, 'requestID')) ?? str(get(e, 'request_id'));
   // The SDK keeps the parsed body's inner error on `.error` (an envelope in some versions).
   const body = get(e, 'error');
   if (isObj(body)) readErrorBody(s, body);
@@ -770,6 +779,7 @@ function decide(s: Signals): FailureCode {
   // A lower-cased head, only to skip regexes that cannot match (each still decides on the real text):
   // a case-insensitive ASCII pattern can only match where the lower-cased text holds its literal.
   const lower = message !== undefined ? message.slice(0, 2000).toLowerCase() : '';
+  s.lower = lower;
 
   // 1. Quota wins.
   if ((code !== undefined && QUOTA.has(code)) || (type !== undefined && QUOTA.has(type))) return 'insufficient_quota';
@@ -798,9 +808,13 @@ function decide(s: Signals): FailureCode {
   if (s.state !== undefined) return s.state;
 
   // 5. Message patterns (last resort for relays that dropped the code).
-  if (message !== undefined) {
+  if (message !== undefined && MESSAGE_WORDS.test(lower)) {
     const head = message.slice(0, 2000);
-    for (const [re, c] of MESSAGE_PATTERNS) if (re.test(head)) return c;
+    for (const [re, c, words] of MESSAGE_PATTERNS) {
+      let hit = false;
+      for (let i = 0; i < words.length && !hit; i++) hit = lower.includes(words[i] as string);
+      if (hit && re.test(head)) return c;
+    }
   }
 
   // 6. A specific wire type.
@@ -858,7 +872,7 @@ function unitMs(unit: string): number {
   return 1000;
 }
 
-function retryAfterOf(s: Signals, now: number): number | undefined {
+function retryAfterOf(s: Signals, options: ClassifyOptions | undefined): number | undefined {
   const h = s.headers;
   if (h !== undefined) {
     const ms = headerOf(h, 'retry-after-ms');
@@ -871,11 +885,14 @@ function retryAfterOf(s: Signals, now: number): number | undefined {
       const t = ra.trim();
       if (/^\d+(?:\.\d+)?$/.test(t)) return Number(t) * 1000;
       const date = Date.parse(t);
-      if (Number.isFinite(date)) return Math.max(0, date - now);
+      if (Number.isFinite(date)) return Math.max(0, date - (options?.now ?? Date.now()));
     }
   }
   const msg = s.message;
   if (msg === undefined) return undefined;
+  // Every hint pattern holds "try again" or "retry after" (see decide() for `lower`).
+  const lower = s.lower ?? msg.slice(0, 2000).toLowerCase();
+  if (!lower.includes('try again') && !lower.includes('retry after')) return undefined;
   const head = msg.slice(0, 2000);
   for (let i = 0; i < MESSAGE_HINTS.length; i++) {
     const m = MESSAGE_HINTS[i]!.exec(head);
@@ -896,7 +913,13 @@ function retryAfterOf(s: Signals, now: number): number | undefined {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function clip(text: string): string {
+// Every secret pattern of redact() holds one of these (on lower-cased text).
+const SECRET_TRIGGERS = /sk-|whsec_|bearer|basic|key|authorization/;
+
+/** The message, truncated and redacted. `lower` (its lower-cased head, from decide()) lets a clean
+ * message skip redact()'s scan. */
+function clip(text: string, lower: string | undefined): string {
+  if (lower !== undefined && text.length <= 2000 && !SECRET_TRIGGERS.test(lower)) return text;
   return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
 }
 
@@ -908,17 +931,17 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
     name: e.name,
     category: e.category,
     retryable: e.retryable,
-    message: clip(s.message ?? e.summary),
+    message: s.message !== undefined ? clip(s.message, s.lower) : e.summary,
     source: s.source,
   };
-  const retryAfterMs = retryAfterOf(s, options?.now ?? Date.now());
+  const retryAfterMs = retryAfterOf(s, options);
   if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
   if (s.status !== undefined) f.status = s.status;
   if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
   if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
   if (s.param !== undefined) f.param = clipShort(s.param);
-  if (s.requestId !== undefined) f.requestId = clipShort(s.requestId);
-  if (s.objectId !== undefined) f.objectId = clipShort(s.objectId);
+  if (s.requestId !== undefined) f.requestId = clipId(s.requestId);
+  if (s.objectId !== undefined) f.objectId = clipId(s.objectId);
   if (s.transportCode !== undefined) f.transportCode = s.transportCode;
   const should = s.headers !== undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
   if (should === 'true') f.shouldRetryHeader = true;
@@ -926,8 +949,23 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
   return f;
 }
 
-function clipShort(text: string): string {
+/** Ids are unique: redacted, never cached. */
+function clipId(text: string): string {
   return redact(text.length > 256 ? text.slice(0, 256) : text);
+}
+
+// Wire codes, types and params repeat endlessly: their clipped, redacted form is cached (bounded).
+const shortCache = new Map<string, string>();
+
+function clipShort(text: string): string {
+  if (text.length > 64) return redact(text.length > 256 ? text.slice(0, 256) : text);
+  let out = shortCache.get(text);
+  if (out === undefined) {
+    out = redact(text);
+    if (shortCache.size >= 1024) shortCache.clear();
+    shortCache.set(text, out);
+  }
+  return out;
 }
 
 function isFailureRecord(v: unknown): v is Failure {
