@@ -21,7 +21,8 @@ const TRIGGERS = /sk-|whsec_|bearer|basic|key|authorization/i;
 export function redact(text: string): string {
   // Fast path: most messages contain none of the trigger substrings (one case-insensitive scan, no
   // lower-cased copy: classify() calls this for every field it returns).
-  if (!TRIGGERS.test(text)) return text;
+  // The shortest secret any pattern matches is 11 characters (`sk-` and eight more).
+  if (text.length < 11 || !TRIGGERS.test(text)) return text;
   let out = text;
   out = out.replace(SECRET_PATTERNS[0]!, REDACTED);
   out = out.replace(SECRET_PATTERNS[1]!, REDACTED);
