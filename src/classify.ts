@@ -699,24 +699,54 @@ function looksLikeSdkError(e: unknown): boolean {
   }
 }
 
+/** The fields an error is read by. */
+interface ErrorFields {
+  status: unknown;
+  headers: unknown;
+  requestID: unknown;
+  body: unknown;
+  code: unknown;
+  type: unknown;
+  param: unknown;
+  message: unknown;
+}
+
+function errorFields(e: unknown): ErrorFields {
+  const x = e as Record<string, unknown>;
+  try {
+    // Named reads at fixed sites stay fast (the shared get() is a megamorphic keyed load). The SDK
+    // already read `x-request-id` into `requestID` (v5+) or `request_id` (v4), sparing Headers lookups;
+    // it keeps the parsed body's inner error on `.error` (an envelope in some versions).
+    return { status: x.status, headers: x.headers, requestID: x.requestID ?? x.request_id, body: x.error, code: x.code, type: x.type, param: x.param, message: x.message };
+  } catch {
+    // A throwing getter somewhere: read each field on its own.
+    return {
+      status: get(e, 'status'),
+      headers: get(e, 'headers'),
+      requestID: get(e, 'requestID') ?? get(e, 'request_id'),
+      body: get(e, 'error'),
+      code: get(e, 'code'),
+      type: get(e, 'type'),
+      param: get(e, 'param'),
+      message: get(e, 'message'),
+    };
+  }
+}
+
 function readError(s: Signals, e: unknown): void {
   const sdk = looksLikeSdkError(e);
   s.source = sdk ? 'sdk' : 'transport';
-  const status = httpStatus(get(e, 'status'));
+  const x = errorFields(e);
+  const status = httpStatus(x.status);
   if (status !== undefined) s.status = status;
-  // The SDK already read `x-request-id` into `requestID` (v5+) or `request_id` (v4): reading the
-  // property first spares Headers lookups.
-  s.requestId ??= str(get(e, 'requestID')) ?? str(get(e, 'request_id'));
-  const headers = get(e, 'headers');
-  readRequestId(s, headers);
-  // The SDK keeps the parsed body's inner error on `.error` (an envelope in some versions).
-  const body = get(e, 'error');
-  if (isObj(body)) readErrorBody(s, body);
-  const code = get(e, 'code');
+  s.requestId ??= str(x.requestID);
+  readRequestId(s, x.headers);
+  if (isObj(x.body)) readErrorBody(s, x.body);
+  const code = x.code;
   if (typeof code === 'string' && !TRANSPORT_CODES.has(code)) s.wireCode ??= code;
-  s.wireType ??= str(get(e, 'type'));
-  s.param ??= str(get(e, 'param'));
-  const msg = str(get(e, 'message'));
+  s.wireType ??= str(x.type);
+  s.param ??= str(x.param);
+  const msg = str(x.message);
   if (s.message === undefined && msg !== undefined) {
     // The SDK prefixes "429 " to the message; a non-JSON body arrives as "502 <html>…".
     s.message = status !== undefined ? textOfHtml(msg.replace(/^\d{3}\s+/, '')) : msg;
@@ -1004,6 +1034,18 @@ function inspect(input: unknown, options: ClassifyOptions | undefined, depth: nu
     if (isFailureRecord(f)) return f;
   }
   if (isFailureRecord(input)) return input;
+
+  // Thrown errors are the common case: read them at once, without probing for other shapes.
+  let isError = false;
+  try {
+    isError = input instanceof Error && get(input, 'object') === undefined;
+  } catch {
+    isError = false;
+  }
+  if (isError) {
+    readError(s, input);
+    return build(s, options);
+  }
 
   const object = get(input, 'object');
   const type = get(input, 'type');
