@@ -25,3 +25,15 @@ test('demo misuse is a usage error naming the option', async () => {
   await assert.rejects(runDemo({ requests: -1 }), (e: unknown) => e instanceof RangeError && /requests/.test(e.message));
   await assert.rejects(runDemoCommand(['--requests', 'many'], { stdout: { write: () => true }, stderr: { write: () => true }, readStdin: async () => '' }), /--requests must be a whole number/);
 });
+
+test('a job whose result can never be read counts as lost', { timeout: 60_000 }, async () => {
+  // Stored responses vanish at once (404 after "retention"): the journal delivers them as lost.
+  const scenario = [{ id: 'gone', match: { path: '/v1/responses', background: true }, fault: { type: 'expire' as const, afterMs: 0 } }];
+  const r = await runDemo({ seed: 5, requests: 0, jobs: 3, concurrency: 2, scenario });
+  assert.equal(r.background.delivered, 3);
+  // Streamed jobs read their result off the stream before it vanishes; polled ones find a 404.
+  assert.ok(r.background.lost >= 1, JSON.stringify(r.background));
+  assert.equal(r.background.lost, r.background.failed['expired'] ?? 0);
+  assert.equal(r.background.ok + r.background.lost, 3);
+  assert.match(renderDemoReport(r), new RegExp(`lost ${r.background.lost}`));
+});

@@ -44,6 +44,8 @@ export interface DemoOptions {
   readonly concurrency?: number;
   /** Called as work completes. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** The mock's fault rules. @default DEMO_SCENARIO */
+  readonly scenario?: readonly Rule[];
 }
 
 /** What the demo saw. Server-side figures come from the mock's log. */
@@ -86,7 +88,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const started = performance.now();
   const mock: Mock = createMock({
     seed,
-    scenario: DEMO_SCENARIO,
+    scenario: options.scenario ?? DEMO_SCENARIO,
     rateLimit: { rpm: 3000, tpm: 1_000_000, burstWindowMs: 2000 },
     background: { queuedMs: 50, runMs: 400 },
   });
@@ -156,7 +158,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   }
   const log = mock.log.filter((e) => e.kind === 'request');
   const chatAttempts = log.filter((e) => e.path === '/v1/chat/completions').length;
-  const lost = [...Array(jobs).keys()].filter((i) => !delivered.has(`demo-job-${i}`)).length;
+  // Lost: never delivered by the journal, or delivered as lost (its result can never be read).
+  const lost = [...Array(jobs).keys()].filter((i) => {
+    const outcome = delivered.get(`demo-job-${i}`);
+    return outcome === undefined || outcome.status === 'lost';
+  }).length;
   return {
     seed,
     durationMs: Math.round(performance.now() - started),
