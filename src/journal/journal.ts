@@ -274,6 +274,20 @@ export class Journal implements WaitJournal {
     return undefined;
   }
 
+  /** Renews `key`'s lease every third of its length until the returned controller aborts. */
+  #keepLease(key: string): AbortController {
+    const stop = new AbortController();
+    const clock = this.#clock;
+    void (async () => {
+      while (!stop.signal.aborted) {
+        await clock.sleep(this.#leaseMs / 3, stop.signal);
+        if (stop.signal.aborted) return;
+        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) return;
+      }
+    })();
+    return stop;
+  }
+
   /** Claim and run the delivery of a terminal or lost job whose lease we hold. True if we delivered it. */
   async #deliver(key: string): Promise<boolean> {
     if (!(await this.store.claimDelivery(key, this.owner, this.#clock.now()))) return false;
@@ -282,13 +296,19 @@ export class Journal implements WaitJournal {
     const handler = this.#handler;
     if (handler !== undefined) {
       const outcome = outcomeOf(row);
+      // Keep the lease while the handler runs, however long it takes: otherwise another process
+      // could take the job over mid-delivery and deliver it a second time.
+      const keep = this.#keepLease(key);
       try {
         await handler(outcome);
       } catch (error) {
         // Not delivered: keep the row `delivering`, give the lease back; the next resumeAll retries it.
+        keep.abort();
         await this.store.releaseLease(key, this.owner);
         this.#onHandlerError(error, outcome);
         return false;
+      } finally {
+        keep.abort();
       }
     }
     await this.store.markDelivered(key, this.owner, this.#clock.now());

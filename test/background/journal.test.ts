@@ -231,6 +231,31 @@ describe('orphans and expiry', () => {
     await j.close();
   });
 
+  test('a handler slower than the lease keeps it: another journal never delivers the job a second time', async () => {
+    const { clock, fake, journal: a, path } = setup();
+    const id = fake.add({ durationMs: 1000 });
+    await a.store.insert({ key: 'slow', kind: 'response', stream: false, objectId: id }, clock.now());
+    const delivered: string[] = [];
+    a.onResult(async (o) => {
+      delivered.push(`A:${o.key}`);
+      await clock.sleep(45_000); // 1.5 leases
+    });
+    const b = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void delivered.push(`B:${o.key}`) });
+    const started = a.resumeAll(fake, { timeoutMs: 600_000 });
+    // B starts once A is inside its handler, and keeps watching past A's original lease.
+    const late = (async () => {
+      await clock.sleep(5_000);
+      return b.resumeAll(fake, { timeoutMs: 120_000 });
+    })();
+    const [ra, rb] = await clock.run(Promise.all([started, late]));
+    assert.deepEqual(delivered, ['A:slow']);
+    assert.equal(ra.delivered, 1);
+    assert.equal(rb.delivered, 0);
+    assert.equal((await a.get('slow'))?.state, 'delivered');
+    await b.close();
+    await a.close();
+  });
+
   test('misuse', async () => {
     assert.throws(() => new Journal({} as never), /path/);
     assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /leaseMs/);
