@@ -173,11 +173,21 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
         return reply(503, { error: 'retrieve_failed', message: redact(message).slice(0, 500) });
       }
       const failure = detectFailure(object);
-      const jobKey = await options.journal?.recordObject(object);
-      options.hub?.notify(id, object);
+      let jobKey: string | undefined;
+      let event: WebhookEvent;
+      try {
+        jobKey = await options.journal?.recordObject(object);
+        options.hub?.notify(id, object);
+        event = { webhookId, type, id, object, failure, ...(jobKey !== undefined ? { jobKey } : {}) };
+        await options.onEvent?.(event);
+      } catch (error) {
+        // Not recorded: forget the id so the sender's retry is processed. For an orphan (a create whose
+        // id was never seen) the webhook is the only way back.
+        await options.journal?.forgetWebhook(webhookId).catch(() => undefined);
+        const message = error instanceof Error ? error.message : String(error);
+        return reply(503, { error: 'record_failed', message: redact(message).slice(0, 500) });
+      }
       remember(webhookId);
-      const event: WebhookEvent = { webhookId, type, id, object, failure, ...(jobKey !== undefined ? { jobKey } : {}) };
-      await options.onEvent?.(event);
       return reply(200, { ok: true, id, code: failure?.code ?? null }, { event });
     } finally {
       inflight.delete(webhookId);

@@ -87,6 +87,30 @@ describe('webhook handler', () => {
     await journal.close();
   });
 
+  test('a failure to record (journal or onEvent) answers 503 and forgets the id, so the retry is processed', async () => {
+    const { clock, fake, secret, journal, deliver } = setup();
+    const id = fake.add({ durationMs: 0 });
+    let failOnce = true;
+    const handle = createWebhookHandler({
+      secret,
+      client: fake,
+      journal,
+      now: clock.now,
+      onEvent: () => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('disk full');
+        }
+      },
+    });
+    const first = await handle(deliver('wh_6b', 'response.completed', id));
+    assert.equal(first.status, 503);
+    const again = await handle(deliver('wh_6b', 'response.completed', id));
+    assert.equal(again.status, 200);
+    assert.equal(again.duplicate, undefined, 'the retry was processed, not dropped as a duplicate');
+    await journal.close();
+  });
+
   test('dedupe across restarts through the journal', async () => {
     const { clock, fake, secret, journal, deliver } = setup();
     const id = fake.add({ durationMs: 0 });
