@@ -34,6 +34,9 @@ export async function followStream(
   stop: AbortSignal,
   onEvent: (event: Record<string, unknown>) => void | Promise<void>,
 ): Promise<StreamAttempt> {
+  // Azure sends `response.failed` with `error: null` and the cause in the `error` event that follows:
+  // such a Response is held for one event and merged with it (see trackStreamFailures()).
+  let failedWithoutCause: BackgroundResponse | undefined;
   try {
     for await (const raw of events) {
       if (stop.aborted) return { kind: 'stopped' };
@@ -44,6 +47,9 @@ export async function followStream(
         if (state.cursor !== undefined && seq <= state.cursor) continue; // sent again after a resume
         state.cursor = seq;
       }
+      if (failedWithoutCause !== undefined) {
+        return { kind: 'terminal', response: event['type'] === 'error' ? withCause(failedWithoutCause, event) : failedWithoutCause };
+      }
       if (event['type'] === 'error') {
         // A stream-level error event ("can no longer be streamed", a server fault): the Response may
         // still be running, and polling tells the truth.
@@ -52,11 +58,17 @@ export async function followStream(
       await onEvent(event);
       const response = event['response'];
       if (typeof event['type'] === 'string' && TERMINAL_EVENTS.has(event['type']) && isTerminal(response)) {
+        if (response.status === 'failed' && (response as { error?: unknown }).error == null) {
+          failedWithoutCause = response;
+          continue;
+        }
         return { kind: 'terminal', response };
       }
     }
+    if (failedWithoutCause !== undefined) return { kind: 'terminal', response: failedWithoutCause };
     return stop.aborted ? { kind: 'stopped' } : { kind: 'dropped' };
   } catch (error) {
+    if (failedWithoutCause !== undefined) return { kind: 'terminal', response: failedWithoutCause };
     if (stop.aborted) return { kind: 'stopped' };
     const failure = classify(error);
     // A cut connection or a server fault mid-stream is resumable; a 4xx (400 "cannot be streamed",
@@ -66,4 +78,13 @@ export async function followStream(
     }
     return { kind: 'unstreamable', error };
   }
+}
+
+/** The failed Response with the cause carried by the `error` event that followed it (flat or nested). */
+function withCause(response: BackgroundResponse, event: Record<string, unknown>): BackgroundResponse {
+  const nested = event['error'];
+  const source = typeof nested === 'object' && nested !== null ? (nested as Record<string, unknown>) : event;
+  const code = typeof source['code'] === 'string' ? source['code'] : null;
+  const message = typeof source['message'] === 'string' ? source['message'] : 'The response failed (cause sent in a following error event)';
+  return { ...response, error: { code, message } } as BackgroundResponse;
 }
