@@ -162,6 +162,14 @@ export interface Scenario {
 
 const FAULT_TYPES = new Set(['http', 'delay', 'reset', 'stream', 'outcome', 'strip_headers', 'expire', 'batch']);
 
+/** Throws a TypeError naming `at.field` when a fault of `type` has a value outside `allowed`. */
+function checkEnum(fault: Record<string, unknown>, type: string, field: string, allowed: readonly string[], required: boolean, at: string): void {
+  if (fault['type'] !== type) return;
+  const v = fault[field];
+  if (v === undefined && !required) return;
+  if (typeof v !== 'string' || !allowed.includes(v)) throw new TypeError(`${at}.${field}: must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+}
+
 /** Validates a scenario; throws a TypeError naming the bad field. */
 export function parseScenario(input: unknown): Scenario {
   const rules = Array.isArray(input) ? input : (input as { rules?: unknown } | null)?.rules;
@@ -194,7 +202,20 @@ export function parseScenario(input: unknown): Scenario {
       if (ft['type'] === 'expire' && !(typeof ft['afterMs'] === 'number' && ft['afterMs'] >= 0)) {
         throw new RangeError(`${fat}.afterMs: must be a number >= 0`);
       }
+      checkEnum(ft, 'outcome', 'status', ['failed', 'incomplete', 'cancelled'], true, fat);
+      checkEnum(ft, 'stream', 'action', ['truncate', 'reset', 'error'], true, fat);
+      checkEnum(ft, 'stream', 'shape', ['flat', 'nested', 'azure'], false, fat);
+      checkEnum(ft, 'reset', 'when', ['before_headers', 'mid_body'], false, fat);
+      checkEnum(ft, 'batch', 'status', ['failed', 'expired', 'cancelled'], false, fat);
+      for (const [type, field] of [['reset', 'afterBytes'], ['stream', 'afterEvents']] as const) {
+        const v = ft[field];
+        if (ft['type'] === type && v !== undefined && !(Number.isInteger(v) && (v as number) >= 0)) {
+          throw new RangeError(`${fat}.${field}: must be an integer >= 0`);
+        }
+      }
     });
+    const times = r['times'];
+    if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) throw new RangeError(`${at}.times: must be an integer >= 1`);
     const m = r['match'] as Record<string, unknown> | undefined;
     if (m !== undefined && (typeof m !== 'object' || m === null)) throw new TypeError(`${at}.match: must be an object`);
     const p = m?.['probability'];
@@ -204,6 +225,10 @@ export function parseScenario(input: unknown): Scenario {
     for (const k of ['every', 'from', 'to'] as const) {
       const v = m?.[k];
       if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw new RangeError(`${at}.match.${k}: must be an integer >= 1`);
+    }
+    const nth = m?.['nth'];
+    if (nth !== undefined && !(Array.isArray(nth) ? nth : [nth]).every((v: unknown) => Number.isInteger(v) && (v as number) >= 1)) {
+      throw new RangeError(`${at}.match.nth: must be an integer >= 1 or an array of them`);
     }
   });
   return { rules: rules as Rule[] };
