@@ -503,6 +503,13 @@ class MockServer {
         expectType(body, 'max_tokens', 'integer');
         expectType(body, 'max_completion_tokens', 'integer');
         expectType(body, 'max_output_tokens', 'integer');
+        // The real API's answer to a non-positive token limit.
+        for (const [key, min] of [['max_tokens', 1], ['max_completion_tokens', 1], ['max_output_tokens', 1]] as const) {
+          const v = body[key];
+          if (typeof v === 'number' && v < min) {
+            throw invalid(`Invalid '${key}': integer below minimum value. Expected a value >= ${min}, but got ${v} instead.`, key, 'integer_below_min_value');
+          }
+        }
         expectType(body, 'metadata', 'object');
         ctx.stream = body['stream'] === true;
         ctx.background = body['background'] === true;

@@ -34,3 +34,21 @@ test('good rules still parse', () => {
 test('createMock rejects a bad scenario before serving anything', () => {
   assert.throws(() => createMock({ scenario: [{ fault: { type: 'outcome', status: 'bogus' } }] as never }), /fault\.status/);
 });
+
+test('a non-positive token limit gets the real 400 (integer_below_min_value, param named)', async () => {
+  const mock = createMock();
+  try {
+    for (const [path, body, param] of [
+      ['/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: -100000 }, 'max_tokens'],
+      ['/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 0 }, 'max_completion_tokens'],
+      ['/v1/responses', { model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 0 }, 'max_output_tokens'],
+    ] as const) {
+      const res = await mock.fetch(`http://mock.local${path}`, { method: 'POST', headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 400, path);
+      const err = ((await res.json()) as { error: { code: string; param: string; type: string } }).error;
+      assert.deepEqual([err.code, err.param, err.type], ['integer_below_min_value', param, 'invalid_request_error']);
+    }
+  } finally {
+    await mock.close();
+  }
+});
