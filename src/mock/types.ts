@@ -33,6 +33,8 @@ export interface MockWebhookOptions {
   readonly maxAttempts?: number;
   /** Delay before retry n (ms, on the mock's clock); the last value repeats. @default [1000, 5000, 30000] */
   readonly retryDelaysMs?: readonly number[];
+  /** How long one delivery attempt may take before it counts as failed, in ms (on the mock's clock). @default 10000 */
+  readonly timeoutMs?: number;
   /** Chance in [0, 1] that a successful delivery is sent a second time (same `webhook-id`). @default 0 */
   readonly duplicateProbability?: number;
 }

@@ -34,6 +34,14 @@ export class WebhookSender {
     signWebhook({ id: 'probe', timestamp: 0, body: '', secret: opts.secret });
     const p = opts.duplicateProbability ?? 0;
     if (!(p >= 0 && p <= 1)) throw new RangeError('createMock: `webhooks.duplicateProbability` must be in [0, 1]');
+    const max = opts.maxAttempts;
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 100)) throw new RangeError('createMock: `webhooks.maxAttempts` must be an integer from 1 to 100');
+    const delays = opts.retryDelaysMs;
+    if (delays !== undefined && (!Array.isArray(delays) || !delays.every((d) => typeof d === 'number' && Number.isFinite(d) && d >= 0))) {
+      throw new RangeError('createMock: `webhooks.retryDelaysMs` must be an array of finite numbers >= 0');
+    }
+    const timeout = opts.timeoutMs;
+    if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) throw new RangeError('createMock: `webhooks.timeoutMs` must be a finite number > 0');
     this.#opts = opts;
     this.#clock = clock;
     this.#signal = signal;
@@ -80,17 +88,30 @@ export class WebhookSender {
   async #post(event: WebhookEvent, body: string, attempt: number, duplicate: boolean): Promise<boolean> {
     const headers = signWebhook({ id: event.id, timestamp: Math.floor(this.#clock.now() / 1000), body, secret: this.#opts.secret });
     let status: number | null = null;
+    // Each attempt is bounded on the mock's clock, even against a receiver (or fetch) that never answers.
+    const attemptCtl = new AbortController();
+    const stopTimer = new AbortController();
+    const timedOut = this.#clock.sleep(this.#opts.timeoutMs ?? 10_000, AbortSignal.any([stopTimer.signal, this.#signal])).then(() => {
+      attemptCtl.abort();
+      throw new Error('webhook attempt timed out');
+    });
+    timedOut.catch(() => {});
     try {
-      const res = await this.#fetch(this.#opts.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)', ...headers },
-        body,
-        signal: this.#signal,
-      });
+      const res = await Promise.race([
+        this.#fetch(this.#opts.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)', ...headers },
+          body,
+          signal: AbortSignal.any([this.#signal, attemptCtl.signal]),
+        }),
+        timedOut,
+      ]);
       status = res.status;
       await res.body?.cancel().catch(() => {});
     } catch {
       status = null;
+    } finally {
+      stopTimer.abort();
     }
     this.#log({ eventId: event.id, type: event.type, objectId: event.objectId, attempt, duplicate, status });
     return status !== null && status >= 200 && status < 300;

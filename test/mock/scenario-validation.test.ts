@@ -52,3 +52,36 @@ test('a non-positive token limit gets the real 400 (integer_below_min_value, par
     await mock.close();
   }
 });
+
+test('webhook delivery to a receiver that never answers ends after maxAttempts timeouts (mock clock)', { timeout: 20_000 }, async () => {
+  const { createManualClock, generateWebhookSecret } = await import('../../src/mock/index.ts');
+  const clock = createManualClock();
+  let calls = 0;
+  const mock = createMock({
+    clock,
+    background: { queuedMs: 0, runMs: 10 },
+    webhooks: { url: 'http://127.0.0.1:1/hook', secret: generateWebhookSecret(), maxAttempts: 2, retryDelaysMs: [100], timeoutMs: 1000, fetch: () => (calls++, new Promise<Response>(() => {})) },
+  });
+  try {
+    const res = await mock.fetch('http://mock.local/v1/responses', { method: 'POST', headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x', background: true }) });
+    assert.equal(res.status, 200);
+    await mock.advance(20); // the run ends: its response.completed delivery starts
+    assert.equal(calls, 1);
+    let idle = false;
+    const done = mock.webhooksIdle().then(() => (idle = true));
+    for (let i = 0; i < 20 && !idle; i++) await mock.advance(500);
+    await done;
+    assert.equal(calls, 2);
+    const hooks = mock.log.filter((e) => e.kind === 'webhook');
+    assert.deepEqual(hooks.map((h) => (h.kind === 'webhook' ? [h.attempt, h.status] : [])), [[1, null], [2, null]]);
+  } finally {
+    await mock.close();
+  }
+});
+
+test('webhook options are validated', () => {
+  const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+  for (const [bad, name] of [[{ maxAttempts: Infinity }, 'maxAttempts'], [{ maxAttempts: 0 }, 'maxAttempts'], [{ retryDelaysMs: [-1] }, 'retryDelaysMs'], [{ timeoutMs: 0 }, 'timeoutMs']] as const) {
+    assert.throws(() => createMock({ webhooks: { url: 'http://127.0.0.1:1/hook', secret, ...bad } }), (e: unknown) => e instanceof RangeError && e.message.includes(name));
+  }
+});
