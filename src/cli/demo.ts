@@ -118,37 +118,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const emptyWallet = make('sk-demo-empty-wallet');
     const chatWork = Array.from({ length: requests }, (_, i) => i);
     const bgWork = Array.from({ length: jobs }, (_, i) => i);
+    // Runs one unit of work and files its outcome under `ok` or its stable code.
+    const settle = async (failed: Record<string, number>, work: () => Promise<unknown>): Promise<boolean> => {
+      let code = 'ok';
+      try {
+        await work();
+      } catch (e) {
+        code = toError(e).code;
+        count(failed, code);
+      }
+      count(outcomes, code);
+      tick();
+      return code === 'ok';
+    };
     const chat = pool(chatWork, concurrency, async (i) => {
       const c = i % 50 === 49 ? emptyWallet : client;
-      try {
-        await c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `Question ${i}: what is ${i} + ${i}?` }], max_tokens: 64 });
-        chatOk++;
-        count(outcomes, 'ok');
-      } catch (e) {
-        const code = toError(e).code;
-        count(chatFailed, code);
-        count(outcomes, code);
-      }
-      tick();
+      const content = `Question ${i}: what is ${i} + ${i}?`;
+      if (await settle(chatFailed, () => c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], max_tokens: 64 }))) chatOk++;
     });
     const background = pool(bgWork, Math.max(1, Math.floor(concurrency / 2)), async (i) => {
-      try {
-        await createAndWait(client, { model: 'gpt-4.1-mini', input: `Background report ${i}`, max_output_tokens: 256 }, {
-          journal,
-          jobKey: `demo-job-${i}`,
-          timeoutMs: 45_000,
-          stream: i % 2 === 0,
-          minDelayMs: 100,
-          maxDelayMs: 1000,
-        });
-        bgOk++;
-        count(outcomes, 'ok');
-      } catch (e) {
-        const code = toError(e).code;
-        count(bgFailed, code);
-        count(outcomes, code);
-      }
-      tick();
+      const params = { model: 'gpt-4.1-mini', input: `Background report ${i}`, max_output_tokens: 256 };
+      const wait = { journal, jobKey: `demo-job-${i}`, timeoutMs: 45_000, stream: i % 2 === 0, minDelayMs: 100, maxDelayMs: 1000 };
+      if (await settle(bgFailed, () => createAndWait(client, params, wait))) bgOk++;
     });
     await Promise.all([chat, background]);
   } finally {
