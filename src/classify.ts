@@ -943,13 +943,8 @@ function retryAfterOf(s: Signals, options: ClassifyOptions | undefined): number 
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-// Every secret pattern of redact() holds one of these (on lower-cased text).
-const SECRET_TRIGGERS = /sk-|whsec_|bearer|basic|key|authorization/;
-
-/** The message, truncated and redacted. `lower` (its lower-cased head, from decide()) lets a clean
- * message skip redact()'s scan. */
-function clip(text: string, lower: string | undefined): string {
-  if (lower !== undefined && text.length <= 2000 && !SECRET_TRIGGERS.test(lower)) return text;
+/** The message, truncated and redacted (redact() returns a clean message as it is, after one scan). */
+function clip(text: string): string {
   return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
 }
 
@@ -961,7 +956,7 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
     name: e.name,
     category: e.category,
     retryable: e.retryable,
-    message: s.message !== undefined ? clip(s.message, s.lower) : e.summary,
+    message: s.message !== undefined ? clip(s.message) : e.summary,
     source: s.source,
   };
   const retryAfterMs = retryAfterOf(s, options);

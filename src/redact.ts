@@ -15,14 +15,18 @@ const SECRET_PATTERNS: readonly RegExp[] = [
 ];
 
 const REDACTED = '[REDACTED]';
-const TRIGGERS = /sk-|whsec_|bearer|basic|key|authorization/i;
+// A necessary condition for any of SECRET_PATTERNS, in one case-insensitive scan: each alternative is a
+// prefix every match of one pattern starts with (`x-api-key`, `openai-api-key` hold `api-key`). Text
+// that fails it is returned as it is; a masked key (`sk-proj-****abcd`) or the word "key" no longer
+// costs four replace passes.
+const MAY_HOLD_SECRET = /sk-[A-Za-z0-9_-]{8}|whsec_[A-Za-z0-9+/=]{8}|(?:bearer|basic)\s|(?:api[-_]?key|authorization)["']?\s*[:=]/i;
 
 /** Replace anything that looks like a secret in `text` with `[REDACTED]`. */
 export function redact(text: string): string {
-  // Fast path: most messages contain none of the trigger substrings (one case-insensitive scan, no
-  // lower-cased copy: classify() calls this for every field it returns).
+  // Fast path: most messages can hold no secret (one case-insensitive scan, no lower-cased copy:
+  // classify() calls this for every field it returns).
   // The shortest secret any pattern matches is 11 characters (`sk-` and eight more).
-  if (text.length < 11 || !TRIGGERS.test(text)) return text;
+  if (text.length < 11 || !MAY_HOLD_SECRET.test(text)) return text;
   let out = text;
   out = out.replace(SECRET_PATTERNS[0]!, REDACTED);
   out = out.replace(SECRET_PATTERNS[1]!, REDACTED);
