@@ -187,7 +187,7 @@ const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, Fai
 
 // Message patterns (precedence 5). Each has its real payload in test/fixtures/payloads.ts. The third
 // element lists words of which every alternative of the pattern holds one (lower-case): a pattern runs
-// only when its lower-cased text contains one, which keeps the common case to a few `includes` calls.
+// only when the message contains one (see patternsWorthTrying), which keeps the common case to one scan.
 const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode, readonly string[]]> = [
   [/maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i, 'context_length_exceeded', ['context']],
   [/engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests/i, 'overloaded', ['overloaded']],
@@ -199,17 +199,75 @@ const MESSAGE_PATTERNS: ReadonlyArray<readonly [RegExp, FailureCode, readonly st
   [/the server had an error (?:while )?processing your request|an error occurred while processing your request/i, 'server_error', ['processing your request']],
 ];
 
-/** Any word of any message pattern, on lower-cased text: one scan that rules most messages out. */
-const MESSAGE_WORDS = new RegExp(MESSAGE_PATTERNS.flatMap(([, , words]) => words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('|'));
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Each word of a message pattern → the bits of the patterns it lets run: its own, and those of every
+ * word it starts with. The scan tries longer words first, so where two words match at one position it
+ * sees the longer; the shorter is a prefix of it, whose bits it therefore carries.
+ */
+const PATTERN_WORD_BITS: ReadonlyMap<string, number> = (() => {
+  const own = new Map<string, number>();
+  MESSAGE_PATTERNS.forEach(([, , words], i) => {
+    for (const w of words) own.set(w, (own.get(w) ?? 0) | (1 << i));
+  });
+  const out = new Map<string, number>();
+  for (const w of own.keys()) {
+    let bits = 0;
+    for (const [u, b] of own) if (w.startsWith(u)) bits |= b;
+    out.set(w, bits);
+  }
+  return out;
+})();
+const PATTERN_WORDS_SCAN = new RegExp(
+  [...PATTERN_WORD_BITS.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|'),
+  'gi',
+);
+
+/** Bit i set: some word of MESSAGE_PATTERNS[i] is in `head` (case-insensitive). One scan. */
+function patternsWorthTrying(head: string): number {
+  const re = PATTERN_WORDS_SCAN;
+  re.lastIndex = 0;
+  let bits = 0;
+  for (let m = re.exec(head); m !== null; m = re.exec(head)) {
+    // A case-insensitive match of an ASCII word lower-cases to the word itself.
+    bits |= PATTERN_WORD_BITS.get(m[0].toLowerCase()) ?? 0;
+    re.lastIndex = m.index + 1;
+  }
+  return bits;
+}
 
 const QUOTA_MESSAGE = /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i;
-/** A necessary condition for {@link QUOTA_MESSAGE} on lower-cased text (each alternative holds one of these). */
-function mayBeQuota(lower: string): boolean {
-  return lower.includes('quota') || lower.includes('billing hard limit') || lower.includes('credit balance') || lower.includes('reached your');
-}
 const TOO_LARGE_MESSAGE = /request too large/i;
 // The whole TPM sentence is specific enough on its own (a relay that dropped status and code).
 const TOO_LARGE_TPM_MESSAGE = /request too large for .{1,200}? on tokens per min/i;
+
+/** How much of a message decide() and the hint patterns read. */
+const MESSAGE_HEAD = 2000;
+
+/** Bits of {@link messageFacts}: {@link QUOTA_MESSAGE} matches; "request too large" (the gate of both
+ * too-large patterns) is there; "try again" or "retry after" (which every hint pattern holds) is there. */
+const FACT_QUOTA = 1;
+const FACT_TOO_LARGE = 2;
+const FACT_HINT = 4;
+// Alternatives of different groups cannot match at one position (they differ by the third letter at
+// the latest), and the scan restarts one character after each hit: every group present is seen.
+const FACTS_SCAN = new RegExp(`(${QUOTA_MESSAGE.source})|(request too large)|(try again|retry after)`, 'gi');
+
+/** The rare phrases decide() and retryAfterOf() act on, in one case-insensitive scan of the head. */
+function messageFacts(head: string): number {
+  const re = FACTS_SCAN;
+  re.lastIndex = 0;
+  let bits = 0;
+  for (let m = re.exec(head); m !== null; m = re.exec(head)) {
+    bits |= m[1] !== undefined ? FACT_QUOTA : m[2] !== undefined ? FACT_TOO_LARGE : FACT_HINT;
+    re.lastIndex = m.index + 1;
+  }
+  return bits;
+}
 
 // Wire codes that only restate the error type: a relay may put `invalid_request_error` in `code`
 // while the message says what really happened (precedence 7b).
@@ -347,6 +405,33 @@ export function normalizeWireValue(value: string): string {
 const NORMAL_WIRE_VALUE = /^[a-z0-9]+(?:_[a-z0-9]+)*$/;
 const normalizedCache = new Map<string, string>();
 
+/** What one wire code or type means in each vocabulary decide() consults. */
+interface WireFacts {
+  readonly quota: boolean;
+  /** As a `code` (precedence 3). */
+  readonly asCode: FailureCode | undefined;
+  /** A generic code (precedence 7b). */
+  readonly genericCode: boolean;
+  /** As a specific `type` (precedence 6). */
+  readonly asType: FailureCode | undefined;
+  /** As a generic `type` (precedence 7b). */
+  readonly genericType: FailureCode | undefined;
+}
+
+// The same few dozen raw values arrive again and again: their facts are memoised (bounded).
+const wireFactsCache = new Map<string, WireFacts>();
+
+function wireFacts(raw: string): WireFacts {
+  let facts = wireFactsCache.get(raw);
+  if (facts === undefined) {
+    const v = normalizeWireValue(raw);
+    facts = { quota: QUOTA.has(v), asCode: WIRE_CODES.get(v), genericCode: GENERIC_WIRE_CODES.has(v), asType: WIRE_TYPES.get(v), genericType: GENERIC_WIRE_TYPES.get(v) };
+    if (wireFactsCache.size >= 512) wireFactsCache.clear();
+    wireFactsCache.set(raw, facts);
+  }
+  return facts;
+}
+
 function normalizeSlow(value: string): string {
   let s = value.trim();
   if (/[A-Z]/.test(s)) {
@@ -359,7 +444,8 @@ function normalizeSlow(value: string): string {
 function headerOf(headers: unknown, name: string): string | undefined {
   if (!isObj(headers)) return undefined;
   try {
-    const getter = get(headers, 'get');
+    // A named load (inside this try) keeps the call site monomorphic for Headers.
+    const getter: unknown = (headers as { get?: unknown }).get;
     if (typeof getter === 'function') {
       const v: unknown = getter.call(headers, name);
       return typeof v === 'string' ? v : undefined;
@@ -403,19 +489,28 @@ interface Signals {
   /** Transport evidence (precedence 8). */
   transport?: FailureCode | undefined;
   transportCode?: string | undefined;
-  /** The lower-cased head of the message, set by decide() for the checks that follow it. */
-  lower?: string | undefined;
+  /** {@link messageFacts} of the message head, set by decide() for the checks that follow it. */
+  facts?: number | undefined;
 }
 
 function readErrorBody(s: Signals, body: unknown): void {
   if (!isObj(body)) return;
-  // An envelope `{ error: {...} }` or the inner object itself.
-  const inner = get(body, 'error');
-  const e = isObj(inner) ? inner : body;
-  s.wireCode ??= str(get(e, 'code'));
-  s.wireType ??= str(get(e, 'type'));
-  s.param ??= str(get(e, 'param'));
-  s.message ??= str(get(e, 'message'));
+  // An envelope `{ error: {...} }` or the inner object itself. Named reads first (fast); a throwing
+  // getter sends every read through get(), where it reads as undefined.
+  let e: Obj, code: unknown, type: unknown, param: unknown, message: unknown;
+  try {
+    const inner = body.error;
+    e = isObj(inner) ? inner : body;
+    ({ code, type, param, message } = e);
+  } catch {
+    const inner = get(body, 'error');
+    e = isObj(inner) ? inner : body;
+    [code, type, param, message] = [get(e, 'code'), get(e, 'type'), get(e, 'param'), get(e, 'message')];
+  }
+  s.wireCode ??= str(code);
+  s.wireType ??= str(type);
+  s.param ??= str(param);
+  s.message ??= str(message);
   // Azure: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }
   if (s.wireCode === undefined) {
     const innerError = get(e, 'innererror') ?? get(e, 'inner_error');
@@ -451,7 +546,9 @@ function readBodyText(s: Signals, body: unknown): void {
 /** Cloudflare and gateway pages arrive as HTML: keep the title, not the markup. */
 function textOfHtml(text: string): string {
   const head = text.slice(0, MAX_MESSAGE * 4);
-  if (!/^\s*</.test(head)) return head;
+  // `^\s*<` needs a `<` or a white-space first: any other printable ASCII character rules it out.
+  const c = head.charCodeAt(0);
+  if ((c > 32 && c < 127 && c !== 60) || !/^\s*</.test(head)) return head;
   const title = /<title[^>]*>([^<]{1,300})<\/title>/i.exec(head)?.[1] ?? /<h1[^>]*>([^<]{1,300})<\/h1>/i.exec(head)?.[1];
   return (title ?? head.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
 }
@@ -691,6 +788,11 @@ function readErrorChain(s: Signals, err: unknown): void {
   }
 }
 
+function isDigit(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
 function looksLikeSdkError(e: unknown): boolean {
   try {
     return Object.prototype.hasOwnProperty.call(e, 'status') && Object.prototype.hasOwnProperty.call(e, 'headers');
@@ -749,7 +851,7 @@ function readError(s: Signals, e: unknown): void {
   const msg = str(x.message);
   if (s.message === undefined && msg !== undefined) {
     // The SDK prefixes "429 " to the message; a non-JSON body arrives as "502 <html>…".
-    s.message = status !== undefined ? textOfHtml(msg.replace(/^\d{3}\s+/, '')) : msg;
+    s.message = status !== undefined ? textOfHtml(isDigit(msg, 0) && isDigit(msg, 1) && isDigit(msg, 2) ? msg.replace(/^\d{3}\s+/, '') : msg) : msg;
   }
   if (status === undefined) readErrorChain(s, e);
   if (s.transport !== undefined && !sdk) s.source = 'transport';
@@ -800,26 +902,26 @@ function readString(s: Signals, text: string, options: ClassifyOptions | undefin
 // ---------------------------------------------------------------------------------------------------
 
 function decide(s: Signals): FailureCode {
-  const code = s.wireCode !== undefined ? normalizeWireValue(s.wireCode) : undefined;
-  const type = s.wireType !== undefined ? normalizeWireValue(s.wireType) : undefined;
+  const code = s.wireCode !== undefined ? wireFacts(s.wireCode) : undefined;
+  const type = s.wireType !== undefined ? wireFacts(s.wireType) : undefined;
   const message = s.message;
   // Azure sends numeric-string codes ("429", "401") where OpenAI sends names.
   const status = s.status ?? (s.wireCode !== undefined ? httpStatus(s.wireCode) : undefined);
 
-  // A lower-cased head, only to skip regexes that cannot match (each still decides on the real text):
-  // a case-insensitive ASCII pattern can only match where the lower-cased text holds its literal.
-  const lower = message !== undefined ? message.slice(0, 2000).toLowerCase() : '';
-  s.lower = lower;
+  // The message head and the rare phrases in it (one scan; each regex below still decides on the text).
+  const head = message === undefined ? undefined : message.length > MESSAGE_HEAD ? message.slice(0, MESSAGE_HEAD) : message;
+  const facts = head !== undefined ? messageFacts(head) : 0;
+  s.facts = facts;
 
   // 1. Quota wins.
-  if ((code !== undefined && QUOTA.has(code)) || (type !== undefined && QUOTA.has(type))) return 'insufficient_quota';
-  if (message !== undefined && mayBeQuota(lower) && QUOTA_MESSAGE.test(message.slice(0, 2000))) return 'insufficient_quota';
+  if ((code !== undefined && code.quota) || (type !== undefined && type.quota)) return 'insufficient_quota';
+  if ((facts & FACT_QUOTA) !== 0) return 'insufficient_quota';
 
-  const codeMatch = code !== undefined ? WIRE_CODES.get(code) : undefined;
-  const typeMatch = type !== undefined ? WIRE_TYPES.get(type) : undefined;
+  const codeMatch = code?.asCode;
+  const typeMatch = type?.asType;
 
   // 2. One request above the whole TPM budget.
-  if (message !== undefined && lower.includes('request too large')) {
+  if (message !== undefined && (facts & FACT_TOO_LARGE) !== 0) {
     const head = message.slice(0, 500);
     if (
       ((status === 429 || codeMatch === 'rate_limit_exceeded' || typeMatch === 'rate_limit_exceeded') && TOO_LARGE_MESSAGE.test(head)) ||
@@ -831,19 +933,18 @@ function decide(s: Signals): FailureCode {
 
   // 3. A recognised wire code. (An incomplete reason or finish reason is a state, step 4; a generic
   // code waits for step 7b.)
-  const genericCode = code !== undefined && GENERIC_WIRE_CODES.has(code);
+  const genericCode = code !== undefined && code.genericCode;
   if (codeMatch !== undefined && s.state === undefined && !genericCode) return codeMatch;
 
   // 4. Terminal state of an object.
   if (s.state !== undefined) return s.state;
 
   // 5. Message patterns (last resort for relays that dropped the code).
-  if (message !== undefined && MESSAGE_WORDS.test(lower)) {
-    const head = message.slice(0, 2000);
-    for (const [re, c, words] of MESSAGE_PATTERNS) {
-      let hit = false;
-      for (let i = 0; i < words.length && !hit; i++) hit = lower.includes(words[i] as string);
-      if (hit && re.test(head)) return c;
+  if (head !== undefined) {
+    const worth = patternsWorthTrying(head);
+    for (let i = 0; worth >> i !== 0; i++) {
+      const [re, c] = MESSAGE_PATTERNS[i]!;
+      if (((worth >> i) & 1) !== 0 && re.test(head)) return c;
     }
   }
 
@@ -860,7 +961,7 @@ function decide(s: Signals): FailureCode {
 
   // 7b. A generic wire code or type, when no status says more.
   if (codeMatch !== undefined && genericCode) return codeMatch;
-  const genericType = type !== undefined ? GENERIC_WIRE_TYPES.get(type) : undefined;
+  const genericType = type?.genericType;
   if (genericType !== undefined) return genericType;
 
   // 8. Transport evidence.
@@ -920,10 +1021,9 @@ function retryAfterOf(s: Signals, options: ClassifyOptions | undefined): number 
   }
   const msg = s.message;
   if (msg === undefined) return undefined;
-  // Every hint pattern holds "try again" or "retry after" (see decide() for `lower`).
-  const lower = s.lower ?? msg.slice(0, 2000).toLowerCase();
-  if (!lower.includes('try again') && !lower.includes('retry after')) return undefined;
-  const head = msg.slice(0, 2000);
+  const head = msg.length > MESSAGE_HEAD ? msg.slice(0, MESSAGE_HEAD) : msg;
+  // Every hint pattern holds "try again" or "retry after" (see decide() for `facts`).
+  if (((s.facts ?? messageFacts(head)) & FACT_HINT) === 0) return undefined;
   for (let i = 0; i < MESSAGE_HINTS.length; i++) {
     const m = MESSAGE_HINTS[i]!.exec(head);
     if (m === null) continue;
@@ -994,7 +1094,13 @@ function clipShort(text: string): string {
 }
 
 function isFailureRecord(v: unknown): v is Failure {
-  return isObj(v) && isFailureCode(get(v, 'code')) && typeof get(v, 'category') === 'string' && typeof get(v, 'source') === 'string' && typeof get(v, 'retryable') === 'boolean';
+  if (!isObj(v)) return false;
+  try {
+    // Named reads; a throwing getter means "not a record", as an undefined field would.
+    return isFailureCode(v.code) && typeof v.category === 'string' && typeof v.source === 'string' && typeof v.retryable === 'boolean';
+  } catch {
+    return false;
+  }
 }
 
 /** Returns a Failure, or null for evident success. The one dispatcher over input shapes. */
