@@ -25,7 +25,7 @@
  */
 import { entryOf, isFailureCode, type FailureCode } from './catalog.ts';
 import type { Failure, FailureSource } from './failure.ts';
-import { redact } from './redact.ts';
+import { MAY_HOLD_SECRET, redact, redactScanned } from './redact.ts';
 
 /** Options for {@link classify}. */
 export interface ClassifyOptions {
@@ -249,21 +249,24 @@ const TOO_LARGE_TPM_MESSAGE = /request too large for .{1,200}? on tokens per min
 const MESSAGE_HEAD = 2000;
 
 /** Bits of {@link messageFacts}: {@link QUOTA_MESSAGE} matches; "request too large" (the gate of both
- * too-large patterns) is there; "try again" or "retry after" (which every hint pattern holds) is there. */
+ * too-large patterns) is there; "try again" or "retry after" (which every hint pattern holds) is there;
+ * redact()'s {@link MAY_HOLD_SECRET} matches (so the message is scrubbed without being scanned again). */
 const FACT_QUOTA = 1;
 const FACT_TOO_LARGE = 2;
 const FACT_HINT = 4;
+const FACT_SECRET = 8;
 // Alternatives of different groups cannot match at one position (they differ by the third letter at
-// the latest), and the scan restarts one character after each hit: every group present is seen.
-const FACTS_SCAN = new RegExp(`(${QUOTA_MESSAGE.source})|(request too large)|(try again|retry after)`, 'gi');
+// the latest: the secret group starts with s, w, b or a, and "billing" is not "bearer" or "basic"),
+// and the scan restarts one character after each hit: every group present is seen.
+const FACTS_SCAN = new RegExp(`(${QUOTA_MESSAGE.source})|(request too large)|(try again|retry after)|(?:${MAY_HOLD_SECRET.source})`, 'gi');
 
-/** The rare phrases decide() and retryAfterOf() act on, in one case-insensitive scan of the head. */
+/** The rare phrases decide(), retryAfterOf() and build() act on, in one case-insensitive scan of the head. */
 function messageFacts(head: string): number {
   const re = FACTS_SCAN;
   re.lastIndex = 0;
   let bits = 0;
   for (let m = re.exec(head); m !== null; m = re.exec(head)) {
-    bits |= m[1] !== undefined ? FACT_QUOTA : m[2] !== undefined ? FACT_TOO_LARGE : FACT_HINT;
+    bits |= m[1] !== undefined ? FACT_QUOTA : m[2] !== undefined ? FACT_TOO_LARGE : m[3] !== undefined ? FACT_HINT : FACT_SECRET;
     re.lastIndex = m.index + 1;
   }
   return bits;
@@ -491,6 +494,25 @@ interface Signals {
   transportCode?: string | undefined;
   /** {@link messageFacts} of the message head, set by decide() for the checks that follow it. */
   facts?: number | undefined;
+}
+
+/** Every field present from the start: one hidden class for every input, so each read and write stays monomorphic. */
+function newSignals(): Signals {
+  return {
+    source: 'unknown',
+    status: undefined,
+    wireCode: undefined,
+    wireType: undefined,
+    param: undefined,
+    message: undefined,
+    requestId: undefined,
+    objectId: undefined,
+    headers: undefined,
+    state: undefined,
+    transport: undefined,
+    transportCode: undefined,
+    facts: undefined,
+  };
 }
 
 function readErrorBody(s: Signals, body: unknown): void {
@@ -753,13 +775,34 @@ function readStreamEvent(s: Signals, ev: unknown, type: string): 'failure' | 'su
   return 'success';
 }
 
+/** The fields of one link of an error chain that {@link readErrorChain} reads. */
+interface ChainLink {
+  code: unknown;
+  name: unknown;
+  ctorName: unknown;
+  message: unknown;
+  cause: unknown;
+}
+
+function chainLink(e: Obj): ChainLink {
+  try {
+    // Named reads at fixed sites (get()'s keyed load is megamorphic).
+    const ctor: unknown = e.constructor;
+    return { code: e.code, name: e.name, ctorName: isObj(ctor) ? ctor.name : undefined, message: e.message, cause: e.cause };
+  } catch {
+    // A throwing getter somewhere: read each field on its own.
+    return { code: get(e, 'code'), name: get(e, 'name'), ctorName: get(get(e, 'constructor'), 'name'), message: get(e, 'message'), cause: get(e, 'cause') };
+  }
+}
+
 /** The error and its causes: transport codes, names and messages (precedence 8). */
 function readErrorChain(s: Signals, err: unknown): void {
-  const seen = new Set<unknown>();
+  const seen: unknown[] = [];
   let cur: unknown = err;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.has(cur); depth++) {
-    seen.add(cur);
-    const code = get(cur, 'code');
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.includes(cur); depth++) {
+    seen.push(cur);
+    const link = chainLink(cur);
+    const code = link.code;
     if (typeof code === 'string') {
       const t = TRANSPORT_CODES.get(code);
       if (t !== undefined) {
@@ -767,12 +810,12 @@ function readErrorChain(s: Signals, err: unknown): void {
         s.transportCode ??= code;
       }
     }
-    const name = str(get(cur, 'name'));
-    const ctor = str(get(get(cur, 'constructor'), 'name'));
+    const name = str(link.name);
+    const ctor = str(link.ctorName);
     const byName = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined);
     if (byName !== undefined) s.transport ??= byName;
     if (s.transport === undefined) {
-      const msg = str(get(cur, 'message'));
+      const msg = str(link.message);
       if (msg !== undefined && msg.length < 500) {
         for (const [re, c] of TRANSPORT_MESSAGES) {
           if (re.test(msg)) {
@@ -784,7 +827,7 @@ function readErrorChain(s: Signals, err: unknown): void {
     }
     // An abort or timeout anywhere in the chain decides; keep walking only for a more precise code.
     if (s.transport === 'aborted') return;
-    cur = get(cur, 'cause');
+    cur = link.cause;
   }
 }
 
@@ -1048,6 +1091,11 @@ function clip(text: string): string {
   return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
 }
 
+/** {@link clip} for the message decide() has already scanned whole (its `facts`): no second scan. */
+function clipMessage(text: string, facts: number | undefined): string {
+  return facts !== undefined && text.length <= MESSAGE_HEAD ? redactScanned(text, (facts & FACT_SECRET) !== 0) : clip(text);
+}
+
 function build(s: Signals, options: ClassifyOptions | undefined): Failure {
   const code = decide(s);
   const e = entryOf(code);
@@ -1056,7 +1104,7 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
     name: e.name,
     category: e.category,
     retryable: e.retryable,
-    message: s.message !== undefined ? clip(s.message) : e.summary,
+    message: s.message !== undefined ? clipMessage(s.message, s.facts) : e.summary,
     source: s.source,
   };
   const retryAfterMs = retryAfterOf(s, options);
@@ -1105,7 +1153,7 @@ function isFailureRecord(v: unknown): v is Failure {
 
 /** Returns a Failure, or null for evident success. The one dispatcher over input shapes. */
 function inspect(input: unknown, options: ClassifyOptions | undefined, depth: number): Failure | null {
-  const s: Signals = { source: 'unknown' };
+  const s = newSignals();
   if (input === null || input === undefined) {
     s.state = 'unknown';
     s.message = `Nothing to classify (${String(input)})`;
@@ -1129,24 +1177,25 @@ function inspect(input: unknown, options: ClassifyOptions | undefined, depth: nu
   }
 
   // A faultline error or an already classified Failure passes through.
-  const branded = get(input, ERROR_BRAND);
+  let branded: unknown;
+  let isError = false;
+  try {
+    // Fixed-key reads at their own sites (get()'s keyed load is megamorphic).
+    branded = input[ERROR_BRAND];
+    isError = input instanceof Error && input.object === undefined;
+  } catch {
+    branded = undefined;
+  }
   if (branded === true) {
     const f = get(input, 'failure');
     if (isFailureRecord(f)) return f;
   }
-  if (isFailureRecord(input)) return input;
-
   // Thrown errors are the common case: read them at once, without probing for other shapes.
-  let isError = false;
-  try {
-    isError = input instanceof Error && get(input, 'object') === undefined;
-  } catch {
-    isError = false;
-  }
   if (isError) {
     readError(s, input);
     return build(s, options);
   }
+  if (isFailureRecord(input)) return input;
 
   const object = get(input, 'object');
   const type = get(input, 'type');

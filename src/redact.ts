@@ -19,7 +19,8 @@ const REDACTED = '[REDACTED]';
 // prefix every match of one pattern starts with (`x-api-key`, `openai-api-key` hold `api-key`). Text
 // that fails it is returned as it is; a masked key (`sk-proj-****abcd`) or the word "key" no longer
 // costs four replace passes.
-const MAY_HOLD_SECRET = /sk-[A-Za-z0-9_-]{8}|whsec_[A-Za-z0-9+/=]{8}|(?:bearer|basic)\s|(?:api[-_]?key|authorization)["']?\s*[:=]/i;
+// classify() folds this same test into the one scan it makes of a message (see redactScanned).
+export const MAY_HOLD_SECRET: RegExp = /sk-[A-Za-z0-9_-]{8}|whsec_[A-Za-z0-9+/=]{8}|(?:bearer|basic)\s|(?:api[-_]?key|authorization)["']?\s*[:=]/i;
 
 /** Replace anything that looks like a secret in `text` with `[REDACTED]`. */
 export function redact(text: string): string {
@@ -27,6 +28,18 @@ export function redact(text: string): string {
   // classify() calls this for every field it returns).
   // The shortest secret any pattern matches is 11 characters (`sk-` and eight more).
   if (text.length < 11 || !MAY_HOLD_SECRET.test(text)) return text;
+  return scrub(text);
+}
+
+/**
+ * {@link redact} for a caller that has already tested the whole of `text` against
+ * {@link MAY_HOLD_SECRET} (case-insensitive) and passes the outcome: the scan is not made twice.
+ */
+export function redactScanned(text: string, mayHoldSecret: boolean): string {
+  return mayHoldSecret ? scrub(text) : text;
+}
+
+function scrub(text: string): string {
   let out = text;
   out = out.replace(SECRET_PATTERNS[0]!, REDACTED);
   out = out.replace(SECRET_PATTERNS[1]!, REDACTED);
