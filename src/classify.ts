@@ -1107,8 +1107,12 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
     message: s.message !== undefined ? clipMessage(s.message, s.facts) : e.summary,
     source: s.source,
   };
-  const retryAfterMs = retryAfterOf(s, options);
-  if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
+  const should = s.headers !== undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
+  // A wait only means something before a retry: none is read for a failure that is never retried.
+  if (e.retryable || should === 'true') {
+    const retryAfterMs = retryAfterOf(s, options);
+    if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
+  }
   if (s.status !== undefined) f.status = s.status;
   if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
   if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
@@ -1116,7 +1120,6 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
   if (s.requestId !== undefined) f.requestId = clipId(s.requestId);
   if (s.objectId !== undefined) f.objectId = clipId(s.objectId);
   if (s.transportCode !== undefined) f.transportCode = s.transportCode;
-  const should = s.headers !== undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
   if (should === 'true') f.shouldRetryHeader = true;
   else if (should === 'false') f.shouldRetryHeader = false;
   return f;

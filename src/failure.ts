@@ -46,7 +46,9 @@ export interface Failure {
   /**
    * How long the server asked us to wait, in milliseconds: from `retry-after-ms`, then `retry-after`
    * (seconds or an HTTP date), then the message text ("Please try again in 494ms", "retry after 20
-   * seconds"). Absent when there was no hint.
+   * seconds"). Absent when there was no hint, and for a failure that is never retried (not
+   * {@link Failure.retryable} and no `x-should-retry: true`): a wait before an `insufficient_quota` or a
+   * 400 would only invite a retry that cannot succeed.
    */
   readonly retryAfterMs?: number;
   /**

@@ -130,6 +130,20 @@ describe('retry hints', () => {
     assert.equal(classify(withHeaders({ 'retry-after': 'soon' }, 'no hint')).retryAfterMs, undefined);
   });
 
+  test('no wait is reported for a failure that is never retried, unless x-should-retry says true', () => {
+    const quota = { error: { message: 'You exceeded your current quota. Please try again in 20s.', type: 'insufficient_quota', code: 'insufficient_quota' } };
+    const noRetry = classify({ status: 429, headers: { 'retry-after': '7' }, body: quota });
+    assert.equal(noRetry.code, 'insufficient_quota');
+    assert.equal(noRetry.retryAfterMs, undefined);
+    assert.equal(classify({ status: 400, headers: { 'retry-after-ms': '250' }, body: '' }).retryAfterMs, undefined);
+    const told = classify({ status: 400, headers: { 'retry-after-ms': '250', 'x-should-retry': 'true' }, body: '' });
+    assert.equal(told.shouldRetryHeader, true);
+    assert.equal(told.retryAfterMs, 250);
+    // A retryable code keeps its wait even when the server says not to retry: both facts are reported.
+    const refused = classify({ status: 429, headers: { 'retry-after': '3', 'x-should-retry': 'false' }, body: '' });
+    assert.deepEqual([refused.retryAfterMs, refused.shouldRetryHeader], [3000, false]);
+  });
+
   test('headers as a Headers, a Map and pairs', () => {
     assert.equal(classify({ status: 429, headers: new Headers({ 'retry-after': '3' }), body: '' }).retryAfterMs, 3000);
     assert.equal(classify({ status: 429, headers: new Map([['retry-after', '4']]), body: '' }).retryAfterMs, 4000);
