@@ -79,6 +79,17 @@ describe('precedence (src/classify.ts PRECEDENCE)', () => {
     assert.equal(classify(body('Unrecognized request argument supplied: foo')).code, 'invalid_request');
   });
 
+  test('5. the first message pattern that matches decides, even where it agrees with the status', () => {
+    // "overloaded" (pattern 1) agrees with 503; "does not exist" (pattern 2) does not. The first wins.
+    const both = 'The engine is currently overloaded: the model `gpt-9` does not exist here.';
+    assert.equal(classify({ status: 503, body: { error: { message: both } } }).code, 'overloaded');
+    assert.equal(classify({ status: 500, body: { error: { message: both } } }).code, 'overloaded');
+    assert.equal(classify({ status: 500, body: { error: { message: 'The model `gpt-9` does not exist.' } } }).code, 'model_not_found');
+    // A pattern that only restates the status still counts when it is the one that matches.
+    assert.equal(classify({ status: 500, body: { error: { message: 'The server had an error while processing your request.', type: 'server_error' } } }).code, 'server_error');
+    assert.equal(classify({ status: 503, body: { error: { message: 'That model is currently overloaded with other requests.', type: 'server_error' } } }).code, 'overloaded');
+  });
+
   test('4. an incomplete reason is a state, not a wire code', () => {
     const r = { object: 'response', id: 'resp_1', status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
     assert.equal(classify(r).code, 'content_filtered');
