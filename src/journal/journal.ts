@@ -81,6 +81,12 @@ export interface JournalOptions {
    * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`
    */
   onHandlerError?: (error: unknown, outcome: JobOutcome) => void;
+  /**
+   * Called when this process ran the handler for a job but lost its lease before recording the delivery
+   * (its renewals failed for longer than `leaseMs`): the job's new holder delivers it again.
+   * @default a process warning with code `FAULTLINE_JOURNAL_LEASE_LOST`
+   */
+  onLeaseLost?: (key: string) => void;
   /** The clock (milliseconds since the epoch). @default Date.now */
   now?: () => number;
   /** How to wait; must resolve early when `signal` aborts. @default setTimeout (cleared when the wait ends) */
@@ -133,6 +139,7 @@ export class Journal implements WaitJournal {
   readonly #orphanMs: number;
   #handler: OutcomeHandler | undefined;
   readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
+  readonly #onLeaseLost: (key: string) => void;
   readonly #links = new Map<string, AbortController>();
   readonly #deliveredHere = new Set<string>();
 
@@ -146,10 +153,16 @@ export class Journal implements WaitJournal {
     this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
     this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
     this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: \`${name}\` must be a function, got ${typeof options[name]}`);
+    }
     this.#handler = options.onResult;
     this.#onHandlerError =
       options.onHandlerError ??
       ((error, outcome) => process.emitWarning(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`, { code: 'FAULTLINE_JOURNAL_HANDLER' }));
+    this.#onLeaseLost =
+      options.onLeaseLost ??
+      ((key) => process.emitWarning(`faultline journal: the lease of job ${key} was taken over while its handler ran; its new holder will deliver it again`, { code: 'FAULTLINE_JOURNAL_LEASE_LOST' }));
   }
 
   /** Register the outcome handler (replacing any earlier one). Returns a function that removes it. */
@@ -290,7 +303,8 @@ export class Journal implements WaitJournal {
 
   /** Claim and run the delivery of a terminal or lost job whose lease we hold. True if we delivered it. */
   async #deliver(key: string): Promise<boolean> {
-    if (!(await this.store.claimDelivery(key, this.owner, this.#clock.now()))) return false;
+    const now = this.#clock.now();
+    if (!(await this.store.claimDelivery(key, this.owner, now, now + this.#leaseMs))) return false;
     const row = await this.store.get(key);
     if (row === undefined) return false;
     const handler = this.#handler;
@@ -311,7 +325,12 @@ export class Journal implements WaitJournal {
         keep.abort();
       }
     }
-    await this.store.markDelivered(key, this.owner, this.#clock.now());
+    if (!(await this.store.markDelivered(key, this.owner, this.#clock.now()))) {
+      // The lease was taken over while the handler ran (renewals failed: a stalled process or store).
+      // The new holder delivers the job again; say so rather than count it as delivered here.
+      this.#onLeaseLost(key);
+      return false;
+    }
     this.#deliveredHere.add(key);
     return true;
   }

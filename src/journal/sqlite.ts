@@ -190,21 +190,25 @@ export class SqliteJournalStore implements JournalStore {
     this.#stmt(`UPDATE faultline_jobs SET lease_owner = NULL, lease_until = NULL WHERE key = ? AND lease_owner = ?`).run(key, owner);
   }
 
-  async claimDelivery(key: string, owner: string, now: number): Promise<boolean> {
+  async claimDelivery(key: string, owner: string, now: number, leaseUntil: number): Promise<boolean> {
     return this.#changes(
-      `UPDATE faultline_jobs SET state = 'delivering', delivery_attempts = delivery_attempts + 1, updated_at = ?
+      `UPDATE faultline_jobs SET state = 'delivering', delivery_attempts = delivery_attempts + 1, updated_at = ?, lease_until = ?
        WHERE key = ? AND lease_owner = ? AND state IN ('terminal', 'lost', 'delivering')`,
       now,
+      leaseUntil,
       key,
       owner,
     );
   }
 
-  async markDelivered(key: string, owner: string, now: number): Promise<void> {
-    this.#stmt(
+  async markDelivered(key: string, owner: string, now: number): Promise<boolean> {
+    return this.#changes(
       `UPDATE faultline_jobs SET state = 'delivered', lease_owner = NULL, lease_until = NULL, updated_at = ?
        WHERE key = ? AND lease_owner = ? AND state = 'delivering'`,
-    ).run(now, key, owner);
+      now,
+      key,
+      owner,
+    );
   }
 
   async rememberWebhook(webhookId: string, now: number): Promise<boolean> {

@@ -91,11 +91,16 @@ export interface JournalStore {
   releaseLease(key: string, owner: string): Promise<void>;
   /**
    * Claim the delivery of a `terminal` (or `lost`, or crashed `delivering`) job for the lease holder
-   * `owner`. True for exactly one claimant per attempt.
+   * `owner`, extending the lease to `leaseUntil` in the same step (so no one can take an expiring lease
+   * over between the claim and the handler). True for exactly one claimant per attempt; false when
+   * `owner` no longer holds the lease.
    */
-  claimDelivery(key: string, owner: string, now: number): Promise<boolean>;
-  /** Mark a claimed delivery done. */
-  markDelivered(key: string, owner: string, now: number): Promise<void>;
+  claimDelivery(key: string, owner: string, now: number, leaseUntil: number): Promise<boolean>;
+  /**
+   * Mark a claimed delivery done. False when `owner` lost the lease meanwhile (the row is then left as
+   * it is: its new holder delivers it again, so the handler must tolerate a repeat).
+   */
+  markDelivered(key: string, owner: string, now: number): Promise<boolean>;
   /** Remember a webhook id. True the first time an id is seen, false for a duplicate. */
   rememberWebhook(webhookId: string, now: number): Promise<boolean>;
   /** Forget a webhook id whose processing failed, so the sender's retry is processed. */

@@ -256,9 +256,63 @@ describe('orphans and expiry', () => {
     await a.close();
   });
 
+  test('claiming a delivery extends the lease; only the lease holder claims and marks it delivered', async () => {
+    const { clock, journal } = setup();
+    const store = journal.store;
+    const t0 = clock.now();
+    await store.insert({ key: 'c', kind: 'response', stream: false, objectId: 'resp_c' }, t0);
+    assert.equal(await store.acquireLease('c', 'a', t0 + 10, t0), true);
+    await store.recordTerminal('c', { object: 'response', id: 'resp_c', status: 'completed' }, undefined, t0);
+    assert.equal(await store.claimDelivery('c', 'b', t0, t0 + 30_000), false, 'not the holder');
+    assert.equal(await store.claimDelivery('c', 'a', t0 + 5, t0 + 30_005), true);
+    const claimed = await store.get('c');
+    assert.deepEqual([claimed?.state, claimed?.leaseOwner, claimed?.leaseUntil, claimed?.deliveryAttempts], ['delivering', 'a', t0 + 30_005, 1]);
+    // Not expired at t0 + 10 any more: no one can take it over right after the claim.
+    assert.equal(await store.acquireLease('c', 'b', t0 + 60_000, t0 + 11), false);
+    assert.equal(await store.markDelivered('c', 'b', t0 + 12), false, 'not the holder');
+    assert.equal(await store.markDelivered('c', 'a', t0 + 12), true);
+    assert.equal(await store.markDelivered('c', 'a', t0 + 13), false, 'already delivered');
+    assert.equal((await store.get('c'))?.state, 'delivered');
+    await journal.close();
+  });
+
+  test('a lease taken over while the handler runs is reported, not counted as delivered; the new holder delivers again', async () => {
+    const { clock, fake, journal: a, path } = setup();
+    const id = fake.add({ durationMs: 1000 });
+    await a.store.insert({ key: 'stolen', kind: 'response', stream: false, objectId: id }, clock.now());
+    const lost: string[] = [];
+    const seen: string[] = [];
+    const thief = 'other-host:1:thief';
+    const j: Journal = new Journal({
+      store: a.store,
+      now: clock.now,
+      sleep: clock.sleep,
+      onLeaseLost: (key) => lost.push(key),
+      onResult: async (o): Promise<void> => {
+        seen.push(`A:${o.attempt}`);
+        // A stalled renewal: someone who believes this process dead takes the lease over.
+        assert.equal(await a.store.acquireLease(o.key, thief, clock.now() + 30_000, clock.now(), j.owner), true);
+      },
+    });
+    const r1 = await clock.run(j.resumeAll(fake, { timeoutMs: 60_000 }));
+    assert.deepEqual(lost, ['stolen']);
+    assert.equal(r1.delivered, 0);
+    assert.equal((await a.get('stolen'))?.state, 'delivering');
+    // The thief's journal finds the row `delivering` under its lease and delivers it (attempt 2).
+    const b = openJournal(path, { owner: thief, now: clock.now, sleep: clock.sleep, onResult: (o) => void seen.push(`B:${o.attempt}`) });
+    const r2 = await clock.run(b.resumeAll(fake, { timeoutMs: 60_000 }));
+    assert.equal(r2.delivered, 1);
+    assert.deepEqual(seen, ['A:1', 'B:2']);
+    assert.equal((await b.get('stolen'))?.state, 'delivered');
+    await b.close();
+    await j.close();
+  });
+
   test('misuse', async () => {
     assert.throws(() => new Journal({} as never), /path/);
     assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /leaseMs/);
+    assert.throws(() => openJournal(dbPath(), { onLeaseLost: 'warn' as never }), (e: unknown) => e instanceof TypeError && /onLeaseLost/.test(e.message));
+    assert.throws(() => openJournal(dbPath(), { onHandlerError: 1 as never }), (e: unknown) => e instanceof TypeError && /onHandlerError/.test(e.message));
     const j = openJournal(dbPath());
     await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1 }), /handler/);
     j.onResult(() => {});
