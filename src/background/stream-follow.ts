@@ -22,6 +22,11 @@ const TERMINAL_EVENTS = new Set(['response.completed', 'response.failed', 'respo
 /** Mutable cursor shared across attempts. */
 export interface StreamCursor {
   cursor: number | undefined;
+  /**
+   * A `response.failed` without its cause after which the connection broke: the `error` event that
+   * carries the cause may be what was lost, so the next attempt (resumed after it) reads one more event.
+   */
+  heldFailed?: BackgroundResponse | undefined;
 }
 
 /**
@@ -36,7 +41,12 @@ export async function followStream(
 ): Promise<StreamAttempt> {
   // Azure sends `response.failed` with `error: null` and the cause in the `error` event that follows:
   // such a Response is held for one event and merged with it (see trackStreamFailures()).
-  let failedWithoutCause: BackgroundResponse | undefined;
+  // Held over from an attempt cut right after it (see StreamCursor.heldFailed).
+  let failedWithoutCause: BackgroundResponse | undefined = state.heldFailed;
+  const terminal = (response: BackgroundResponse): StreamAttempt => {
+    state.heldFailed = undefined;
+    return { kind: 'terminal', response };
+  };
   try {
     for await (const raw of events) {
       if (stop.aborted) return { kind: 'stopped' };
@@ -47,9 +57,7 @@ export async function followStream(
         if (state.cursor !== undefined && seq <= state.cursor) continue; // sent again after a resume
         state.cursor = seq;
       }
-      if (failedWithoutCause !== undefined) {
-        return { kind: 'terminal', response: event['type'] === 'error' ? withCause(failedWithoutCause, event) : failedWithoutCause };
-      }
+      if (failedWithoutCause !== undefined) return terminal(event['type'] === 'error' ? withCause(failedWithoutCause, event) : failedWithoutCause);
       if (event['type'] === 'error') {
         // A stream-level error event ("can no longer be streamed", a server fault): the Response may
         // still be running, and polling tells the truth.
@@ -62,13 +70,22 @@ export async function followStream(
           failedWithoutCause = response;
           continue;
         }
-        return { kind: 'terminal', response };
+        return terminal(response);
       }
     }
-    if (failedWithoutCause !== undefined) return { kind: 'terminal', response: failedWithoutCause };
+    // The server ended the stream after it: there is no cause to wait for.
+    if (failedWithoutCause !== undefined) return terminal(failedWithoutCause);
     return stop.aborted ? { kind: 'stopped' } : { kind: 'dropped' };
   } catch (error) {
-    if (failedWithoutCause !== undefined) return { kind: 'terminal', response: failedWithoutCause };
+    if (failedWithoutCause !== undefined) {
+      // Cut right after it: resume once (after its sequence number) to read the cause; cut again, or
+      // stopped, it is final as it is.
+      if (state.heldFailed === undefined && !stop.aborted && state.cursor !== undefined) {
+        state.heldFailed = failedWithoutCause;
+        return { kind: 'dropped', error };
+      }
+      return terminal(failedWithoutCause);
+    }
     if (stop.aborted) return { kind: 'stopped' };
     const failure = classify(error);
     // A cut connection or a server fault mid-stream is resumable; a 4xx (400 "cannot be streamed",

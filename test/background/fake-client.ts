@@ -19,6 +19,11 @@ export interface JobScript {
   deltas?: number;
   /** Drop the stream (connection error) right after emitting these sequence numbers, once each. */
   dropAfter?: number[];
+  /**
+   * Azure's pair: the stream's `response.failed` carries `error: null` and the cause follows in an
+   * `error` event (the stored Response keeps `error: null`).
+   */
+  azureCause?: { code: string; message: string };
   /** The stream answers with an `error` event ("can no longer be streamed") instead of events. */
   unstreamable?: boolean;
   /** A cancel reports `cancelled`, but the job completes anyway (the race). */
@@ -30,7 +35,7 @@ export interface JobScript {
 interface Job {
   id: string;
   createdAt: number;
-  script: Required<Omit<JobScript, 'error' | 'incompleteReason' | 'retentionMs'>> & JobScript;
+  script: Required<Omit<JobScript, 'error' | 'incompleteReason' | 'retentionMs' | 'azureCause'>> & JobScript;
   body: Record<string, unknown>;
   cancelledAt?: number;
   dropped: Set<number>;
@@ -139,6 +144,11 @@ export class FakeResponses {
       out.push({ at, event: { type: 'response.output_text.delta', sequence_number: seq++, delta: `d${i}`, item_id: 'msg_1', output_index: 0, content_index: 0 } });
     }
     const final = this.snapshot(id, end);
+    if (s.azureCause !== undefined && final['status'] === 'failed') {
+      out.push({ at: end, event: { type: 'response.failed', sequence_number: seq++, response: { ...final, error: null } } });
+      out.push({ at: end, event: { type: 'error', sequence_number: seq++, ...s.azureCause } });
+      return out;
+    }
     out.push({ at: end, event: { type: `response.${String(final['status'])}`, sequence_number: seq++, response: final } });
     return out;
   }

@@ -24,13 +24,37 @@ test("Azure's response.failed with error: null takes its cause from the followin
   }
 });
 
-test('a failed-with-null Response with no following error event stays unknown (end of stream, or a cut)', async () => {
+test('a failed-with-null Response is final when the server ends the stream after it', async () => {
   const ended = await followStream(events([failedNull(1)]), { cursor: undefined }, new AbortController().signal, () => undefined);
   assert.ok(ended.kind === 'terminal');
   assert.equal(classify(ended.response).code, 'unknown');
-  const cut = await followStream(events([failedNull(1)], new TypeError('terminated')), { cursor: undefined }, new AbortController().signal, () => undefined);
-  assert.ok(cut.kind === 'terminal');
-  assert.equal(classify(cut.response).code, 'unknown');
+});
+
+test('a stream cut right after a failed-with-null Response is resumed once to read the cause', async () => {
+  const state: { cursor: number | undefined } = { cursor: undefined };
+  const stop = new AbortController().signal;
+  const cut = await followStream(events([{ type: 'response.created', sequence_number: 0 }, failedNull(1)], new TypeError('terminated')), state, stop, () => undefined);
+  assert.equal(cut.kind, 'dropped');
+  assert.equal(state.cursor, 1);
+  // The resumed stream (starting_after 1) carries the error event that was lost in the cut.
+  const resumed = await followStream(events([{ type: 'error', sequence_number: 2, code: 'rate_limit_exceeded', message: 'Rate limit reached.' }]), state, stop, () => undefined);
+  assert.ok(resumed.kind === 'terminal');
+  assert.equal(resumed.response.id, 'resp_az');
+  assert.equal(classify(resumed.response).code, 'rate_limit_exceeded');
+
+  // Resumed to nothing (the server had no cause to send): the Response is final, still unknown.
+  const s2: { cursor: number | undefined } = { cursor: undefined };
+  assert.equal((await followStream(events([failedNull(1)], new TypeError('terminated')), s2, stop, () => undefined)).kind, 'dropped');
+  const empty = await followStream(events([]), s2, stop, () => undefined);
+  assert.ok(empty.kind === 'terminal');
+  assert.equal(classify(empty.response).code, 'unknown');
+
+  // Cut twice: no second resume for it.
+  const s3: { cursor: number | undefined } = { cursor: undefined };
+  assert.equal((await followStream(events([failedNull(1)], new TypeError('terminated')), s3, stop, () => undefined)).kind, 'dropped');
+  const again = await followStream(events([], new TypeError('other side closed')), s3, stop, () => undefined);
+  assert.ok(again.kind === 'terminal');
+  assert.equal(classify(again.response).code, 'unknown');
 });
 
 test('an ordinary failed Response ends the stream at once', async () => {

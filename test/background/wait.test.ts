@@ -229,6 +229,20 @@ describe('streaming', () => {
     assert.equal(progress.at(-1)?.reconnects, 3);
   });
 
+  test("Azure's cause-less response.failed cut before its error event: the resumed stream supplies the cause", async () => {
+    const { clock, fake, opts } = setup();
+    // Events: created 0, in_progress 1, deltas 2-3, response.failed 4 (error: null), error 5.
+    fake.defaults = { final: 'failed', error: null, deltas: 2, azureCause: { code: 'rate_limit_exceeded', message: 'Rate limit reached. Please try again in 2s.' } };
+    const uncut = await clock.run(createAndWait(fake, { model: 'm' }, opts())).then(() => assert.fail('should reject'), (e: unknown) => e);
+    assert.ok(uncut instanceof RateLimitError, `got ${String(uncut)}`);
+    fake.defaults = { ...fake.defaults, dropAfter: [4] };
+    const cut = await clock.run(createAndWait(fake, { model: 'm' }, opts())).then(() => assert.fail('should reject'), (e: unknown) => e);
+    assert.ok(cut instanceof RateLimitError, `got ${String(cut)}`);
+    assert.ok(FaultlineError.isInstance(cut));
+    assert.equal(cut.retryAfterMs, 2000);
+    assert.equal(fake.calls.stream, 1, 'one resume (the create stream was the first connection)');
+  });
+
   test('after maxReconnects drops it falls back to polling', async () => {
     const { clock, fake, opts } = setup();
     fake.defaults = { dropAfter: [0, 1, 2, 3], deltas: 5 };
