@@ -92,7 +92,11 @@ export interface MockOptions {
   readonly webhooks?: MockWebhookOptions;
   /** Also append the log as JSON lines to this file. @default in memory only */
   readonly log?: string;
-  /** Keep at most this many entries in the in-memory log (oldest dropped). @default Infinity */
+  /**
+   * Keep at most this many entries in the in-memory log. The oldest are dropped an eighth of it at a
+   * time (so between seven eighths of it and all of it are kept); the `log` file keeps every entry.
+   * @default Infinity
+   */
   readonly maxLogEntries?: number;
 }
 

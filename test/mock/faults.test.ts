@@ -19,6 +19,30 @@ function call(mock: Mock, path: string, body?: unknown, init: RequestInit = {}):
   });
 }
 
+describe('maxLogEntries', () => {
+  test('the in-memory log keeps at most that many entries, the newest, dropping the oldest in batches', async () => {
+    const mock = createMock({ maxLogEntries: 16 });
+    const lengths: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await call(mock, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `hi ${i}` }] });
+      await res.arrayBuffer();
+      lengths.push(mock.log.length);
+    }
+    assert.ok(Math.max(...lengths) <= 16, `max ${Math.max(...lengths)}`);
+    assert.ok(Math.min(...lengths.slice(16)) >= 14, `min ${Math.min(...lengths.slice(16))}`);
+    const seqs = mock.log.map((e) => e.seq);
+    assert.equal(seqs.at(-1), 60, 'the newest entry is kept');
+    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), 'a contiguous run of the newest');
+    assert.throws(() => createMock({ maxLogEntries: -1 }), /maxLogEntries/);
+    const none = createMock({ maxLogEntries: 0 });
+    await (await call(none, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] })).arrayBuffer();
+    assert.equal(none.log.length, 0);
+    const frac = createMock({ maxLogEntries: 2.5 });
+    for (let i = 0; i < 5; i++) await (await call(frac, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] })).arrayBuffer();
+    assert.ok(frac.log.length >= 1 && frac.log.length <= 2, String(frac.log.length));
+  });
+});
+
 describe('bad input never crashes the mock', () => {
   test('malformed JSON, missing model, wrong types, unknown routes, missing key', async () => {
     const mock = createMock();
