@@ -32,7 +32,7 @@ Options:
   --seed N              PRNG seed for ids and rule probabilities (default: 1)
   --rpm N               requests per minute per API key (default: unlimited)
   --tpm N               tokens per minute per API key (default: unlimited)
-  --burst-window-ms N   how much of a minute may be spent at once, in ms (default: 60000)
+  --burst-window-ms N   how much of a minute may be spent at once, in ms, with --rpm/--tpm (default: 60000)
   --log FILE            append the ground-truth log as JSON lines to FILE
   --azure               Azure OpenAI paths, error bodies and headers
   --strip-headers       proxy mode: drop x-ratelimit-*, retry-after(-ms), x-request-id, x-should-retry
@@ -96,6 +96,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
     const rpm = integer('rpm', values.rpm, 1);
     const tpm = integer('tpm', values.tpm, 1);
     const burst = integer('burst-window-ms', values['burst-window-ms'], 1);
+    if (burst !== undefined && rpm === undefined && tpm === undefined) throw new TypeError('--burst-window-ms shapes the rate limits: give --rpm or --tpm with it');
     const seed = integer('seed', values.seed, 0);
     options = {
       ...(seed !== undefined ? { seed } : {}),

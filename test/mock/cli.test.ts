@@ -62,10 +62,11 @@ test('faultline mock serves the scenario, limits and log it was given, then stop
 });
 
 test('usage errors exit 2 and name the option', async () => {
-  for (const argv of [['--port', 'x'], ['--nope'], ['--scenario', '/nonexistent/s.json'], ['--rpm', '0']]) {
+  for (const argv of [['--port', 'x'], ['--nope'], ['--scenario', '/nonexistent/s.json'], ['--rpm', '0'], ['--burst-window-ms', '10000']]) {
     const stderr = sink();
     assert.equal(await runMockCommand(argv, { stdout: sink(), stderr }), 2, argv.join(' '));
     assert.match(stderr.text, /^faultline mock: /);
+    if (argv[0] === '--burst-window-ms') assert.match(stderr.text, /--burst-window-ms .*--rpm or --tpm/);
   }
   const out = sink();
   assert.equal(await runMockCommand(['--help'], { stdout: out, stderr: sink() }), 0);
