@@ -103,7 +103,8 @@ interface Ctx {
 }
 
 interface StoredResponse {
-  readonly rec: ResponseRecord;
+  /** Replaced when a stream fault ends the run early (Azure's failed pair). */
+  rec: ResponseRecord;
   readonly expiresAtMs: number;
   cancelledAtMs: number | undefined;
   readonly thenCompleted: boolean;
@@ -819,6 +820,7 @@ class MockServer {
       let seq = lastSeq + 1;
       if (fault.shape === 'azure') {
         const failed = { ...responseObject(s.rec, 'failed'), error: null };
+        this.#failNow(s);
         yield sseEvent('response.failed', { type: 'response.failed', response: failed, sequence_number: seq++ });
       }
       const data =
@@ -828,6 +830,19 @@ class MockServer {
       yield sseEvent('error', data);
     }
     // truncate: end cleanly without the rest
+  }
+
+  /**
+   * The run ends `failed` now, as the stream just said (Azure's pair: `error: null`, the cause only in
+   * the stream's `error` event): a retrieve, a resumed stream and the webhook all agree from here on.
+   */
+  #failNow(s: StoredResponse): void {
+    const r = s.rec;
+    if (s.cancelledAtMs !== undefined && !s.thenCompleted) return;
+    const endMs = Math.max(r.queuedMs, this.#clock.now() - r.createdAtMs);
+    s.rec = { ...r, outcome: { status: 'failed', error: null }, runMs: Math.min(r.runMs, endMs - r.queuedMs) };
+    s.events = undefined;
+    if (r.background && !s.notified) this.#scheduleNotify(s);
   }
 
   #lookup(id: string): StoredResponse {

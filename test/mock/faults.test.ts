@@ -153,6 +153,20 @@ describe('faults', () => {
     assert.ok(!events.some((e) => e.type === 'response.completed'));
   });
 
+  test("Azure's failed pair ends the stored run too: a retrieve says failed, not the original outcome", async () => {
+    const mock = createMock({ scenario: [{ fault: { type: 'stream', action: 'error', shape: 'azure', afterEvents: 2, code: 'rate_limit_exceeded', message: 'Rate limit reached.' } }] });
+    const res = await call(mock, '/v1/responses', { model: 'gpt-4o-mini', input: 'x', stream: true, store: true });
+    const datas = (await res.text())
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { type: string; response?: { id: string; status: string; error: unknown } });
+    assert.deepEqual(datas.map((d) => d.type).slice(-2), ['response.failed', 'error']);
+    const id = datas[0]!.response!.id;
+    const stored = (await (await call(mock, `/v1/responses/${id}`)).json()) as { status: string; error: unknown };
+    assert.equal(stored.status, 'failed');
+    assert.equal(stored.error, null);
+  });
+
   test('proxy mode strips headers from every reply, 429s included', async () => {
     const mock = createMock({ rateLimit: { rpm: 1 }, stripHeaders: true });
     await (await call(mock, '/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] })).text();
