@@ -328,7 +328,11 @@ class MockServer {
   // -------------------------------------------------------------------------------------------------
 
   #append(entry: MockLogEntry): void {
-    const full = { ...entry, seq: ++this.#seq, t: this.#clock.now() } as MockLogEntry;
+    this.#record({ ...entry, seq: ++this.#seq, t: this.#clock.now() } as MockLogEntry);
+  }
+
+  /** Keep a numbered entry in memory (bounded, see #trimLog) and in the log file. */
+  #record(full: MockLogEntry): void {
     this.#log.push(full);
     this.#trimLog();
     this.#file?.write(JSON.stringify(full) + '\n');
@@ -364,10 +368,7 @@ class MockServer {
       fault: ctx.fault,
       objectId: ctx.objectId,
     };
-    const full: RequestLogEntry = { ...entry, seq: ++this.#seq };
-    this.#log.push(full);
-    this.#trimLog();
-    this.#file?.write(JSON.stringify(full) + '\n');
+    this.#record({ ...entry, seq: ++this.#seq });
   }
 
   // -------------------------------------------------------------------------------------------------
