@@ -1064,9 +1064,10 @@ function retryAfterOf(s: Signals, options: ClassifyOptions | undefined): number 
   }
   const msg = s.message;
   if (msg === undefined) return undefined;
+  // Every hint pattern holds "try again" or "retry after": decide(), which always runs first, noted
+  // whether the head does (`facts`).
+  if (((s.facts ?? 0) & FACT_HINT) === 0) return undefined;
   const head = msg.length > MESSAGE_HEAD ? msg.slice(0, MESSAGE_HEAD) : msg;
-  // Every hint pattern holds "try again" or "retry after" (see decide() for `facts`).
-  if (((s.facts ?? messageFacts(head)) & FACT_HINT) === 0) return undefined;
   for (let i = 0; i < MESSAGE_HINTS.length; i++) {
     const m = MESSAGE_HINTS[i]!.exec(head);
     if (m === null) continue;
