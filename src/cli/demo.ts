@@ -14,6 +14,7 @@ import { openJournal, type JobOutcome } from '../journal/index.ts';
 import { createMock, type Mock } from '../mock/index.ts';
 import { createFetch } from '../retry/index.ts';
 import type { Rule } from '../mock/scenario.ts';
+import { integerFlag } from './args.ts';
 import type { CliIO } from './main.ts';
 
 /** The demo's default scenario: a bad day at the API, deterministic under the seed. */
@@ -198,11 +199,7 @@ export async function runDemoCommand(argv: string[], io: CliIO): Promise<number>
     strict: true,
     allowPositionals: false,
   });
-  const int = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw Object.assign(new TypeError(`--${name} must be a whole number, got ${JSON.stringify(v)}`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-    return Number(v);
-  };
+  const int = (name: string, v: string | undefined): number | undefined => integerFlag(name, v, name === 'concurrency' ? 1 : 0, Number.MAX_SAFE_INTEGER, 'demo');
   const tty = io.stdout.isTTY === true && !values.json;
   let lastPlain = -1;
   const opts: DemoOptions = {

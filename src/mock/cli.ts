@@ -41,8 +41,9 @@ Options:
 
 function integer(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
+  // Decimal digits only: Number() would also take `0x1F91`, `1e3` and `+5`.
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
   return n;
 }
 
