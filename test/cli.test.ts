@@ -155,3 +155,11 @@ test('the bin without arguments prints the usage and exits 0', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Usage: faultline/);
 });
+
+test('`npx faultline` works in a clone right after npm ci (the package links itself; the launcher runs the sources)', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['exec', '--offline', '--no', '--', 'faultline', 'explain', '--json', 'Request timed out.'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).code, 'timeout');
+});

@@ -101,7 +101,7 @@ describe('the packed package', { timeout: 240_000 }, () => {
       t.skip('no Node older than 22.13 on PATH outside node_modules');
       return;
     }
-    const bin = join(pkgDir, 'dist', 'cli', 'main.js');
+    const bin = join(pkgDir, 'bin', 'faultline.js');
     const demo = spawnSync(old, [bin, 'demo'], { cwd: join(dir, 'app'), encoding: 'utf8' });
     assert.equal(demo.status, 2, demo.stderr);
     assert.match(demo.stderr, /needs Node >= 22\.13/);
