@@ -47,6 +47,119 @@ function integer(name: string, raw: string | undefined, min: number): number | u
   return n;
 }
 
+/**
+ * Where a JSON text stops being JSON, as `line L, column C: reason`. V8's JSON.parse messages give a
+ * position for some errors and none for others (`Unexpected token ']', ..."x" is not valid JSON`), so the
+ * place is found by {@link jsonErrorOffset}, a strict JSON scanner, and the reason kept from V8.
+ */
+export function jsonErrorPlace(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = message.replace(/\s*(?:in JSON )?at position \d+.*$/s, '').replace(/,\s*"[\s\S]*" is not valid JSON$/, '');
+  const offset = jsonErrorOffset(text) ?? Number(/at position (\d+)/.exec(message)?.[1] ?? Number.NaN);
+  if (!Number.isInteger(offset)) return reason;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}: ${reason}`;
+}
+
+/** The offset of the first character that makes `text` invalid JSON (RFC 8259), or undefined if valid. */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string): void => {
+    for (const ch of word) if (text[i++] !== ch) (i--, fail());
+  };
+  const string = (): void => {
+    i++; // the opening quote
+    for (;;) {
+      const ch = text[i];
+      if (ch === undefined || ch < ' ') fail();
+      if (ch === '"') return void i++;
+      if (ch === '\\') {
+        i++;
+        const e = text[i];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = (): void => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  // An explicit stack instead of recursion: a hostile file of 100,000 `[` must not overflow the stack.
+  const value = (): void => {
+    const stack: Array<'[' | '{'> = [];
+    for (;;) {
+      ws();
+      const ch = text[i];
+      if (ch === '{' || ch === '[') {
+        i++;
+        ws();
+        if (text[i] === (ch === '{' ? '}' : ']')) i++;
+        else {
+          stack.push(ch);
+          if (ch === '{') {
+            if (text[i] !== '"') fail();
+            string();
+            ws();
+            if (text[i++] !== ':') (i--, fail());
+          }
+          continue;
+        }
+      } else if (ch === '"') string();
+      else if (ch === 't') literal('true');
+      else if (ch === 'f') literal('false');
+      else if (ch === 'n') literal('null');
+      else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) number();
+      else fail();
+      // After a value: close containers or go on to the next element.
+      for (;;) {
+        const top = stack.at(-1);
+        if (top === undefined) return;
+        ws();
+        const next = text[i];
+        if (next === ',') {
+          i++;
+          if (top === '{') {
+            ws();
+            if (text[i] !== '"') fail();
+            string();
+            ws();
+            if (text[i++] !== ':') (i--, fail());
+          }
+          break;
+        }
+        if (next === (top === '{' ? '}' : ']')) {
+          i++;
+          stack.pop();
+          continue;
+        }
+        fail();
+      }
+    }
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return undefined;
+  } catch (at) {
+    if (typeof at === 'number') return at;
+    throw at;
+  }
+}
+
 /** Runs `faultline mock`. Resolves with the exit code: 0 after a clean stop, 2 for a usage error. */
 export async function runMockCommand(argv: string[], io: MockCommandIO): Promise<number> {
   let options: MockOptions;
@@ -89,8 +202,8 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
       let json: unknown;
       try {
         json = JSON.parse(text);
-      } catch {
-        throw new TypeError(`--scenario: ${values.scenario} is not valid JSON`);
+      } catch (err) {
+        throw new TypeError(`--scenario: ${values.scenario} is not valid JSON (${jsonErrorPlace(text, err)})`);
       }
       scenario = parseScenario(json);
     }

@@ -45,11 +45,11 @@ export interface HttpFault {
   readonly type: 'http';
   /** A named real-world body (see `PRESETS`/`AZURE_PRESETS`). */
   readonly preset?: PresetName;
-  /** The status (overrides the preset's). */
+  /** The HTTP status to answer with (overrides the preset's). */
   readonly status?: number;
   /** A JSON body or a raw string body (overrides the preset's). */
   readonly body?: unknown;
-  /** Extra response headers. */
+  /** Extra response headers (names are HTTP tokens; values have no CR, LF or NUL). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sends `x-should-retry: true|false`. */
   readonly shouldRetry?: boolean;
@@ -58,14 +58,14 @@ export interface HttpFault {
 /** Waits before answering (on the mock's clock), honouring the client's abort signal. */
 export interface DelayFault {
   readonly type: 'delay';
-  /** Milliseconds. */
+  /** How long to wait before answering, in milliseconds on the mock's clock. */
   readonly ms: number;
 }
 
 /** Drops the connection: before any header, or after `afterBytes` bytes of the body. */
 export interface ResetFault {
   readonly type: 'reset';
-  /** @default 'before_headers' */
+  /** When to cut: before any header is sent, or part-way through the body. @default 'before_headers' */
   readonly when?: 'before_headers' | 'mid_body';
   /** For `mid_body`: body bytes sent before the cut. @default half of the body */
   readonly afterBytes?: number;
@@ -84,7 +84,7 @@ export interface StreamFault {
   readonly action: 'truncate' | 'reset' | 'error';
   /** Events delivered before the fault. @default 3 */
   readonly afterEvents?: number;
-  /** For `error`. @default 'flat' */
+  /** For `error`: the shape of the error event (see `action`). @default 'flat' */
   readonly shape?: 'flat' | 'nested' | 'azure';
   /** For `error`: the error code. @default 'server_error' */
   readonly code?: string;
@@ -98,6 +98,7 @@ export interface StreamFault {
  */
 export interface OutcomeFault {
   readonly type: 'outcome';
+  /** The terminal status the Response ends in. */
   readonly status: 'failed' | 'incomplete' | 'cancelled';
   /** For `failed`: the `ResponseError.code`; `null` sends `error: null`. @default 'server_error' */
   readonly code?: string | null;
@@ -122,16 +123,18 @@ export interface StripHeadersFault {
 /** Makes a stored (background) Response expire: reads after `afterMs` get 404. */
 export interface ExpireFault {
   readonly type: 'expire';
-  /** Milliseconds after creation. */
+  /** Milliseconds after creation from which reads get 404. */
   readonly afterMs: number;
 }
 
 /** For batches: the batch ends `failed`, `expired` or `cancelled`. For batch lines: the line lands in the error file. */
 export interface BatchFault {
   readonly type: 'batch';
+  /** For a batch: the terminal status it ends in (absent: the fault applies to batch lines). */
   readonly status?: 'failed' | 'expired' | 'cancelled';
   /** For a line: the error file's `error.code`. @default 'batch_expired' for expired, else 'server_error' */
   readonly code?: string;
+  /** The error message written with the batch's or the line's error. */
   readonly message?: string;
 }
 
@@ -148,6 +151,7 @@ export type Fault =
 export interface Rule {
   /** A label written to the log when the rule fires. @default `rule-<index>` */
   readonly id?: string;
+  /** The conditions a request must meet for the rule to fire. @default every request */
   readonly match?: RuleMatch;
   /** One fault or several (e.g. a delay then an HTTP error). */
   readonly fault: Fault | readonly Fault[];
@@ -157,10 +161,39 @@ export interface Rule {
 
 /** A scenario: `{ rules }` (a bare array of rules is accepted too). */
 export interface Scenario {
+  /** The rules, tried in order for every request; the first that fits fires. */
   readonly rules: readonly Rule[];
 }
 
-const FAULT_TYPES = new Set(['http', 'delay', 'reset', 'stream', 'outcome', 'strip_headers', 'expire', 'batch']);
+/**
+ * The fields each part of a scenario may have. A field outside these is an error naming its path: a typo
+ * in `match` (say `"backgroud"`) would otherwise match every request. test/scenario-docs.test.ts checks
+ * these lists against the interfaces above, so the two cannot drift.
+ */
+export const SCENARIO_FIELDS = {
+  scenario: ['rules'],
+  rule: ['id', 'match', 'fault', 'times'],
+  match: ['path', 'method', 'model', 'key', 'stream', 'background', 'batch', 'nth', 'every', 'from', 'to', 'probability'],
+  fault: {
+    http: ['type', 'preset', 'status', 'body', 'headers', 'shouldRetry'],
+    delay: ['type', 'ms'],
+    reset: ['type', 'when', 'afterBytes'],
+    stream: ['type', 'action', 'afterEvents', 'shape', 'code', 'message'],
+    outcome: ['type', 'status', 'code', 'message', 'reason', 'thenCompleted'],
+    strip_headers: ['type', 'headers'],
+    expire: ['type', 'afterMs'],
+    batch: ['type', 'status', 'code', 'message'],
+  },
+} as const;
+
+const FAULT_TYPES = new Set(Object.keys(SCENARIO_FIELDS.fault));
+
+/** Throws a TypeError naming `at.key` for the first own field of `value` that is not in `allowed`. */
+function checkFields(value: object, allowed: readonly string[], at: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new TypeError(`${at}.${key}: unknown field (expected one of ${allowed.join(', ')})`);
+  }
+}
 
 /** Throws a TypeError naming `at.field` when a fault of `type` has a value outside `allowed`. */
 function checkEnum(fault: Record<string, unknown>, type: string, field: string, allowed: readonly string[], required: boolean, at: string): void {
@@ -174,10 +207,12 @@ function checkEnum(fault: Record<string, unknown>, type: string, field: string, 
 export function parseScenario(input: unknown): Scenario {
   const rules = Array.isArray(input) ? input : (input as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(rules)) throw new TypeError('scenario: expected `{ "rules": [...] }` or an array of rules');
+  if (!Array.isArray(input)) checkFields(input as object, SCENARIO_FIELDS.scenario, 'scenario');
   rules.forEach((rule: unknown, i) => {
     const at = `scenario.rules[${i}]`;
     if (typeof rule !== 'object' || rule === null) throw new TypeError(`${at}: must be an object`);
     const r = rule as Record<string, unknown>;
+    checkFields(r, SCENARIO_FIELDS.rule, at);
     const faults = Array.isArray(r['fault']) ? r['fault'] : [r['fault']];
     if (faults.length === 0) throw new TypeError(`${at}.fault: must not be empty`);
     faults.forEach((f: unknown, j) => {
@@ -186,6 +221,7 @@ export function parseScenario(input: unknown): Scenario {
       if (typeof ft !== 'object' || ft === null || !FAULT_TYPES.has(ft['type'] as string)) {
         throw new TypeError(`${fat}.type: must be one of ${[...FAULT_TYPES].join(', ')}`);
       }
+      checkFields(ft, SCENARIO_FIELDS.fault[ft['type'] as keyof typeof SCENARIO_FIELDS.fault], fat);
       if (ft['type'] === 'http' && ft['preset'] !== undefined && !isPresetName(ft['preset'])) {
         throw new TypeError(`${fat}.preset: unknown preset ${JSON.stringify(ft['preset'])}`);
       }
@@ -217,7 +253,8 @@ export function parseScenario(input: unknown): Scenario {
     const times = r['times'];
     if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) throw new RangeError(`${at}.times: must be an integer >= 1`);
     const m = r['match'] as Record<string, unknown> | undefined;
-    if (m !== undefined && (typeof m !== 'object' || m === null)) throw new TypeError(`${at}.match: must be an object`);
+    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) throw new TypeError(`${at}.match: must be an object`);
+    if (m !== undefined) checkFields(m, SCENARIO_FIELDS.match, `${at}.match`);
     const p = m?.['probability'];
     if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) {
       throw new RangeError(`${at}.match.probability: must be a number in [0, 1]`);
