@@ -60,13 +60,12 @@ export class BodyTooLarge extends Error {
 
 /**
  * What api.openai.com answers to a body over its size limit: Cloudflare's own 413 page (the edge refuses
- * it before the API sees it), as clients report it (see openai/codex#2908). `connection: close`, since
- * the rest of the body is not read.
+ * it before the API sees it), as clients report it (see openai/codex#2908).
  */
 export function tooLargeReply(headers: Record<string, string>): MockReply {
   return {
     status: 413,
-    headers: { ...headers, 'content-type': 'text/html', connection: 'close' },
+    headers: { ...headers, 'content-type': 'text/html' },
     body: '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n',
   };
 }

@@ -38,12 +38,31 @@ function isMock(v: unknown): v is Mock {
   return typeof v === 'object' && v !== null && typeof (v as Mock).handle === 'function';
 }
 
+/**
+ * After a body was refused, read and drop what the client still sends (so it gets to read the 413
+ * instead of a broken pipe), up to this many times the limit; past that the connection is cut.
+ */
+const DRAIN_FACTOR = 8;
+
+/** Reads and drops the rest of a refused body; cuts the connection past {@link DRAIN_FACTOR} × the limit. */
+function drain(req: IncomingMessage, maxBodyBytes: number): void {
+  let dropped = 0;
+  req.on('data', (d: Buffer) => {
+    dropped += d.length;
+    if (dropped > DRAIN_FACTOR * maxBodyBytes) req.socket.destroy();
+  });
+  req.resume();
+}
+
 function toMockRequest(req: IncomingMessage, signal: AbortSignal, maxBodyBytes: number): MockRequest {
   let cached: Promise<Uint8Array> | undefined;
   const bytes = (): Promise<Uint8Array> =>
     (cached ??= new Promise<Uint8Array>((resolve, reject) => {
-      // Announced too big: refused unread (node drains and drops it after the answer).
-      if (declaredTooLarge(req.headers['content-length'], maxBodyBytes)) return reject(new BodyTooLarge(maxBodyBytes));
+      // Announced too big: refused before a byte is kept.
+      if (declaredTooLarge(req.headers['content-length'], maxBodyBytes)) {
+        drain(req, maxBodyBytes);
+        return reject(new BodyTooLarge(maxBodyBytes));
+      }
       const chunks: Buffer[] = [];
       let total = 0;
       const onData = (c: Buffer): void => {
@@ -52,16 +71,11 @@ function toMockRequest(req: IncomingMessage, signal: AbortSignal, maxBodyBytes: 
           chunks.push(c);
           return;
         }
-        // Over the limit while streaming in: stop keeping it, answer now. The rest is read and dropped so
-        // the client can read the 413, up to as much again; then the connection is cut.
+        // Over the limit while streaming in: stop keeping it and answer now.
         req.off('data', onData);
         req.off('end', onEnd);
         chunks.length = 0;
-        let dropped = 0;
-        req.on('data', (d: Buffer) => {
-          dropped += d.length;
-          if (dropped > maxBodyBytes) req.socket.destroy();
-        });
+        drain(req, maxBodyBytes);
         reject(new BodyTooLarge(maxBodyBytes));
       };
       const onEnd = (): void => resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));

@@ -13,6 +13,8 @@ import { classify } from '../../src/classify.ts';
 import { createMock, listen, parseScenario } from '../../src/mock/index.ts';
 import { replyToResponse } from '../../src/mock/http.ts';
 import { runMockCommand } from '../../src/mock/cli.ts';
+import { RequestTooLargeError, toError } from '../../src/errors.ts';
+import { MAJORS, rejection } from './helpers.ts';
 
 /** A parsed HTTP/1.1 answer read off a raw socket. */
 interface RawAnswer {
@@ -151,7 +153,6 @@ describe('request bodies are limited (maxBodyBytes), enforced while they stream 
       // Headers only: the client never sends the 50 MB it announces, so only an early answer ends this.
       const a = await raw(server.port, [post('/v1/responses', `content-length: ${50 * 1024 * 1024}\r\n`)]);
       assert.equal(a.status, 413);
-      assert.equal(a.headers['connection'], 'close');
       assert.match(a.headers['content-type'] ?? '', /text\/html/);
       assert.match(a.body, /413 Request Entity Too Large/);
       assert.equal(codeOf(a), 'request_too_large');
@@ -179,12 +180,43 @@ describe('request bodies are limited (maxBodyBytes), enforced while they stream 
     }
   });
 
-  test('node adapter: the SDK sees a RequestTooLarge failure, and exactly the limit is still accepted', async () => {
+  test('node adapter: the rest of a refused body is dropped, not kept, and a client that never stops is cut off', async () => {
     const server = await listen({ mock: { maxBodyBytes: LIMIT } });
     try {
-      const big = await fetch(`${server.url}/responses`, { method: 'POST', headers: { authorization: 'Bearer sk-x' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x'.repeat(LIMIT) }) });
-      assert.equal(big.status, 413);
-      assert.equal(classify({ status: big.status, body: await big.text() }).code, 'request_too_large');
+      const closed = await new Promise<{ status: string; closed: boolean }>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1');
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error('the connection was never cut'));
+        }, 5000);
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        socket.on('error', () => {}); // our writes may hit the cut: expected
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve({ status: got.slice(9, 12), closed: true });
+        });
+        socket.on('connect', () => {
+          socket.write(post('/v1/responses', 'transfer-encoding: chunked\r\n'));
+          const chunk = Buffer.alloc(LIMIT, 'a');
+          const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+          for (let i = 0; i < 12; i++) socket.write(frame); // 12 × the limit: past what the server drains
+        });
+      });
+      assert.deepEqual(closed, { status: '413', closed: true });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('node adapter: the SDK gets a RequestTooLargeError it does not retry, and exactly the limit is still accepted', async () => {
+    const server = await listen({ mock: { maxBodyBytes: LIMIT } });
+    try {
+      const Ctor = MAJORS.at(-1)!.errors as unknown as new (o: object) => { responses: { create(b: object): Promise<unknown> } };
+      const client = new Ctor({ apiKey: 'sk-x', baseURL: server.url, maxRetries: 2 });
+      const err = await rejection(() => client.responses.create({ model: 'gpt-4o-mini', input: 'x'.repeat(LIMIT) }));
+      assert.ok(toError(err) instanceof RequestTooLargeError, String(err));
+      assert.equal(server.mock.log.length, 1, 'one attempt: a too-large body is not worth retrying');
       const head = JSON.stringify({ model: 'gpt-4o-mini', input: '' });
       const exact = JSON.stringify({ model: 'gpt-4o-mini', input: 'x'.repeat(LIMIT - Buffer.byteLength(head)) });
       assert.equal(Buffer.byteLength(exact), LIMIT);
