@@ -116,6 +116,9 @@ const PROVIDER_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['Anthropic key', ['sk', 'ant', 'api03', body(95)].join('-')],
   ['OpenRouter key', ['sk', 'or', 'v1', body(64, '0123456789abcdef')].join('-')],
   ['Standard Webhooks secret', `whsec_${Buffer.from(body(32)).toString('base64')}`],
+];
+// Other providers' shapes are caught where they are used, not alone.
+const USED_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['Google AI key', `AIza${body(35)}`],
   ['Groq key', `gsk_${body(52, ALNUM)}`],
   ['xAI key', `xai-${body(80, ALNUM)}`],
@@ -146,6 +149,15 @@ describe('redact: where keys sit', () => {
     });
   }
 
+  for (const [what, key] of USED_KEYS) {
+    test(`${what}: as a bearer token, a query key, an api-key or x-goog-api-key pair`, () => {
+      for (const text of [`Authorization: Bearer ${key}`, `https://host/v1?key=${key}`, `x-goog-api-key: ${key}`, `{"api_key":"${key}"}`]) {
+        const out = redact(text);
+        assert.ok(!out.includes(key.slice(-12)), `${text} → ${out}`);
+      }
+    });
+  }
+
   test('Azure 32-hex keys in api-key headers, JSON, query strings, URL-encoded and escaped forms', () => {
     assert.deepEqual(redactHeaders({ 'api-key': HEX32, 'Ocp-Apim-Subscription-Key': HEX32 }), { 'api-key': '[REDACTED]', 'ocp-apim-subscription-key': '[REDACTED]' });
     for (const [text, want] of [
@@ -163,6 +175,16 @@ describe('redact: where keys sit', () => {
       [`:api_key => '${HEX32}'`, ":api_key => '[REDACTED]'"],
     ] as const) {
       assert.equal(redact(text), want, text);
+    }
+  });
+
+  test('a pair is a name, an optional quote, up to 32 spaces and a separator (the pre-scan says the same)', () => {
+    const near = `api-key${' '.repeat(33)}: ${HEX32}`;
+    assert.equal(MAY_HOLD_SECRET.test(near), false);
+    assert.equal(redactScanned(near, true), near, 'the scan agrees with the pre-scan');
+    assert.equal(redact(`api-key${' '.repeat(32)}: ${HEX32}`), `api-key${' '.repeat(32)}: [REDACTED]`);
+    for (const text of ['invalid_api_key', 'You can find your API key at https://platform.openai.com/account/api-keys.', 'Missing authorization header']) {
+      assert.equal(MAY_HOLD_SECRET.test(text), false, text);
     }
   });
 
@@ -245,7 +267,7 @@ describe('redact: total and linear', () => {
 
   test('the pre-scan regex has no unbounded quantifier (no backtracking to blow up)', () => {
     const unescaped = MAY_HOLD_SECRET.source.replace(/\\./g, '');
-    assert.doesNotMatch(unescaped, /[*+]|\{\d*,\d*\}/);
+    assert.doesNotMatch(unescaped, /[*+]|\{\d*,\}/); // `*`, `+` and `{n,}`; `{m,n}` is bounded
     assert.equal(MAY_HOLD_SECRET.global, false); // test() must keep no lastIndex state
   });
 
