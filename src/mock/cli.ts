@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { listen } from './node.ts';
+import { assertAppendable, listen } from './node.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
 import type { MockOptions } from './types.ts';
 
@@ -33,7 +33,7 @@ Options:
   --rpm N               requests per minute per API key (default: unlimited)
   --tpm N               tokens per minute per API key (default: unlimited)
   --burst-window-ms N   how much of a minute may be spent at once, in ms, with --rpm/--tpm (default: 60000)
-  --log FILE            append the ground-truth log as JSON lines to FILE
+  --log FILE            append the ground-truth log as JSON lines to FILE (must be writable)
   --azure               Azure OpenAI paths, error bodies and headers
   --strip-headers       proxy mode: drop x-ratelimit-*, retry-after(-ms), x-request-id, x-should-retry
   -h, --help            show this help
@@ -212,6 +212,8 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
     const burst = integer('burst-window-ms', values['burst-window-ms'], 1);
     if (burst !== undefined && rpm === undefined && tpm === undefined) throw new TypeError('--burst-window-ms shapes the rate limits: give --rpm or --tpm with it');
     const seed = integer('seed', values.seed, 0);
+    // An unwritable log would lose every entry in silence: refuse to start instead.
+    if (values.log !== undefined) await assertAppendable(values.log, '--log');
     options = {
       ...(seed !== undefined ? { seed } : {}),
       ...(scenario ? { scenario } : {}),

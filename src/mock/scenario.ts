@@ -49,7 +49,10 @@ export interface HttpFault {
   readonly status?: number;
   /** A JSON body or a raw string body (overrides the preset's). */
   readonly body?: unknown;
-  /** Extra response headers (names are HTTP tokens; values have no CR, LF or NUL). */
+  /**
+   * Extra response headers. Names must be RFC 9110 tokens and values strings of tab, visible ASCII,
+   * space and Latin-1 only (no CR, LF or NUL): checked when the scenario loads.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sends `x-should-retry: true|false`. */
   readonly shouldRetry?: boolean;
@@ -203,6 +206,23 @@ function checkEnum(fault: Record<string, unknown>, type: string, field: string, 
   if (typeof v !== 'string' || !allowed.includes(v)) throw new TypeError(`${at}.${field}: must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
 }
 
+// RFC 9110 §5.6.2: token = 1*tchar. Field values (§5.5) as node's HTTP/1.1 writer accepts them: tab,
+// visible ASCII, space, obs-text (0x80-0xFF); CR, LF, NUL and other controls could split the response.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Throws a TypeError naming `at.headers["name"]` for a header no HTTP/1.1 response could carry. */
+function checkHeaders(headers: unknown, at: string): void {
+  if (headers === undefined) return;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new TypeError(`${at}.headers: must be an object of header names to string values`);
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `${at}.headers[${JSON.stringify(name)}]`;
+    if (!TOKEN.test(name)) throw new TypeError(`${field}: the name must be an RFC 9110 token (letters, digits and !#$%&'*+.^_\`|~-; no spaces or colons)`);
+    if (typeof value !== 'string') throw new TypeError(`${field}: the value must be a string`);
+    if (!FIELD_VALUE.test(value)) throw new TypeError(`${field}: the value must not contain CR, LF, NUL, other control characters or characters above U+00FF`);
+  }
+}
+
 /** Validates a scenario; throws a TypeError naming the bad field. */
 export function parseScenario(input: unknown): Scenario {
   const rules = Array.isArray(input) ? input : (input as { rules?: unknown } | null)?.rules;
@@ -225,6 +245,7 @@ export function parseScenario(input: unknown): Scenario {
       if (ft['type'] === 'http' && ft['preset'] !== undefined && !isPresetName(ft['preset'])) {
         throw new TypeError(`${fat}.preset: unknown preset ${JSON.stringify(ft['preset'])}`);
       }
+      if (ft['type'] === 'http') checkHeaders(ft['headers'], fat);
       if (ft['type'] === 'http' && ft['preset'] === undefined && ft['status'] === undefined) {
         throw new TypeError(`${fat}: give \`preset\` or \`status\``);
       }
