@@ -271,6 +271,19 @@ describe('redact: total and linear', () => {
     assert.equal(MAY_HOLD_SECRET.global, false); // test() must keep no lastIndex state
   });
 
+  test('property: the pre-scan holds for everything the scan would change (classify skips the scan on its word)', () => {
+    const frags = ['api-key', 'API_KEY', 'apikey', 'authorization', 'Subscription-Key', 'access_token', 'key', '?', '&', ';', '%3F', '%26', '%3D', '%3d', '%3A', '=', ':', '=>', '"', "'", '\\"', '%22', ' ', '+', '%20', '\t', '\n', 'Bearer', 'basic', 'token', 'sk-', 'proj-', 'abcdefgh', '0123456789abcdef', 'whsec_', 'QUJD', 'x', '_', '-', '\\n', '[REDACTED]', 'a', 'k', '\\u0022', '%', 'é'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...frags), { minLength: 1, maxLength: 14 }), (parts) => {
+        const text = parts.join('');
+        const scrubbed = redactScanned(text, true);
+        assert.ok(scrubbed === text || MAY_HOLD_SECRET.test(text), `pre-scan misses ${JSON.stringify(text)} → ${JSON.stringify(scrubbed)}`);
+        assert.equal(redact(redact(text)), redact(text));
+      }),
+      { numRuns: 3000, seed: 10 },
+    );
+  });
+
   test('property: never throws, idempotent, a planted key never survives', () => {
     const key = PROVIDER_KEYS[0]![1];
     fc.assert(
