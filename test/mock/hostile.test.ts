@@ -287,6 +287,24 @@ describe('request bodies are limited (maxBodyBytes), enforced while they stream 
     }
   });
 
+  test('faultline mock --max-body-bytes sets it; a bad value is exit 2', async () => {
+    const ac = new AbortController();
+    let out = '';
+    const waiters: Array<() => void> = [];
+    const stdout = { write: (c: string) => ((out += c), waiters.splice(0).forEach((w) => w()), true) };
+    const done = runMockCommand(['--max-body-bytes', '100'], { stdout, stderr: { write: () => true }, signal: ac.signal });
+    while (!out.includes('\n')) await new Promise<void>((r) => waiters.push(r));
+    const url = out.slice(0, out.indexOf('\n'));
+    const res = await fetch(`${url}/responses`, { method: 'POST', headers: { authorization: 'Bearer sk-x' }, body: 'x'.repeat(101) });
+    assert.equal(res.status, 413);
+    await res.text();
+    ac.abort();
+    assert.equal(await done, 0);
+    let err = '';
+    assert.equal(await runMockCommand(['--max-body-bytes', '0'], { stdout: { write: () => true }, stderr: { write: (c: string) => (err += c) } }), 2);
+    assert.match(err, /--max-body-bytes must be an integer >= 1/);
+  });
+
   test('the option is checked: a positive integer of bytes, or Infinity; 16 MiB by default', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, '1024']) {
       assert.throws(() => createMock({ maxBodyBytes: bad as never }), (e: unknown) => e instanceof RangeError && /createMock: options\.maxBodyBytes must be/.test(e.message), String(bad));
