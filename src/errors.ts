@@ -15,7 +15,7 @@
 import { entryOf, type CatalogEntry, type FailureCode } from './catalog.ts';
 import { classify, detectFailure, ERROR_BRAND, type ClassifyOptions } from './classify.ts';
 import type { Failure } from './failure.ts';
-import { isSecretHeader, redact, redactHeaders } from './redact.ts';
+import { INSPECT_CUSTOM, redact, redactingInspect } from './redact.ts';
 
 /** An error from elsewhere (the `openai` SDK, undici, a DOMException) that classifies as a given code. */
 export interface ForeignFailure extends Error {
@@ -44,15 +44,6 @@ function foreignCode(value: object): FailureCode {
   }
   return code;
 }
-
-/** Node's `util.inspect.custom`, without importing `node:util` into the dependency-free core. */
-const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
-/** The redacted views {@link redactedView} made: inspect formats them as they are. */
-const VIEWS = new WeakSet<object>();
-/** How deep a redacted view copies when the caller asked for unlimited depth. */
-const MAX_VIEW_DEPTH = 32;
-/** Field names whose values are shown as `[REDACTED]` whatever they hold (besides secret header names). */
-const SECRET_FIELD = /^(?:api[-_]?key|secret|password|client[-_]?secret|access[-_]?token|refresh[-_]?token)$/i;
 
 /** Reads the brand; a throwing getter or proxy trap reads as "not branded". */
 function isBranded(value: unknown): boolean {
@@ -177,19 +168,11 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
     if (this.cause !== undefined) out.cause = summarize(this.cause);
     return out;
   }
-
-  /**
-   * What `util.inspect` (and so `console.log`) shows: a redacted view of this error and its cause chain
-   * (see the secrets policy on {@link FaultlineError}). Keyed by `Symbol.for`, so the core needs no
-   * `node:util`.
-   */
-  [INSPECT](depth: number): unknown {
-    // A view is shown as it is (returning `this` lets inspect format it normally). Anything else is
-    // replaced by its view, which inspect then formats in place with the depth and indentation left.
-    if (VIEWS.has(this)) return this;
-    return redactedView(this, typeof depth === 'number' && Number.isFinite(depth) ? Math.max(0, depth) + 1 : MAX_VIEW_DEPTH, new WeakMap());
-  }
 }
+
+// What `util.inspect` (and so `console.log`) shows: a redacted view of the error and its cause chain
+// (see the secrets policy on FaultlineError). Keyed by `Symbol.for`, so the core needs no `node:util`.
+Object.defineProperty(FaultlineError.prototype, INSPECT_CUSTOM, { value: redactingInspect, writable: true, configurable: true });
 
 /** A hand-made {@link Failure} with its strings redacted (the same object when nothing changes). */
 function redactedFailure(f: Failure): Failure {
@@ -200,91 +183,6 @@ function redactedFailure(f: Failure): Failure {
     if (r !== v) (out ??= { ...f })[k] = r;
   }
   return (out ?? f) as Failure;
-}
-
-/** Reads a property, a throwing getter or proxy trap reading as undefined. */
-function readField(value: object, key: PropertyKey): unknown {
-  try {
-    return (value as Record<PropertyKey, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-function isHeaderBag(value: object): boolean {
-  return (typeof Headers !== 'undefined' && value instanceof Headers) || value instanceof Map;
-}
-
-/**
- * A copy of `value` for display with every string redacted, header bags through `redactHeaders`,
- * secret-named fields replaced, errors rebuilt as errors of the same class (message, stack, `cause`,
- * `errors`, own fields), cycles and depth cut. Never throws; never calls the original's own inspect.
- */
-function redactedView(value: unknown, depth: number, seen: WeakMap<object, unknown>): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (typeof value !== 'object' || value === null) return typeof value === 'function' ? `[Function ${redact(String(readField(value, 'name') ?? ''))}]` : value;
-  if (seen.has(value)) return seen.get(value);
-  if (depth < 0) return '[…]';
-  try {
-    if (isHeaderBag(value)) return redactHeaders(value);
-    if (Array.isArray(value)) {
-      const arr: unknown[] = [];
-      seen.set(value, arr);
-      for (const item of value.slice(0, 1000)) arr.push(redactedView(item, depth - 1, seen));
-      return arr;
-    }
-    if (isErrorLike(value)) return errorView(value as Error, depth, seen);
-    const out: Record<string, unknown> = {};
-    seen.set(value, out);
-    copyFields(value, out, depth, seen);
-    return out;
-  } catch {
-    return '[unreadable]';
-  }
-}
-
-/** Copies own enumerable string-keyed fields, redacted. */
-function copyFields(from: object, to: Record<string, unknown>, depth: number, seen: WeakMap<object, unknown>): void {
-  for (const key of Object.keys(from)) {
-    const v = readField(from, key);
-    if (key === 'headers' && typeof v === 'object' && v !== null) to[key] = redactHeaders(v);
-    else if (typeof v === 'string' && (isSecretHeader(key) || SECRET_FIELD.test(key))) to[key] = '[REDACTED]';
-    else to[key] = redactedView(v, depth - 1, seen);
-  }
-}
-
-/**
- * An error of the same class for display: a real `Error` (so inspect formats it as one, with its stack)
- * whose prototype is the original's unless that prototype has a foreign inspect hook (which could read
- * private fields a copy lacks); then a plain `Error` with the original's name.
- */
-function errorView(error: Error, depth: number, seen: WeakMap<object, unknown>): Error {
-  const message = readField(error, 'message');
-  const view = new Error(typeof message === 'string' ? redact(message) : '');
-  seen.set(error, view);
-  let proto: unknown;
-  try {
-    proto = Object.getPrototypeOf(error);
-  } catch {
-    proto = undefined;
-  }
-  VIEWS.add(view);
-  const hook = typeof proto === 'object' && proto !== null ? readField(proto, INSPECT) : undefined;
-  if (typeof proto === 'object' && proto !== null && (typeof hook !== 'function' || hook === FaultlineError.prototype[INSPECT])) Object.setPrototypeOf(view, proto);
-  else Object.defineProperty(view, 'name', { value: String(readField(error, 'name') ?? 'Error'), enumerable: false, configurable: true, writable: true });
-  const stack = readField(error, 'stack');
-  Object.defineProperty(view, 'stack', { value: typeof stack === 'string' ? redact(stack) : view.stack, enumerable: false, configurable: true, writable: true });
-  copyFields(error, view as unknown as Record<string, unknown>, depth, seen);
-  for (const hidden of ['cause', 'errors'] as const) {
-    let has = false;
-    try {
-      has = hidden in error;
-    } catch {
-      has = false;
-    }
-    if (has) Object.defineProperty(view, hidden, { value: redactedView(readField(error, hidden), depth - 1, seen), enumerable: false, configurable: true, writable: true });
-  }
-  return view;
 }
 
 /** A JSON-safe, secret-free summary of a cause: only its name, message, code and numeric status. */

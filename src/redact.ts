@@ -1,6 +1,7 @@
 /**
  * Secret scrubbing. Every string faultline puts into a message, a log line, a report or `toJSON()`
- * passes through {@link redact}; every header bag through {@link redactHeaders}.
+ * passes through {@link redact}; every header bag through {@link redactHeaders}; every object that
+ * `util.inspect` shows for faultline (an error's `cause` chain) through {@link redactedView}.
  */
 
 // What is scrubbed (every shape has a test in test/redact.test.ts):
@@ -398,4 +399,118 @@ export function redactHeaders(headers: unknown): Record<string, string> {
     // A hostile header bag: keep what was read.
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Redacted views for inspection and logging
+// ---------------------------------------------------------------------------------------------------
+
+/** Node's `util.inspect.custom`, without importing `node:util` into the dependency-free core. */
+export const INSPECT_CUSTOM: unique symbol = Symbol.for('nodejs.util.inspect.custom') as never;
+/** The views {@link redactedView} made: {@link redactingInspect} shows them as they are. */
+const VIEWS = new WeakSet<object>();
+/** How deep a view copies when the caller asked for unlimited depth. */
+const MAX_VIEW_DEPTH = 32;
+/** Field names whose values are shown as `[REDACTED]` whatever they hold (besides secret header names). */
+const SECRET_FIELD = /^(?:api[-_]?key|secret|password|client[-_]?secret|access[-_]?token|refresh[-_]?token)$/i;
+
+/**
+ * An `[util.inspect.custom]` hook (install it on a prototype under {@link INSPECT_CUSTOM}): inspect
+ * shows a {@link redactedView} of the object instead of the object. A view is shown as it is (returning
+ * `this` lets inspect format it normally); anything else is replaced by its view, which inspect then
+ * formats in place with the depth and indentation left.
+ */
+export function redactingInspect(this: unknown, depth: number): unknown {
+  if (typeof this === 'object' && this !== null && VIEWS.has(this)) return this;
+  return redactedView(this, typeof depth === 'number' && Number.isFinite(depth) ? Math.max(0, depth) + 1 : MAX_VIEW_DEPTH);
+}
+
+/**
+ * A copy of `value` for display, `depth` levels deep: every string through {@link redact}, header bags
+ * (`headers` fields, `Headers`, `Map`) through {@link redactHeaders}, secret-named fields
+ * (`authorization`, `api-key`, `apiKey`, `password`...) as `[REDACTED]`, errors rebuilt as errors of the
+ * same class (message, stack, `cause`, `errors`, own fields), cycles and depth cut. Never throws; never
+ * calls the original's own inspect hook. The original is not touched.
+ */
+export function redactedView(value: unknown, depth: number = MAX_VIEW_DEPTH): unknown {
+  return viewOf(value, depth, new WeakMap());
+}
+
+/** Reads a property, a throwing getter or proxy trap reading as undefined. */
+function readField(value: object, key: PropertyKey): unknown {
+  try {
+    return (value as Record<PropertyKey, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function viewOf(value: unknown, depth: number, seen: WeakMap<object, unknown>): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (typeof value === 'function') return `[Function ${redact(String(readField(value, 'name') ?? ''))}]`;
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (depth < 0) return '[…]';
+  try {
+    if ((typeof Headers !== 'undefined' && value instanceof Headers) || value instanceof Map) return redactHeaders(value);
+    if (Array.isArray(value)) {
+      const arr: unknown[] = [];
+      seen.set(value, arr);
+      for (const item of value.slice(0, 1000)) arr.push(viewOf(item, depth - 1, seen));
+      return arr;
+    }
+    if (value instanceof Error || (typeof readField(value, 'stack') === 'string' && typeof readField(value, 'message') === 'string')) {
+      return errorView(value as Error, depth, seen);
+    }
+    const out: Record<string, unknown> = {};
+    seen.set(value, out);
+    copyFields(value, out, depth, seen);
+    return out;
+  } catch {
+    return '[unreadable]';
+  }
+}
+
+/** Copies own enumerable string-keyed fields, redacted. */
+function copyFields(from: object, to: Record<string, unknown>, depth: number, seen: WeakMap<object, unknown>): void {
+  for (const key of Object.keys(from)) {
+    const v = readField(from, key);
+    if (key === 'headers' && typeof v === 'object' && v !== null) to[key] = redactHeaders(v);
+    else if (typeof v === 'string' && (isSecretHeader(key) || SECRET_FIELD.test(key))) to[key] = REDACTED;
+    else to[key] = viewOf(v, depth - 1, seen);
+  }
+}
+
+/**
+ * An error of the same class for display: a real `Error` (so inspect formats it as one, with its stack)
+ * whose prototype is the original's unless that prototype has a foreign inspect hook (which could read
+ * private fields a copy lacks); then a plain `Error` with the original's name.
+ */
+function errorView(error: Error, depth: number, seen: WeakMap<object, unknown>): Error {
+  const message = readField(error, 'message');
+  const view = new Error(typeof message === 'string' ? redact(message) : '');
+  seen.set(error, view);
+  VIEWS.add(view);
+  let proto: unknown;
+  try {
+    proto = Object.getPrototypeOf(error);
+  } catch {
+    proto = undefined;
+  }
+  const hook = typeof proto === 'object' && proto !== null ? readField(proto, INSPECT_CUSTOM) : undefined;
+  if (typeof proto === 'object' && proto !== null && (typeof hook !== 'function' || hook === redactingInspect)) Object.setPrototypeOf(view, proto);
+  else Object.defineProperty(view, 'name', { value: String(readField(error, 'name') ?? 'Error'), enumerable: false, configurable: true, writable: true });
+  const stack = readField(error, 'stack');
+  Object.defineProperty(view, 'stack', { value: typeof stack === 'string' ? redact(stack) : view.stack, enumerable: false, configurable: true, writable: true });
+  copyFields(error, view as unknown as Record<string, unknown>, depth, seen);
+  for (const hidden of ['cause', 'errors'] as const) {
+    let has = false;
+    try {
+      has = hidden in error;
+    } catch {
+      has = false;
+    }
+    if (has) Object.defineProperty(view, hidden, { value: viewOf(readField(error, hidden), depth - 1, seen), enumerable: false, configurable: true, writable: true });
+  }
+  return view;
 }

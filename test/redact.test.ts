@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAY_HOLD_SECRET, isSecretHeader, redact, redactCost, redactHeaders, redactScanned } from '../src/redact.ts';
+import { MAY_HOLD_SECRET, isSecretHeader, redact, redactCost, redactHeaders, redactScanned, redactedView } from '../src/redact.ts';
 
 // Fake keys are built at run time so no key-shaped literal sits in the repository.
 const PROJ_KEY = ['sk', 'proj', 'Zq9vR2mX7tL4pW8nK3jH6fD1sA5gB0cE'].join('-');
@@ -271,6 +271,19 @@ describe('redact: total and linear', () => {
     assert.equal(MAY_HOLD_SECRET.global, false); // test() must keep no lastIndex state
   });
 
+  test('property: the pre-scan holds for everything the scan would change (classify skips the scan on its word)', () => {
+    const frags = ['api-key', 'API_KEY', 'apikey', 'authorization', 'Subscription-Key', 'access_token', 'key', '?', '&', ';', '%3F', '%26', '%3D', '%3d', '%3A', '=', ':', '=>', '"', "'", '\\"', '%22', ' ', '+', '%20', '\t', '\n', 'Bearer', 'basic', 'token', 'sk-', 'proj-', 'abcdefgh', '0123456789abcdef', 'whsec_', 'QUJD', 'x', '_', '-', '\\n', '[REDACTED]', 'a', 'k', '\\u0022', '%', 'é'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...frags), { minLength: 1, maxLength: 14 }), (parts) => {
+        const text = parts.join('');
+        const scrubbed = redactScanned(text, true);
+        assert.ok(scrubbed === text || MAY_HOLD_SECRET.test(text), `pre-scan misses ${JSON.stringify(text)} → ${JSON.stringify(scrubbed)}`);
+        assert.equal(redact(redact(text)), redact(text));
+      }),
+      { numRuns: 3000, seed: 10 },
+    );
+  });
+
   test('property: never throws, idempotent, a planted key never survives', () => {
     const key = PROVIDER_KEYS[0]![1];
     fc.assert(
@@ -281,5 +294,29 @@ describe('redact: total and linear', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('redactedView', () => {
+  test('a redacted copy for display; the original untouched; cycles and depth cut; hostile values read safely', () => {
+    const original = {
+      message: `sent ${PROJ_KEY}`,
+      headers: new Headers({ authorization: `Bearer ${PROJ_KEY}`, 'x-request-id': 'req_1' }),
+      nested: { apiKey: 'plain-looking-secret', list: [`Bearer ${PROJ_KEY}`, 7], map: new Map([['api-key', 'abc']]) },
+      self: undefined as unknown,
+      trap: new Proxy({}, { ownKeys() { throw new Error('trap'); } }),
+    };
+    original.self = original;
+    const view = redactedView(original) as Record<string, any>;
+    const text = JSON.stringify(view, (k, v) => (k === 'self' ? '[cycle]' : v));
+    assert.ok(!text.includes(PROJ_KEY) && !text.includes('plain-looking-secret'), text);
+    assert.deepEqual(view.headers, { authorization: '[REDACTED]', 'x-request-id': 'req_1' });
+    assert.equal(view.nested.apiKey, '[REDACTED]');
+    assert.equal(view.nested.list[1], 7);
+    assert.equal(view.self, view, 'a cycle points back into the view');
+    assert.equal(view.trap, '[unreadable]');
+    assert.equal(original.message, `sent ${PROJ_KEY}`);
+    assert.equal(original.headers.get('authorization'), `Bearer ${PROJ_KEY}`);
+    assert.equal((redactedView({ a: { b: { c: 1 } } }, 1) as any).a.b, '[…]');
   });
 });

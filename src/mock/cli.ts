@@ -2,7 +2,7 @@
  * `faultline mock`: serve the mock over HTTP until interrupted.
  *
  *   faultline mock [--port N] [--host H] [--scenario file.json] [--seed N] [--rpm N] [--tpm N]
- *                  [--burst-window-ms N] [--log file.jsonl] [--azure] [--strip-headers]
+ *                  [--burst-window-ms N] [--log file.jsonl] [--max-body-bytes N] [--azure] [--strip-headers]
  *
  * Prints the base URL on the first line of stdout (so scripts can read it), then one status line.
  * Stops on SIGINT/SIGTERM (handlers added for the command's lifetime only) or when `io.signal` aborts.
@@ -34,6 +34,7 @@ Options:
   --tpm N               tokens per minute per API key (default: unlimited)
   --burst-window-ms N   how much of a minute may be spent at once, in ms, with --rpm/--tpm (default: 60000)
   --log FILE            append the ground-truth log as JSON lines to FILE (must be writable)
+  --max-body-bytes N    largest request body accepted, in bytes; larger ones get 413 (default: 16777216)
   --azure               Azure OpenAI paths, error bodies and headers
   --strip-headers       proxy mode: drop x-ratelimit-*, retry-after(-ms), x-request-id, x-should-retry
   -h, --help            show this help
@@ -179,6 +180,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
         tpm: { type: 'string' },
         'burst-window-ms': { type: 'string' },
         log: { type: 'string' },
+        'max-body-bytes': { type: 'string' },
         azure: { type: 'boolean' },
         'strip-headers': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -212,6 +214,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
     const burst = integer('burst-window-ms', values['burst-window-ms'], 1);
     if (burst !== undefined && rpm === undefined && tpm === undefined) throw new TypeError('--burst-window-ms shapes the rate limits: give --rpm or --tpm with it');
     const seed = integer('seed', values.seed, 0);
+    const maxBodyBytes = integer('max-body-bytes', values['max-body-bytes'], 1);
     // An unwritable log would lose every entry in silence: refuse to start instead.
     if (values.log !== undefined) await assertAppendable(values.log, '--log');
     options = {
@@ -221,6 +224,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
         ? { rateLimit: { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}), ...(burst !== undefined ? { burstWindowMs: burst } : {}) } }
         : {}),
       ...(values.log !== undefined ? { log: values.log } : {}),
+      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       ...(values.azure ? { azure: true } : {}),
       ...(values['strip-headers'] ? { stripHeaders: true } : {}),
     };

@@ -144,6 +144,35 @@ describe('a header the mock cannot send answers 500, the process lives on', () =
   });
 });
 
+describe('hostile requests get an answer, never a crash', () => {
+  test('malformed escapes, bad framing, absolute URLs, odd bodies: each answered, the server serves on', async () => {
+    const server = await listen({ mock: { azure: true, maxBodyBytes: 1024 } });
+    const auth = 'authorization: Bearer sk-hostile\r\n';
+    try {
+      for (const request of [
+        `GET /openai/deployments/%zz/chat/completions HTTP/1.1\r\nhost: x\r\n${auth}\r\n`,
+        `GET http://elsewhere/v1/models HTTP/1.1\r\nhost: x\r\n${auth}\r\n`,
+        `GET /v1/models?%zz=%zz HTTP/1.1\r\nhost: x\r\n${auth}\r\n`,
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n${auth}transfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n${auth}content-length: 5\r\ncontent-length: 6\r\n\r\nhello`,
+        `POST /v1/responses HTTP/1.0\r\n${auth}content-length: 9\r\n\r\n{"a":[[[[`,
+        `POST /v1/files HTTP/1.1\r\nhost: x\r\n${auth}content-type: multipart/form-data; boundary=zz\r\ncontent-length: 20\r\n\r\n--zz\r\nbroken\r\n--zz--`,
+        `DELETE /v1/responses/%00 HTTP/1.1\r\nhost: x\r\n${auth}\r\n`,
+        `POST /v1/batches HTTP/1.1\r\nhost: x\r\n${auth}content-length: 31\r\n\r\n{"input_file_id":{"x":1},"a":1}`,
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n${auth}content-length: 59\r\n\r\n{"model":{"toString":1},"messages":"x","max_tokens":-1e308}`,
+        `GET /v1/responses/${'a'.repeat(100_000)} HTTP/1.1\r\nhost: x\r\n${auth}\r\n`,
+      ]) {
+        const a = await raw(server.port, [request]);
+        assert.ok(a.status >= 200 && a.status <= 599, `${request.slice(0, 60)} → ${a.status}`);
+      }
+      const ok = await raw(server.port, [post('/openai/v1/chat/completions', `content-length: ${Buffer.byteLength(CHAT)}\r\n`), CHAT]);
+      assert.equal(ok.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('request bodies are limited (maxBodyBytes), enforced while they stream in', () => {
   const LIMIT = 4096;
 
@@ -256,6 +285,24 @@ describe('request bodies are limited (maxBodyBytes), enforced while they stream 
     } finally {
       await mock.close();
     }
+  });
+
+  test('faultline mock --max-body-bytes sets it; a bad value is exit 2', async () => {
+    const ac = new AbortController();
+    let out = '';
+    const waiters: Array<() => void> = [];
+    const stdout = { write: (c: string) => ((out += c), waiters.splice(0).forEach((w) => w()), true) };
+    const done = runMockCommand(['--max-body-bytes', '100'], { stdout, stderr: { write: () => true }, signal: ac.signal });
+    while (!out.includes('\n')) await new Promise<void>((r) => waiters.push(r));
+    const url = out.slice(0, out.indexOf('\n'));
+    const res = await fetch(`${url}/responses`, { method: 'POST', headers: { authorization: 'Bearer sk-x' }, body: 'x'.repeat(101) });
+    assert.equal(res.status, 413);
+    await res.text();
+    ac.abort();
+    assert.equal(await done, 0);
+    let err = '';
+    assert.equal(await runMockCommand(['--max-body-bytes', '0'], { stdout: { write: () => true }, stderr: { write: (c: string) => (err += c) } }), 2);
+    assert.match(err, /--max-body-bytes must be an integer >= 1/);
   });
 
   test('the option is checked: a positive integer of bytes, or Infinity; 16 MiB by default', () => {
