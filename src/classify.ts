@@ -795,6 +795,20 @@ function chainLink(e: Obj): ChainLink {
   }
 }
 
+/**
+ * A response the HTTP parser refused (headers over the client's limit, a status line outside 100–599,
+ * bytes that are not HTTP): undici's `HeadersOverflowError`/`HTTPParserError` and its `statusCode >= 100`
+ * assertion, node:http's `HPE_*` codes. The same server sends it again, so it is no connection blip:
+ * `unknown` (not retried), with the parser's code kept, whatever an outer "fetch failed" suggested.
+ */
+function protocolViolation(link: { code: unknown; name: unknown; message: unknown }): string | undefined {
+  if (typeof link.code === 'string' && (link.code === 'UND_ERR_HEADERS_OVERFLOW' || link.code.startsWith('HPE_'))) return link.code;
+  if (link.name === 'HeadersOverflowError') return 'UND_ERR_HEADERS_OVERFLOW';
+  if (link.name === 'HTTPParserError') return 'HPE_INVALID_RESPONSE';
+  if (link.name === 'AssertionError' && typeof link.message === 'string' && link.message.includes('assert(statusCode')) return 'HPE_INVALID_STATUS';
+  return undefined;
+}
+
 /** The error and its causes: transport codes, names and messages (precedence 8). */
 function readErrorChain(s: Signals, err: unknown): void {
   const seen: unknown[] = [];
@@ -802,6 +816,12 @@ function readErrorChain(s: Signals, err: unknown): void {
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.includes(cur); depth++) {
     seen.push(cur);
     const link = chainLink(cur);
+    const violation = protocolViolation(link);
+    if (violation !== undefined) {
+      s.transport = 'unknown';
+      s.transportCode = violation;
+      return;
+    }
     const code = link.code;
     if (typeof code === 'string') {
       const t = TRANSPORT_CODES.get(code);
