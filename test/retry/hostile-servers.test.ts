@@ -43,6 +43,16 @@ function paced(options: Parameters<typeof createFetch>[0] = {}) {
   const clock = autoClock(0);
   return createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5, timeout: 5000, ...options });
 }
+/** The failure of the UnknownFailureError a promise rejects with. */
+async function unknownFailure(p: Promise<unknown>) {
+  const e = await p.then(
+    () => assert.fail('resolved'),
+    (x: unknown) => x,
+  );
+  assert.ok(e instanceof UnknownFailureError, String(e));
+  return (e as UnknownFailureError).failure;
+}
+
 const post = (f: ReturnType<typeof createFetch>) =>
   f(`${base}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }), signal: AbortSignal.timeout(10_000) });
 
@@ -57,12 +67,7 @@ describe('a status outside 100–599', () => {
       assert.equal(requests, 1, `the server saw ${requests} requests`);
 
       requests = 0;
-      const e = await post(paced({ errors: 'throw' })).then(
-        () => assert.fail('resolved'),
-        (x: unknown) => x,
-      );
-      assert.ok(e instanceof UnknownFailureError, String(e));
-      const { failure } = e as UnknownFailureError;
+      const failure = await unknownFailure(post(paced({ errors: 'throw' })));
       assert.equal(failure.status, Number(status));
       assert.equal(failure.wireType, 'server_error');
       assert.match(failure.message, new RegExp(`HTTP status ${status}, outside 100–599`));
@@ -74,12 +79,7 @@ describe('a status outside 100–599', () => {
     test(`${status}: the parser's refusal is unknown (not a connection error to retry), sent once`, async () => {
       reply = statusLine(status);
       requests = 0;
-      const e = await post(paced()).then(
-        () => assert.fail('resolved'),
-        (x: unknown) => x,
-      );
-      assert.ok(e instanceof UnknownFailureError, String(e));
-      const { failure } = e as UnknownFailureError;
+      const failure = await unknownFailure(post(paced()));
       assert.match(failure.transportCode ?? '', /^HPE_/);
       assert.equal(failure.retryable, false);
       assert.equal(requests, 1, `the server saw ${requests} requests`);
@@ -91,12 +91,7 @@ describe('a header over the client limit', () => {
   test('undici (createFetch, retry): HeadersOverflowError is unknown with UND_ERR_HEADERS_OVERFLOW, one attempt', async () => {
     reply = hugeHeader();
     requests = 0;
-    const e = await post(paced()).then(
-      () => assert.fail('resolved'),
-      (x: unknown) => x,
-    );
-    assert.ok(e instanceof UnknownFailureError, String(e));
-    const { failure } = e as UnknownFailureError;
+    const failure = await unknownFailure(post(paced()));
     assert.equal(failure.transportCode, 'UND_ERR_HEADERS_OVERFLOW');
     assert.equal(requests, 1, `the server saw ${requests} requests`);
 
