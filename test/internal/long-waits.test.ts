@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAndWait, createFetch, waitForResponse } from '../../src/index.ts';
+import { createMock } from '../../src/mock/index.ts';
 
 const DAY = 86_400_000;
 
@@ -109,4 +110,21 @@ test('createFetch told to honour retry-after-ms: 1e12 (no caps) waits, instead o
     ctl.abort();
     await assert.rejects(res);
   }
+});
+
+test("the mock's injected delay of 2³¹ ms + 1 s does not answer after 1 ms (its real clock re-arms)", async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const mock = createMock({ scenario: [{ fault: { type: 'delay', ms: 2 ** 31 + 1000 } }] });
+  const ctl = new AbortController();
+  let answered = false;
+  const res = mock.fetch('http://mock.test/v1/responses', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${['sk', 'test', 'mock'].join('-')}` }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }), signal: ctl.signal });
+  res.then(() => void (answered = true), () => {});
+  for (let ms = 0; ms < 100; ms++) {
+    t.mock.timers.tick(1);
+    await flush(2);
+  }
+  assert.equal(answered, false, 'answered at once: the delay overflowed');
+  ctl.abort();
+  await assert.rejects(res);
+  await mock.close();
 });
