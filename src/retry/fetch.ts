@@ -19,7 +19,6 @@
  * that: the caller may already hold its first bytes.
  */
 import { deadlineSignal, type Clock } from '../internal/clock.ts';
-import { entryOf } from '../catalog.ts';
 import { classify } from '../classify.ts';
 import { errorFor, FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
@@ -108,20 +107,6 @@ class HttpFailure extends Error {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-/**
- * An answer whose status no `Response` can hold (undici passes 600–999 through; `new Response` throws a
- * RangeError for them): not HTTP, so `unknown` and never retried (not even on `x-should-retry: true`).
- * The body's wire values and the raw status are kept.
- */
-function invalidStatusFailure(res: Response, body: string, now: number): Failure {
-  // classify() reads no status outside 100–599 (so no record with one): the body alone gives the wire values.
-  const { retryAfterMs: _hint, shouldRetryHeader: _should, ...read } = classify(body === '' ? `HTTP ${res.status}` : body, { now });
-  const e = entryOf('unknown');
-  const message = `The server answered HTTP status ${res.status}, outside 100–599: not a valid HTTP answer (${read.message})`;
-  const requestId = read.requestId ?? res.headers.get('x-request-id') ?? undefined;
-  return { ...read, code: 'unknown', name: e.name, category: e.category, retryable: false, status: res.status, message, ...(requestId !== undefined ? { requestId } : {}) };
-}
 
 function rebuild(original: Response, body: ArrayBuffer | string | null): Response {
   const res = new Response(NULL_BODY.has(original.status) ? null : body, {
@@ -282,11 +267,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
       const headers = readRateLimitHeaders(res.headers);
       if (!(res.status >= 200 && res.status <= 599)) {
-        // Read a copy: the caller gets the original answer, status and body as they arrived.
+        // undici passes 600–999 through, and `new Response` cannot hold them (RangeError): read a copy,
+        // hand the caller the original answer as it arrived. classify() makes it `unknown`, never retried.
         const text = await res.clone().text().catch(() => '');
         limiterOf?.observe(headers, grant);
         pacer?.poke();
-        throw new HttpFailure(invalidStatusFailure(res, text, clock.now()), res);
+        throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
       }
       const stream = estimate?.stream === true || isEventStream(res);
       if (res.ok && stream) {

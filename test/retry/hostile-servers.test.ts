@@ -8,7 +8,8 @@ import { get } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { classify, UnknownFailureError } from '../../src/index.ts';
+import OpenAI from 'openai';
+import { classify, toError, UnknownFailureError } from '../../src/index.ts';
 import { createFetch, retry } from '../../src/retry/index.ts';
 import { autoClock } from './helpers.ts';
 
@@ -68,9 +69,12 @@ describe('a status outside 100–599', () => {
 
       requests = 0;
       const failure = await unknownFailure(post(paced({ errors: 'throw' })));
-      assert.equal(failure.status, Number(status));
+      assert.equal(failure.status, undefined, 'status stays a valid HTTP status');
+      assert.match(failure.message, new RegExp(`^HTTP status ${status} \\(outside 100–599`));
       assert.equal(failure.wireType, 'server_error');
-      assert.match(failure.message, new RegExp(`HTTP status ${status}, outside 100–599`));
+      assert.equal(failure.code, 'unknown');
+      assert.equal(failure.retryable, false);
+      assert.equal(failure.shouldRetryHeader, undefined, 'x-should-retry is not believed from a non-HTTP answer');
       assert.equal(requests, 1, `the server saw ${requests} requests`);
     });
   }
@@ -85,6 +89,33 @@ describe('a status outside 100–599', () => {
       assert.equal(requests, 1, `the server saw ${requests} requests`);
     });
   }
+});
+
+describe('classify() of a status outside 100–599', () => {
+  test('an SDK error or an HTTP record with 600/999/1/99 is unknown whatever its body says; 0 (opaque) is left alone', () => {
+    const body = { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
+    for (const status of [600, 999, 1, 99]) {
+      const f = classify({ status, headers: { 'x-should-retry': 'true', 'retry-after-ms': '5' }, body: JSON.stringify(body) });
+      assert.deepEqual([f.code, f.retryable, f.status, f.retryAfterMs, f.shouldRetryHeader, f.wireCode], ['unknown', false, undefined, undefined, undefined, 'rate_limit_exceeded'], `status ${status}`);
+      assert.match(f.message, new RegExp(`^HTTP status ${status} \\(outside 100–599`));
+    }
+    assert.equal(classify({ status: 429, body: JSON.stringify(body) }).code, 'rate_limit_exceeded', 'a valid status still reads the body');
+    assert.doesNotMatch(classify({ status: 0, body: JSON.stringify(body) }).message, /^HTTP status 0/, 'status 0 means "no status", not a hostile one');
+  });
+
+  test('the openai SDK against a loopback server answering 600: toError() is an UnknownFailureError, one request', async () => {
+    reply = statusLine('600');
+    requests = 0;
+    const client = new OpenAI({ apiKey: ['sk', 'test', 'hostile'].join('-'), baseURL: `${base}/v1`, maxRetries: 0, timeout: 5000 });
+    const e = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi' }).then(
+      () => assert.fail('resolved'),
+      (x: unknown) => x,
+    );
+    const typed = toError(e);
+    assert.ok(typed instanceof UnknownFailureError, String(typed));
+    assert.match(typed.failure.message, /^HTTP status 600/);
+    assert.equal(requests, 1);
+  });
 });
 
 describe('a header over the client limit', () => {
