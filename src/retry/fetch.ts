@@ -9,15 +9,16 @@
  * 2. **Send** with the caller's signal, and the `timeout` counted from the send (time spent waiting for
  *    a turn is not part of it).
  * 3. **Learn** from the answer's `x-ratelimit-*` headers and, for a JSON answer, its `usage`.
- * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, with
- *    jitter); a non-retryable one ends at once after one attempt.
+ * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, capped
+ *    at `maxRetryAfter`, with jitter); a non-retryable one ends at once after one attempt. Every attempt
+ *    spends a retry, and `maxRetryTime` bounds the whole request, the waits for a turn included.
  *
  * A non-streaming answer is read in full before it is returned, so a connection cut mid-body is
  * retried like any other connection error. A streaming answer (`stream: true`, or an
  * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
  * that: the caller may already hold its first bytes.
  */
-import { resolveClock, type Clock } from '../background/clock.ts';
+import { deadlineSignal, type Clock } from '../internal/clock.ts';
 import { classify } from '../classify.ts';
 import { errorFor, FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
@@ -26,7 +27,6 @@ import { actualCost, estimateCost, readUsage, type CostEstimate } from './estima
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
 import { Pacer } from './pacer.ts';
-import { sleepFor } from './pause.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from './retry-error.ts';
 
@@ -158,24 +158,6 @@ function positive(owner: string, name: string, v: unknown, fallback: number): nu
   return v;
 }
 
-/** A signal that follows `parent` and also aborts `ms` after now, with a `TimeoutError`. */
-function sendDeadline(clock: Clock, parent: AbortSignal, ms: number): { signal: AbortSignal; end: () => void } {
-  const controller = new AbortController();
-  const stop = new AbortController();
-  const forward = (): void => controller.abort(parent.reason);
-  parent.addEventListener('abort', forward, { once: true });
-  void sleepFor(clock, ms, undefined, stop.signal).then(() => {
-    if (!stop.signal.aborted) controller.abort(new DOMException(`The request took longer than ${ms} ms`, 'TimeoutError'));
-  });
-  return {
-    signal: controller.signal,
-    end: () => {
-      stop.abort();
-      parent.removeEventListener('abort', forward);
-    },
-  };
-}
-
 /**
  * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
  * and never retries what cannot succeed. See the module comment for the flow and
@@ -254,15 +236,15 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       retries: canRetry ? plan.retries : 0,
       signal,
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
-      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept), and does
-      // not spend a retry: the pause already spaces it, and maxRetryTime still bounds it.
+      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
+      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTime`.
       delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
-      countsAsRetry: (f) => pacer === undefined || f.code !== 'rate_limit_exceeded',
     };
+    const budgetEnd = clock.now() + plan.maxRetryTime;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal) : undefined;
-      const deadline = plan.timeout === undefined ? undefined : sendDeadline(clock, turnSignal, plan.timeout);
+      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
+      const deadline = plan.timeout === undefined ? undefined : deadlineSignal(clock, plan.timeout, turnSignal, `The request took longer than ${plan.timeout} ms`);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
@@ -284,6 +266,14 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         throw e;
       }
       const headers = readRateLimitHeaders(res.headers);
+      if (!(res.status >= 200 && res.status <= 599)) {
+        // undici passes 600–999 through, and `new Response` cannot hold them (RangeError): read a copy,
+        // hand the caller the original answer as it arrived. classify() makes it `unknown`, never retried.
+        const text = await res.clone().text().catch(() => '');
+        limiterOf?.observe(headers, grant);
+        pacer?.poke();
+        throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
+      }
       const stream = estimate?.stream === true || isEventStream(res);
       if (res.ok && stream) {
         limiterOf?.observe(headers, grant);
@@ -322,7 +312,10 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
         limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens
         limiterOf.observe(headers, grant);
-        limiterOf.onRateLimited(failure.retryAfterMs, grant, headers);
+        // The shared pause honours the server's hint only up to `maxRetryAfter`: a `retry-after` of days
+        // ends this request (retry_time_exhausted) but must not freeze every other request of the model.
+        const hint = failure.retryAfterMs === undefined ? undefined : Math.min(failure.retryAfterMs, plan.maxRetryAfter);
+        limiterOf.onRateLimited(hint, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
       }
