@@ -70,7 +70,9 @@ export interface WaitJournal {
   /**
    * Start tracking a job: insert it (state `creating`, or `pending` when `objectId` is given) or adopt the
    * existing row with that key or id, and take its lease. Resolves `null` when another live process holds
-   * the lease (the caller must not poll the id then).
+   * the lease (the caller must not poll the id then). When another wait *in this process* already follows
+   * the job, the link is in `mode: 'journal'` (this wait reads what that one records, no second poller);
+   * for a job already delivered it is in `mode: 'delivered'`.
    */
   track(request: TrackRequest): Promise<JournalLink | null>;
 }
@@ -90,6 +92,22 @@ export interface JournalLink {
   readonly key: string;
   /** The last stream cursor recorded in the journal, if any. */
   readonly cursor?: number;
+  /** The server id already journaled under this key, if any: a wait adopts it instead of creating again. */
+  readonly objectId?: string;
+  /** Whether the journaled job was created with `stream: true` (absent: unknown). */
+  readonly stream?: boolean;
+  /**
+   * False when the key was already in the journal (the job exists, or its create was sent): `createAndWait`
+   * then adopts the job and sends no create. Absent: treated as new.
+   */
+  readonly isNew?: boolean;
+  /**
+   * `'lease'` (or absent): this wait holds the lease and follows the job itself. `'journal'`: another wait
+   * in this process follows it; `leaseLost` is already aborted, so this wait reads the journal, and every
+   * write and `finish()` is a no-op. `'delivered'`: the job was delivered before; `awaitRecorded()`
+   * answers its recorded outcome at once.
+   */
+  readonly mode?: 'lease' | 'journal' | 'delivered';
   /** Aborts when the lease was lost to another process: stop polling then and read the journal instead. */
   readonly leaseLost: AbortSignal;
   /** Record the id. Called before anything else once the id is known. */

@@ -708,7 +708,7 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       stream: start.streamCapable,
       deadlineAt: r.deadlineAt,
     });
-    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process (or the job was already delivered); use journal.resumeAll() to share the work`);
+    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process; use journal.resumeAll() to share the work`);
   }
   const waiter = new Waiter(client, r, start, link);
   return (await settle(waiter, start, r, link)) as R;
@@ -726,11 +726,38 @@ export async function waitLinked(client: ResponsesClient, token: WaitToken, opti
 }
 
 /**
+ * A job key the journal already knows names that job: wait for it (or read its recorded outcome), never
+ * create it again. An orphan (its create was sent, its id never seen) cannot be waited for by id: refused.
+ */
+async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn: string): Promise<BackgroundResponse> {
+  if (link.objectId === undefined && (link.mode ?? 'lease') === 'lease') {
+    await link.finish({ kind: 'detached' });
+    throw makeError(
+      'conflict',
+      `${fn}: job key ${link.key} names a job whose create was sent but whose id was never seen (an orphan, left by a process that stopped). It is not created again: its webhook (metadata.${JOB_METADATA_KEY}) recovers it, or journal.resumeAll() delivers it as lost after orphanAfterMs. Pass a new jobKey to create a new job.`,
+      {},
+    );
+  }
+  const start: Start = { id: link.objectId, streamCapable: link.stream ?? false, ...(link.cursor !== undefined ? { cursor: link.cursor } : {}) };
+  return settle(new Waiter(client, r, start, link), start, r, link);
+}
+
+/**
  * Create a Response with `background: true` (and `store: true` unless `params.store` says otherwise),
  * journal its id before anything else, and wait for it like {@link waitForResponse}.
  *
  * With `stream` `'auto'` (the default) or `true` the Response is created with `stream: true` and followed
  * on that stream, resumed from the last `sequence_number` if it drops.
+ *
+ * With a `journal`, a `jobKey` names one job, and a job is paid for once: when the key is already in the
+ * journal, no create is sent. A job with a known id (say, left `pending` by a process that died) is
+ * adopted: this call waits for that id and resolves with its result. A job already delivered settles with
+ * its recorded outcome, without a request (a lost one rejects with `ExpiredError`). A job another wait of
+ * this process follows is joined: this call reads the result that one records. A job whose create was sent
+ * but whose id was never seen (an orphan) rejects with a `ConflictError` (code `conflict`): its webhook or
+ * the journal's orphan rule settles it; pass a new `jobKey` for a new job. A key leased by another live
+ * process also rejects with `ConflictError`. The `params` of such a call are not compared with the
+ * original's: the key decides.
  */
 export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
@@ -751,7 +778,10 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   let link: JournalLink | null = null;
   if (journal !== undefined) {
     link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt });
-    if (link === null) throw new TypeError(`${fn}: the job key ${key as string} is already leased by another live process`);
+    if (link === null) {
+      throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
+    }
+    if (link.isNew === false) return (await adopt(client, r, link, fn)) as R;
   }
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();

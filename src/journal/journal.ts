@@ -12,6 +12,11 @@
  *
  * Delivery is exactly once unless a process dies *inside* the handler: then the job is delivered again
  * with `attempt` > 1 (the handler can tell), never silently dropped.
+ *
+ * Within one process a job is followed once, however many entry points reach it: a registry of the keys
+ * this journal is following (or delivering) makes `resumeAll()` join a `createAndWait` in flight instead of
+ * starting a second waiter, and a second `createAndWait`/`waitForResponse` on the same job read the journal
+ * instead of polling. Leases arbitrate between processes; the registry, inside one.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -142,6 +147,8 @@ export class Journal implements WaitJournal {
   readonly #onLeaseLost: (key: string) => void;
   readonly #links = new Map<string, AbortController>();
   readonly #deliveredHere = new Set<string>();
+  /** The keys some wait of this process follows or delivers now, each with a promise of the end of that. */
+  readonly #busy = new Map<string, Busy>();
 
   constructor(options: JournalOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('Journal: options are required (`path` or `store`)');
@@ -193,6 +200,42 @@ export class Journal implements WaitJournal {
     return isAlive(pid) ? undefined : holder;
   }
 
+  /**
+   * Mark `key` followed by this process, or `undefined` when it already is (join that instead). Synchronous
+   * on purpose: the check and the mark happen with no await between them.
+   */
+  #hold(key: string): Hold | undefined {
+    if (this.#busy.has(key)) return undefined;
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    const busy: Busy = { done };
+    this.#busy.set(key, busy);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#busy.get(key) === busy) this.#busy.delete(key);
+        end();
+      },
+    };
+  }
+
+  /** Wait until the wait that follows `key` in this process ends; false if the deadline or signal came first. */
+  async #join(busy: Busy, deadlineAt: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) stop.abort();
+    let ended = false;
+    const timer = this.#clock.sleep(Math.max(0, deadlineAt - this.#clock.now()), stop.signal);
+    await Promise.race([busy.done.then(() => void (ended = true)), timer]);
+    stop.abort();
+    await timer;
+    signal?.removeEventListener('abort', onAbort);
+    return ended;
+  }
+
   async #acquire(key: string, holder: string | undefined): Promise<boolean> {
     const now = this.#clock.now();
     return this.store.acquireLease(key, this.owner, now + this.#leaseMs, now, this.#deadHolder(holder));
@@ -206,7 +249,7 @@ export class Journal implements WaitJournal {
       if (existing !== undefined) key = existing.key;
     }
     if (key === undefined) throw new TypeError('track: a key or an objectId is required');
-    await this.store.insert(
+    const isNew = await this.store.insert(
       {
         key,
         kind: request.kind,
@@ -217,12 +260,40 @@ export class Journal implements WaitJournal {
       this.#clock.now(),
     );
     const row = await this.store.get(key);
-    if (row === undefined || row.state === 'delivered') return null;
-    if (!(await this.#acquire(key, row.leaseOwner))) return null;
-    return this.#link(row);
+    if (row === undefined) return null;
+    if (row.state === 'delivered') return this.#readOnlyLink(row, isNew, 'delivered');
+    // Another wait of this process follows it: read what that one records (no second poller, no second delivery).
+    const hold = this.#hold(key);
+    if (hold === undefined) return this.#readOnlyLink(row, isNew, 'journal');
+    if (!(await this.#acquire(key, row.leaseOwner))) {
+      hold.release();
+      return null;
+    }
+    return this.#link(row, hold, isNew);
   }
 
-  #link(row: JobRecord): JournalLink {
+  /** A link for a wait that only reads the journal (see {@link JournalLink.mode}). */
+  #readOnlyLink(row: JobRecord, isNew: boolean, mode: 'journal' | 'delivered'): JournalLink {
+    const leaseLost = new AbortController();
+    leaseLost.abort();
+    const nothing = async (): Promise<void> => {};
+    return {
+      key: row.key,
+      mode,
+      isNew,
+      stream: row.stream,
+      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
+      ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
+      leaseLost: leaseLost.signal,
+      attachId: nothing,
+      setCursor: nothing,
+      recordTerminal: nothing,
+      awaitRecorded: (signal) => this.#awaitRecorded(row.key, signal),
+      finish: nothing,
+    };
+  }
+
+  #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
     const leaseLost = new AbortController();
     const stop = new AbortController();
@@ -249,6 +320,10 @@ export class Journal implements WaitJournal {
     };
     return {
       key,
+      mode: 'lease',
+      isNew,
+      stream: row.stream,
+      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
       leaseLost: leaseLost.signal,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
@@ -267,12 +342,18 @@ export class Journal implements WaitJournal {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
         stopRenewal();
-        if (outcome.kind === 'detached') {
-          await this.store.releaseLease(key, this.owner);
-          return;
+        // The key stays marked followed until the delivery is over: a resumeAll that came in meanwhile
+        // would otherwise claim it again (attempt 2) while this handler runs.
+        try {
+          if (outcome.kind === 'detached') {
+            await this.store.releaseLease(key, this.owner);
+            return;
+          }
+          if (outcome.kind === 'lost') await this.store.markLost(key, outcome.reason, clock.now());
+          await this.#deliver(key);
+        } finally {
+          hold.release();
         }
-        if (outcome.kind === 'lost') await this.store.markLost(key, outcome.reason, clock.now());
-        await this.#deliver(key);
       },
     };
   }
@@ -282,7 +363,15 @@ export class Journal implements WaitJournal {
       const row = await this.store.get(key);
       if (row?.result !== undefined) return { result: row.result };
       if (row?.lostReason !== undefined) return { lost: row.lostReason };
-      await this.#clock.sleep(this.#watchMs, signal);
+      // Wake early when the wait of this process that follows the job ends (it recorded the result first).
+      const busy = this.#busy.get(key);
+      const wake = new AbortController();
+      const onAbort = (): void => wake.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void busy?.done.then(() => wake.abort());
+      await this.#clock.sleep(this.#watchMs, wake.signal);
+      wake.abort();
+      signal.removeEventListener('abort', onAbort);
     }
     return undefined;
   }
@@ -357,9 +446,14 @@ export class Journal implements WaitJournal {
     await this.store.recordTerminal(row.key, object, detectFailure(object)?.code, this.#clock.now());
     // Deliver here only when nobody is waiting on it (an orphan, or a job no process follows now). A live
     // waiter records and delivers it itself, woken by the hub.
-    if (this.#links.has(row.key)) return row.key;
-    if (await this.#acquire(row.key, row.leaseOwner)) {
-      if (!(await this.#deliver(row.key))) await this.store.releaseLease(row.key, this.owner);
+    const hold = this.#hold(row.key);
+    if (hold === undefined) return row.key;
+    try {
+      if (await this.#acquire(row.key, row.leaseOwner)) {
+        if (!(await this.#deliver(row.key))) await this.store.releaseLease(row.key, this.owner);
+      }
+    } finally {
+      hold.release();
     }
     return row.key;
   }
@@ -429,29 +523,55 @@ export class Journal implements WaitJournal {
     signal: AbortSignal | undefined,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'later' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const clock = this.#clock;
-    const row = await this.store.get(key);
-    if (row === undefined || row.state === 'delivered') return { kind: 'elsewhere' };
-    if (signal?.aborted === true || clock.now() >= deadlineAt) return { kind: 'unfinished' };
-    // Someone else follows it: come back later (and take over if their lease lapses).
-    if (!(await this.#acquire(key, row.leaseOwner))) return { kind: 'later' };
-    const lostBefore = row.state === 'lost' || row.lostReason !== undefined;
-    if (row.state === 'terminal' || row.state === 'delivering' || row.state === 'lost') {
-      if (await this.#deliver(key)) return { kind: 'delivered', lost: lostBefore };
-      return { kind: 'unfinished' };
+    // A wait of this process follows it already (a createAndWait in flight): join it, never a second waiter.
+    let hold = this.#hold(key);
+    while (hold === undefined) {
+      if (!(await this.#join(this.#busy.get(key) as Busy, deadlineAt, signal))) return { kind: 'unfinished' };
+      hold = this.#hold(key);
     }
-    if (row.state === 'creating' || row.objectId === undefined) {
-      if (clock.now() - row.createdAt >= this.#orphanMs) {
-        await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
-        if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
+    let linked = false;
+    try {
+      const row = await this.store.get(key);
+      if (row === undefined || row.state === 'delivered') {
+        return this.#deliveredHere.has(key) ? { kind: 'delivered', lost: row?.lostReason !== undefined } : { kind: 'elsewhere' };
+      }
+      if (signal?.aborted === true || clock.now() >= deadlineAt) return { kind: 'unfinished' };
+      // Someone else follows it: come back later (and take over if their lease lapses).
+      if (!(await this.#acquire(key, row.leaseOwner))) return { kind: 'later' };
+      const lostBefore = row.state === 'lost' || row.lostReason !== undefined;
+      if (row.state === 'terminal' || row.state === 'delivering' || row.state === 'lost') {
+        if (await this.#deliver(key)) return { kind: 'delivered', lost: lostBefore };
         return { kind: 'unfinished' };
       }
-      // Wait for a webhook to recover it, or for the orphan time to pass.
-      await this.store.releaseLease(key, this.owner);
-      return { kind: 'later' };
+      if (row.state === 'creating' || row.objectId === undefined) {
+        if (clock.now() - row.createdAt >= this.#orphanMs) {
+          await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
+          if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
+          return { kind: 'unfinished' };
+        }
+        // Wait for a webhook to recover it, or for the orphan time to pass.
+        await this.store.releaseLease(key, this.owner);
+        return { kind: 'later' };
+      }
+      linked = true;
+      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), waitOptions, deadlineAt, signal);
+    } finally {
+      if (!linked) hold.release();
     }
-    const link = this.#link(row);
+  }
+
+  async #followLinked(
+    client: ResponsesClient,
+    row: JobRecord,
+    objectId: string,
+    link: JournalLink,
+    waitOptions: WaitOptions,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'unfinished'; error?: FaultlineError }> {
+    const key = row.key;
     try {
-      await waitLinked(client, { v: 1, id: row.objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
     } catch (error) {
       await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
@@ -467,8 +587,19 @@ export class Journal implements WaitJournal {
   async close(): Promise<void> {
     for (const stop of this.#links.values()) stop.abort();
     this.#links.clear();
+    this.#busy.clear();
     await this.store.close();
   }
+}
+
+/** A key some wait of this process follows; `done` resolves when that wait (and its delivery) ended. */
+interface Busy {
+  readonly done: Promise<void>;
+}
+
+/** The mark of {@link Busy}, given back once (idempotent) when the wait and its delivery are over. */
+interface Hold {
+  release(): void;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
