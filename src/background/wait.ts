@@ -14,7 +14,7 @@ import type { Failure } from '../failure.ts';
 import { resolveClock, type Clock } from './clock.ts';
 import type { ResultHub } from './hub.ts';
 import { errorDelay, pollDelay, resolvePollPolicy, type PollPolicy, type PollPolicyOptions } from './poll-backoff.ts';
-import { followStream, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
+import { followStream, openStream, type StreamAnswer, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
 import { isWaitToken, serializeToken, type WaitToken } from './token.ts';
 import {
   isResponseLike,
@@ -284,6 +284,8 @@ interface Start {
   createdAtMs?: number;
   /** A stream already open (the create call's own stream), with the controller that aborts it. */
   initial?: { events: AsyncIterable<unknown>; controller: AbortController };
+  /** The server answered `stream: true` with a plain body: it does not stream, so poll whatever `stream` says. */
+  pollOnly?: boolean;
 }
 
 /** Thrown inside the loop to leave it with a settled outcome. */
@@ -460,7 +462,7 @@ class Waiter {
   }
 
   async #loop(start: Start): Promise<BackgroundResponse> {
-    let streamMode = start.initial !== undefined || this.#r.stream === true || (this.#r.stream === 'auto' && this.#streamCapable);
+    let streamMode = start.pollOnly !== true && (start.initial !== undefined || this.#r.stream === true || (this.#r.stream === 'auto' && this.#streamCapable));
     let initial = start.initial;
     for (;;) {
       await this.#interrupts();
@@ -552,17 +554,24 @@ class Waiter {
       } else {
         const query: Record<string, unknown> = { stream: true };
         if (this.#cursor.cursor !== undefined) query['starting_after'] = this.#cursor.cursor;
+        let answer: StreamAnswer;
         try {
-          events = (await this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false))) as AsyncIterable<unknown>;
+          answer = await openStream(this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false)));
         } catch (error) {
           if (controller.signal.aborted) return { kind: 'stopped' };
           const f = classify(error);
           if (f.category === 'connection' || f.category === 'timeout' || f.category === 'server' || f.category === 'rate_limit') return { kind: 'dropped', error };
           return { kind: 'unstreamable', error };
         }
-        if (events === null || typeof events !== 'object' || typeof (events as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function') {
-          return { kind: 'unstreamable', error: makeError('unknown', 'A stream request did not return a stream.', { objectId: this.#id }) };
+        if (answer.kind === 'body') {
+          // The server ignored stream=true and sent the Response itself: a snapshot; poll from here on.
+          if (isResponseLike(answer.body) && typeof answer.body.status === 'string') {
+            await this.#see(answer.body, 'poll');
+            if (isTerminal(answer.body)) return { kind: 'terminal', response: answer.body };
+          }
+          return { kind: 'unstreamable', error: makeError('unknown', 'A stream request did not return a stream.', { objectId: this.#id, response: answer.body }) };
         }
+        events = answer.events;
       }
       return await followStream(events, this.#cursor, controller.signal, async (event) => {
         const response = event['response'];
@@ -786,9 +795,10 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   r.signal?.addEventListener('abort', onAbort);
-  let created: unknown;
+  let answer: StreamAnswer;
   try {
-    created = await client.responses.create(body, { signal: controller.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - r.clock.now())) });
+    const call = client.responses.create(body, { signal: controller.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - r.clock.now())) });
+    answer = stream ? await openStream(call) : { kind: 'body', body: await call };
   } catch (error) {
     r.signal?.removeEventListener('abort', onAbort);
     const failure = classify(error, { now: r.clock.now() });
@@ -802,14 +812,17 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   }
   r.signal?.removeEventListener('abort', onAbort);
   let start: Start;
-  if (isResponseLike(created)) {
-    await link?.attachId(created.id);
-    start = { ...startFrom(created, fn), streamCapable: stream };
-  } else if (created !== null && typeof created === 'object' && Symbol.asyncIterator in created) {
-    start = { id: undefined, streamCapable: true, initial: { events: created as AsyncIterable<unknown>, controller } };
+  if (answer.kind === 'body' && isResponseLike(answer.body)) {
+    await link?.attachId(answer.body.id);
+    // Asked to stream, answered with the Response as plain JSON: a server that does not stream. Poll.
+    start = { ...startFrom(answer.body, fn), streamCapable: false, ...(stream ? { pollOnly: true } : {}) };
+  } else if (answer.kind === 'stream') {
+    start = { id: undefined, streamCapable: true, initial: { events: answer.events, controller } };
   } else {
+    // No id to follow: the row stays `creating` (an orphan a webhook can still recover).
     if (link !== null) await link.finish({ kind: 'detached' });
-    throw makeError('unknown', 'responses.create returned neither a Response nor a stream.', {});
+    if (typeof answer.body === 'object' && answer.body !== null && detectFailure(answer.body) !== null) throw toError(answer.body, { response: answer.body });
+    throw makeError('unknown', 'responses.create answered neither a Response nor a stream.', { response: answer.body });
   }
   const waiter = new Waiter(client, r, start, link);
   return (await settle(waiter, start, r, link)) as R;
