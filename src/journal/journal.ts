@@ -26,6 +26,7 @@ import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '..
 import { isTerminal } from '../background/types.ts';
 import { waitLinked, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../classify.ts';
+import { redact } from '../redact.ts';
 import { SqliteJournalStore } from './sqlite.ts';
 import type { JobRecord, JournalStore } from './store.ts';
 
@@ -82,8 +83,18 @@ export interface JournalOptions {
   /** The outcome handler (same as calling {@link Journal.onResult}). */
   onResult?: OutcomeHandler;
   /**
+   * Applied to every terminal object (Response or Batch) before it is stored, whether a waiter or a
+   * webhook saw it. The journal stores the terminal object as received, with its output, metadata and
+   * whatever the server echoed, unless this hook removes it; handlers then receive the scrubbed object.
+   * It gets a copy (mutate it or return a new object) and must keep `id`, `status`, `error` and
+   * `incomplete_details`, which the delivered outcome is read from. The wait's caller still gets the
+   * object as received. Must not throw: a throw fails the wait, and the job stays pending.
+   * @default the object is stored as it is
+   */
+  scrub?: (result: unknown) => unknown;
+  /**
    * Called when the handler throws; the job stays undelivered and is retried by the next `resumeAll`.
-   * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`
+   * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`, its text passed through `redact()`
    */
   onHandlerError?: (error: unknown, outcome: JobOutcome) => void;
   /**
@@ -145,6 +156,7 @@ export class Journal implements WaitJournal {
   #handler: OutcomeHandler | undefined;
   readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
   readonly #onLeaseLost: (key: string) => void;
+  readonly #scrub: (result: unknown) => unknown;
   readonly #links = new Map<string, AbortController>();
   readonly #deliveredHere = new Set<string>();
   /** The keys some wait of this process follows or delivers now, each with a promise of the end of that. */
@@ -160,13 +172,16 @@ export class Journal implements WaitJournal {
     this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
     this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
     this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
-    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: \`${name}\` must be a function, got ${typeof options[name]}`);
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: options.${name} must be a function, got ${typeof options[name]}`);
     }
     this.#handler = options.onResult;
+    const scrub = options.scrub;
+    this.#scrub = scrub === undefined ? (result) => result : (result) => scrub(copyOf(result));
     this.#onHandlerError =
       options.onHandlerError ??
-      ((error, outcome) => process.emitWarning(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`, { code: 'FAULTLINE_JOURNAL_HANDLER' }));
+      // The handler's error is the user's code talking: it may quote a key or an Authorization header.
+      ((error, outcome) => process.emitWarning(redact(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`), { code: 'FAULTLINE_JOURNAL_HANDLER' }));
     this.#onLeaseLost =
       options.onLeaseLost ??
       ((key) => process.emitWarning(`faultline journal: the lease of job ${key} was taken over while its handler ran; its new holder will deliver it again`, { code: 'FAULTLINE_JOURNAL_LEASE_LOST' }));
@@ -335,7 +350,7 @@ export class Journal implements WaitJournal {
         }
       },
       recordTerminal: async (result, failureCode) => {
-        await this.store.recordTerminal(key, result, failureCode, clock.now());
+        await this.store.recordTerminal(key, this.#scrub(result), failureCode, clock.now());
       },
       awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
       finish: async (outcome) => {
@@ -443,7 +458,7 @@ export class Journal implements WaitJournal {
       await this.store.attachId(key, id, this.#clock.now());
     }
     if (!isTerminal(object)) return row.key;
-    await this.store.recordTerminal(row.key, object, detectFailure(object)?.code, this.#clock.now());
+    await this.store.recordTerminal(row.key, this.#scrub(object), detectFailure(object)?.code, this.#clock.now());
     // Deliver here only when nobody is waiting on it (an orphan, or a job no process follows now). A live
     // waiter records and delivers it itself, woken by the hub.
     const hold = this.#hold(row.key);
@@ -600,6 +615,15 @@ interface Busy {
 /** The mark of {@link Busy}, given back once (idempotent) when the wait and its delivery are over. */
 interface Hold {
   release(): void;
+}
+
+/** A deep copy for the scrub hook (a terminal object is plain JSON), or the value itself if it cannot be cloned. */
+function copyOf(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return value;
+  }
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
