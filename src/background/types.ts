@@ -57,6 +57,32 @@ export function isTerminal(value: unknown): value is BackgroundResponse {
   return typeof status === 'string' && TERMINAL_STATUSES.has(status);
 }
 
+/**
+ * Give a Response the `output_text` convenience that the SDK sets on non-streamed results (openai v5 on;
+ * v4 on `create` only): the text of every `output_text` part of every `message` output item, in order,
+ * joined with nothing. Applied to every terminal Response a wait settles with, so a streamed result, a
+ * polled one and a webhook's have one shape on every SDK major. Only for `object: 'response'`; the object
+ * is updated in place, as the SDK does (a frozen one is left as it is).
+ */
+export function withOutputText<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || (value as { object?: unknown }).object !== 'response') return value;
+  const output = (value as { output?: unknown }).output;
+  const texts: string[] = [];
+  for (const item of Array.isArray(output) ? (output as unknown[]) : []) {
+    const message = item as { type?: unknown; content?: unknown } | null;
+    if (message?.type !== 'message' || !Array.isArray(message.content)) continue;
+    for (const part of message.content as ({ type?: unknown; text?: unknown } | null)[]) {
+      if (part?.type === 'output_text' && typeof part.text === 'string') texts.push(part.text);
+    }
+  }
+  try {
+    (value as Record<string, unknown>)['output_text'] = texts.join('');
+  } catch {
+    // frozen or sealed: leave it
+  }
+  return value;
+}
+
 /** True for a Response-like object (has a string `id`). */
 export function isResponseLike(value: unknown): value is BackgroundResponse {
   return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';

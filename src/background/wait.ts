@@ -19,6 +19,7 @@ import { isWaitToken, serializeToken, type WaitToken } from './token.ts';
 import {
   isResponseLike,
   isTerminal,
+  withOutputText,
   type BackgroundResponse,
   type CallOptions,
   type JournalLink,
@@ -393,7 +394,7 @@ class Waiter {
     if (typeof response.status === 'string') this.#status = response.status;
     if (this.#createdAtMs === undefined && typeof response.created_at === 'number') this.#createdAtMs = response.created_at * 1000;
     if (event !== undefined && this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
-    if (isTerminal(response)) await this.#link?.recordTerminal(response, detectFailure(response)?.code);
+    if (isTerminal(response)) await this.#link?.recordTerminal(withOutputText(response), detectFailure(response)?.code);
     this.#progress(source, event !== undefined ? { response, event } : { response });
   }
 
@@ -678,7 +679,7 @@ async function settle(waiter: Waiter, start: Start, r: Resolved, link: JournalLi
   }
   await link?.finish({ kind: 'result' });
   const opts = r.options;
-  return assertSucceeded(final, {
+  return assertSucceeded(withOutputText(final), {
     now: r.clock.now(),
     ...(opts.incomplete !== undefined ? { incomplete: opts.incomplete } : {}),
     ...(opts.onIncomplete !== undefined ? { onIncomplete: opts.onIncomplete } : {}),

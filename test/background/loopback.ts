@@ -51,13 +51,44 @@ export async function serveLoopback(handler: Handler): Promise<Loopback> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  // A request counts as on the wire until its answer's body has been read to the end (or cancelled).
   const countingFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     clientOpen++;
+    let open = true;
+    const done = (): void => {
+      if (open) clientOpen--;
+      open = false;
+    };
+    let res: Response;
     try {
-      return await fetch(input, init);
-    } finally {
-      clientOpen--;
+      res = await fetch(input, init);
+    } catch (error) {
+      done();
+      throw error;
     }
+    if (res.body === null) {
+      done();
+      return res;
+    }
+    const counted = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: done }));
+    const reader = counted.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const { value, done: end } = await reader.read().catch((e: unknown) => {
+          done();
+          throw e;
+        });
+        if (end) {
+          done();
+          controller.close();
+        } else controller.enqueue(value);
+      },
+      cancel: async (reason) => {
+        done();
+        await reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   }) as typeof fetch;
   return {
     url: `http://127.0.0.1:${port}/v1`,
