@@ -90,6 +90,14 @@ export interface WaitOptions extends PollPolicyOptions {
    */
   maxReconnects?: number;
   /**
+   * How long a stream may go without an event, in milliseconds, before it is dropped and resumed from
+   * the last `sequence_number` (counted as a reconnect, so after `maxReconnects` the wait polls). Keep-alive
+   * comments (`: ping`) are not events: a stream that sends nothing else is cut after this long. The
+   * deadline bounds every stream as well.
+   * @default 120000
+   */
+  streamIdleTimeoutMs?: number;
+  /**
    * How many transient errors in a row (429, 5xx, timeouts, resets) polling tolerates before the wait
    * rejects with the last one's typed error. Counted apart from the job's own outcome: a terminal
    * `failed` Response is never polled again.
@@ -154,6 +162,7 @@ export const JOB_METADATA_KEY = 'faultline_job';
 const DEFAULT_MAX_RECONNECTS = 5;
 const DEFAULT_MAX_TRANSIENT = 8;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
 /** @internal Validated wait options. */
 export interface Resolved {
@@ -168,6 +177,7 @@ export interface Resolved {
   readonly maxReconnects: number;
   readonly maxTransient: number;
   readonly requestTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
   readonly options: WaitOptions;
 }
 
@@ -209,6 +219,8 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: \`onProgress\` must be a function`);
   if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError(`${fn}: \`random\` must be a function`);
   if (options.jobKey !== undefined && (typeof options.jobKey !== 'string' || options.jobKey === '')) throw new TypeError(`${fn}: \`jobKey\` must be a non-empty string`);
+  const idle = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  if (typeof idle !== 'number' || !Number.isFinite(idle) || idle <= 0) throw new RangeError(`${fn}: options.streamIdleTimeoutMs must be a positive number of milliseconds, got ${String(idle)}`);
   return {
     clock,
     random: options.random ?? Math.random,
@@ -221,6 +233,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
     maxReconnects: nonNegativeInt('maxReconnects', options.maxReconnects, DEFAULT_MAX_RECONNECTS),
     maxTransient: nonNegativeInt('maxTransientErrors', options.maxTransientErrors, DEFAULT_MAX_TRANSIENT),
     requestTimeoutMs: nonNegativeInt('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    streamIdleTimeoutMs: idle,
     options,
   };
 }
@@ -546,8 +559,12 @@ class Waiter {
     const controller = initial?.controller ?? this.#newWake();
     if (initial !== undefined) this.#wake = controller;
     if (controller.signal.aborted) return { kind: 'stopped' };
-    // The deadline bounds the whole stream.
+    // The deadline bounds the whole stream; the idle timeout, each silence in it (keep-alives are no events).
     const deadlineTimer = this.#r.clock.sleep(Math.max(0, this.#r.deadlineAt - this.#r.clock.now()), controller.signal).then(() => controller.abort());
+    const idle = this.#watchIdle(controller);
+    // Stopped by the idle timeout: a dropped stream (resumed, and counted as a reconnect).
+    const stopped = (): StreamAttempt =>
+      idle.fired ? { kind: 'dropped', error: makeError('timeout', `No stream event for ${this.#r.streamIdleTimeoutMs} ms (streamIdleTimeoutMs).`, { objectId: this.#id }) } : { kind: 'stopped' };
     try {
       let events: AsyncIterable<unknown>;
       if (initial !== undefined) {
@@ -559,7 +576,7 @@ class Waiter {
         try {
           answer = await openStream(this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false)));
         } catch (error) {
-          if (controller.signal.aborted) return { kind: 'stopped' };
+          if (controller.signal.aborted) return stopped();
           const f = classify(error);
           if (f.category === 'connection' || f.category === 'timeout' || f.category === 'server' || f.category === 'rate_limit') return { kind: 'dropped', error };
           return { kind: 'unstreamable', error };
@@ -574,7 +591,8 @@ class Waiter {
         }
         events = answer.events;
       }
-      return await followStream(events, this.#cursor, controller.signal, async (event) => {
+      const attempt = await followStream(events, this.#cursor, controller.signal, async (event) => {
+        idle.seen();
         const response = event['response'];
         if (isResponseLike(response)) {
           await this.#see(response, 'stream', event);
@@ -583,10 +601,30 @@ class Waiter {
           this.#progress('stream', { event });
         }
       });
+      return attempt.kind === 'stopped' ? stopped() : attempt;
     } finally {
       controller.abort();
-      await deadlineTimer;
+      await Promise.all([deadlineTimer, idle.done]);
     }
+  }
+
+  /** Abort `controller` once no event came for `streamIdleTimeoutMs`; `seen()` marks an event. */
+  #watchIdle(controller: AbortController): { fired: boolean; seen: () => void; done: Promise<void> } {
+    const clock = this.#r.clock;
+    const state = { fired: false, seen: () => void (last = clock.now()), done: Promise.resolve() };
+    let last = clock.now();
+    state.done = (async () => {
+      while (!controller.signal.aborted) {
+        const left = last + this.#r.streamIdleTimeoutMs - clock.now();
+        if (left <= 0) {
+          state.fired = true;
+          controller.abort();
+          return;
+        }
+        await clock.sleep(left, controller.signal);
+      }
+    })();
+    return state;
   }
 
   /** The caller aborted. Detach (default) or cancel remotely and settle with the server's final state. */
