@@ -488,7 +488,7 @@ class Waiter {
       await timer;
       if (recorded !== undefined && 'result' in recorded && isTerminal(recorded.result)) throw new Settle(recorded.result);
       if (recorded !== undefined && 'lost' in recorded) {
-        throw makeError('expired', `Background response ${this.#id ?? ''} was marked lost in the journal by another process (${recorded.lost}).`, { objectId: this.#id });
+        throw makeError('expired', `Background response ${this.#id ?? ''} was marked lost in the journal by the wait that follows it (${recorded.lost}).`, { objectId: this.#id });
       }
     }
   }

@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
 import { resolveClock, type Clock } from '../background/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
-import { isTerminal } from '../background/types.ts';
+import { isTerminal, withOutputText } from '../background/types.ts';
 import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../classify.ts';
 import { redact } from '../redact.ts';
@@ -88,8 +88,9 @@ export interface JournalOptions {
    * webhook saw it. The journal stores the terminal object as received, with its output, metadata and
    * whatever the server echoed, unless this hook removes it; handlers then receive the scrubbed object.
    * It gets a copy (mutate it or return a new object) and must keep `id`, `status`, `error` and
-   * `incomplete_details`, which the delivered outcome is read from. The wait's caller still gets the
-   * object as received. Must not throw: a throw fails the wait, and the job stays pending.
+   * `incomplete_details`, which the delivered outcome is read from; a Response's `output_text` is then
+   * recomputed from the scrubbed `output`. The wait's caller still gets the object as received. Must not
+   * throw: a throw fails the wait, and the job stays pending.
    * @default the object is stored as it is
    */
   scrub?: (result: unknown) => unknown;
@@ -178,7 +179,8 @@ export class Journal implements WaitJournal {
     }
     this.#handler = options.onResult;
     const scrub = options.scrub;
-    this.#scrub = scrub === undefined ? (result) => result : (result) => scrub(copyOf(result));
+    // output_text is derived from output: recomputed, so that scrubbing `output` cannot leave the text behind.
+    this.#scrub = scrub === undefined ? (result) => result : (result) => withOutputText(scrub(copyOf(result)));
     this.#onHandlerError =
       options.onHandlerError ??
       // The handler's error is the user's code talking: it may quote a key or an Authorization header.
@@ -224,17 +226,16 @@ export class Journal implements WaitJournal {
     if (this.#busy.has(key)) return undefined;
     let end!: () => void;
     const done = new Promise<void>((resolve) => (end = resolve));
-    const busy: Busy = { done };
-    this.#busy.set(key, busy);
     let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        if (this.#busy.get(key) === busy) this.#busy.delete(key);
-        end();
-      },
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (this.#busy.get(key) === busy) this.#busy.delete(key);
+      end();
     };
+    const busy: Busy = { done, release };
+    this.#busy.set(key, busy);
+    return { release };
   }
 
   /** Wait until the wait that follows `key` in this process ends; false if the deadline or signal came first. */
@@ -605,7 +606,8 @@ export class Journal implements WaitJournal {
   async close(): Promise<void> {
     for (const stop of this.#links.values()) stop.abort();
     this.#links.clear();
-    this.#busy.clear();
+    // Wake every wait joined to one of ours: they read the journal and end at their own deadline.
+    for (const busy of [...this.#busy.values()]) busy.release();
     await this.store.close();
   }
 }
@@ -613,6 +615,7 @@ export class Journal implements WaitJournal {
 /** A key some wait of this process follows; `done` resolves when that wait (and its delivery) ended. */
 interface Busy {
   readonly done: Promise<void>;
+  readonly release: () => void;
 }
 
 /** The mark of {@link Busy}, given back once (idempotent) when the wait and its delivery are over. */
@@ -648,7 +651,7 @@ export function outcomeOf(row: JobRecord): JobOutcome {
     ...base,
     ok: failure === null,
     status: typeof status === 'string' ? status : 'unknown',
-    result: row.result,
+    result: withOutputText(row.result),
     ...(failure !== null ? { error: toError(row.result, { response: row.result }) } : {}),
   };
 }
