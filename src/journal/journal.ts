@@ -277,15 +277,21 @@ export class Journal implements WaitJournal {
       },
       this.#clock.now(),
     );
+    // Another wait of this process follows it: join that wait (no second poller, no second delivery), and
+    // take the job over if it ended without a result. Cut short by the deadline or the signal: a link that
+    // reads the journal.
+    let hold = this.#hold(key);
+    while (hold === undefined) {
+      if (request.deadlineAt === undefined || !(await this.#join(this.#busy.get(key) as Busy, request.deadlineAt, request.signal))) {
+        const now = await this.store.get(key);
+        return now === undefined ? null : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
+      }
+      hold = this.#hold(key);
+    }
     const row = await this.store.get(key);
-    if (row === undefined) return null;
-    if (row.state === 'delivered') return this.#readOnlyLink(row, isNew, 'delivered');
-    // Another wait of this process follows it: read what that one records (no second poller, no second delivery).
-    const hold = this.#hold(key);
-    if (hold === undefined) return this.#readOnlyLink(row, isNew, 'journal');
-    if (!(await this.#acquire(key, row.leaseOwner))) {
+    if (row === undefined || row.state === 'delivered' || !(await this.#acquire(key, row.leaseOwner))) {
       hold.release();
-      return null;
+      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : null;
     }
     return this.#link(row, hold, isNew);
   }
