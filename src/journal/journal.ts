@@ -124,7 +124,7 @@ export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 
 
 /** What {@link Journal.resumeAll} did. */
 export interface ResumeReport {
-  /** Jobs this process delivered to its handler. */
+  /** Jobs this process delivered to its handler (including jobs another wait of this process was following, which resumeAll joined). */
   readonly delivered: number;
   /** Of those, jobs delivered as lost. */
   readonly lost: number;
@@ -383,21 +383,22 @@ export class Journal implements WaitJournal {
   }
 
   async #awaitRecorded(key: string, signal: AbortSignal): Promise<{ result: unknown } | { lost: string } | undefined> {
-    while (!signal.aborted) {
-      const row = await this.store.get(key);
-      if (row?.result !== undefined) return { result: row.result };
-      if (row?.lostReason !== undefined) return { lost: row.lostReason };
-      // Wake early when the wait of this process that follows the job ends (it recorded the result first).
-      const busy = this.#busy.get(key);
-      const wake = new AbortController();
-      const onAbort = (): void => wake.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void busy?.done.then(() => wake.abort());
-      await this.#clock.sleep(this.#watchMs, wake.signal);
-      wake.abort();
+    // Wake early once when the wait of this process that follows the job ends (it recorded the result first).
+    const ended = new AbortController();
+    const onAbort = (): void => ended.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void this.#busy.get(key)?.done.then(onAbort);
+    try {
+      while (!signal.aborted) {
+        const row = await this.store.get(key);
+        if (row?.result !== undefined) return { result: row.result };
+        if (row?.lostReason !== undefined) return { lost: row.lostReason };
+        await this.#clock.sleep(this.#watchMs, ended.signal.aborted ? signal : ended.signal);
+      }
+      return undefined;
+    } finally {
       signal.removeEventListener('abort', onAbort);
     }
-    return undefined;
   }
 
   /** Renews `key`'s lease every third of its length until the returned controller aborts. */
@@ -495,7 +496,9 @@ export class Journal implements WaitJournal {
   /**
    * Pick up every unfinished job in the journal, follow it to its end and deliver each result once to
    * the handler. Safe to run in several processes at once on the same journal: each job is followed by
-   * the lease holder only, the others watch the journal and take over if the holder dies.
+   * the lease holder only, the others watch the journal and take over if the holder dies. Safe to run while
+   * this process has waits in flight, and more than once: a job another wait of this process follows is
+   * joined (and taken over if that wait ends without a result), never followed twice.
    */
   async resumeAll(client: ResponsesClient, options: ResumeOptions): Promise<ResumeReport> {
     if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
