@@ -215,4 +215,22 @@ describe('a job key names one job', () => {
     assert.equal((await clock.run(a)).status, 'completed');
     await journal.close();
   });
+
+  test('a key whose outcome is journaled but undelivered (a process died before delivering) settles from the journal, no request', async () => {
+    const { clock, fake, journal, outcomes, opts } = setup();
+    const id = fake.add({ durationMs: 1000, retentionMs: 1000 });
+    const t0 = clock.now();
+    await journal.store.insert({ key: 'kept', kind: 'response', stream: false, objectId: id }, t0);
+    await clock.advance(5_000); // terminal, and already gone from the server (retention)
+    await journal.store.recordTerminal('kept', fake.snapshot(id, t0 + 2_000), undefined, clock.now());
+    assert.ok(await journal.store.acquireLease('kept', deadOwner(), clock.now() + 3_600_000, clock.now()));
+    const before = fake.calls.retrieve + fake.calls.create;
+    const res = await clock.run(createAndWait(fake, { model: 'm' }, opts({ jobKey: 'kept' })));
+    assert.equal(res.id, id);
+    assert.equal(res.status, 'completed');
+    assert.equal(fake.calls.retrieve + fake.calls.create, before, 'no request');
+    assert.equal(outcomes.length, 1);
+    assert.equal((await journal.get('kept'))?.state, 'delivered');
+    await journal.close();
+  });
 });
