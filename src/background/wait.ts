@@ -840,7 +840,8 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  *
  * With a `journal`, a `jobKey` names one job, and a job is paid for once: when the key is already in the
  * journal, no create is sent. A job with a known id (say, left `pending` by a process that died) is
- * adopted: this call waits for that id and resolves with its result. A job already delivered settles with
+ * adopted: this call waits for that id and resolves with its result (or, when the outcome is journaled
+ * but was never delivered, delivers it and settles with it, without a request). A job already delivered settles with
  * its recorded outcome, without a request (a lost one rejects with `ExpiredError`). A job another wait of
  * this process follows is joined: this call settles with the outcome that one records, or takes the job
  * over if that one ends without it (aborted, or its deadline passed). A job whose create was sent
