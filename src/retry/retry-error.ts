@@ -4,7 +4,7 @@
  */
 import type { FailureCode } from '../catalog.ts';
 import type { Failure } from '../failure.ts';
-import { redact } from '../redact.ts';
+import { INSPECT_CUSTOM, redact, redactingInspect } from '../redact.ts';
 
 const RETRY_BRAND: unique symbol = Symbol.for('faultline.retry-error') as never;
 
@@ -59,6 +59,9 @@ export class RetryError extends Error {
   }
 }
 Object.defineProperty(RetryError.prototype, 'name', { value: 'RetryError', writable: true, configurable: true });
+// As for FaultlineError: util.inspect / console.log show a redacted view of the cause chain (the last
+// attempt's SDK error may hold a key the server echoed); `cause` itself stays the original.
+Object.defineProperty(RetryError.prototype, INSPECT_CUSTOM, { value: redactingInspect, writable: true, configurable: true });
 
 /**
  * @internal Thrown by a wait inside an attempt (the pacer's queue) that cannot end within the request's
