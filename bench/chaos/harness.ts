@@ -1,0 +1,278 @@
+/**
+ * One chaos run: a server on 127.0.0.1 (faultline's mock, or the hostile server), several worker
+ * processes on ONE SQLite journal running createAndWait jobs and overlapping resumeAll calls, an optional
+ * webhook receiver process, and the seeded kill schedule of plan.ts. Killed processes are restarted and
+ * resume. The run ends when every job has a delivery (plus a short settle time, for late duplicates) or
+ * at the hard timeout; every child is then stopped (SIGKILL if it does not stop), the server closed, the
+ * figures computed and the temporary folder removed, on success and on failure alike.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { generateWebhookSecret } from '../../src/webhook-signature.ts';
+import { SqliteJournalStore } from '../../src/journal/index.ts';
+import { serveHostile } from './hostile.ts';
+import { serveMock } from './mock-server.ts';
+import { LONG_DEADLINE_MS, makePlan, type KillPoint } from './plan.ts';
+import { computeFigures, type ChaosFigures } from './report.ts';
+import type { ChaosConfig, ChaosServer, DeliveryLine, ServerHooks } from './types.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+export interface ChaosOptions {
+  readonly seed: number;
+  readonly mode: 'normal' | 'hostile';
+  readonly webhooks: boolean;
+  /** Worker processes on the one journal. @default 3 */
+  readonly workers?: number;
+  /** Jobs in all. @default 18 */
+  readonly jobs?: number;
+  /** Fraction of jobs whose process is killed somewhere in their life. @default 0.5 */
+  readonly killRate?: number;
+  /** Fraction of jobs waited for with a 25-day deadline. @default 0.3 */
+  readonly longRate?: number;
+  /** The hard bound of the whole run, in ms: everything is killed and reported then. @default 60000 */
+  readonly timeoutMs?: number;
+  /** How long to keep watching once every job has a delivery (late duplicates). @default 600 */
+  readonly settleMs?: number;
+  /** Called with progress text (for the CLI). */
+  readonly log?: (text: string) => void;
+}
+
+interface Proc {
+  readonly name: string;
+  readonly inc: number;
+  readonly role: 'worker' | 'receiver';
+  readonly tag: string;
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<void>;
+  cpuUs: number;
+  port?: number;
+  stderr: string;
+}
+
+/** Every child any run started and that has not exited: killed by {@link killAllChildren}. */
+const everyChild = new Set<ChildProcessWithoutNullStreams>();
+
+/** SIGKILL every child process still running (for a CLI's exit path). */
+export function killAllChildren(): void {
+  for (const c of everyChild) c.kill('SIGKILL');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function readLines(path: string): DeliveryLine[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').flatMap((l) => {
+    try {
+      return l === '' ? [] : [JSON.parse(l) as DeliveryLine];
+    } catch {
+      return []; // a line cut by a kill mid-write is not a delivery
+    }
+  });
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
+  const workers = o.workers ?? 3;
+  const plan = makePlan({ seed: o.seed, jobs: o.jobs ?? 18, workers, hostile: o.mode === 'hostile', killRate: o.killRate ?? 0.5, longRate: o.longRate ?? 0.3 });
+  const byKey = new Map(plan.map((j) => [j.key, j]));
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const settleMs = o.settleMs ?? 600;
+  const log = o.log ?? (() => {});
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-chaos-'));
+  const killsDir = join(dir, 'kills');
+  mkdirSync(killsDir);
+  const deliveries = join(dir, 'deliveries.jsonl');
+  const procs: Proc[] = [];
+  const live = new Map<string, Proc>();
+  let stopping = false;
+  let restarts = 0;
+  let crashes = 0;
+  let leaseLost = 0;
+  let handlerErrors = 0;
+  let server: ChaosServer | undefined;
+  const secret = o.webhooks ? generateWebhookSecret() : undefined;
+  let receiver: Proc | undefined;
+  let restartSeq = 0;
+
+  /** Fire a server-side kill: SIGKILL the process that sent this request, if the plan says so. */
+  async function serverKill(point: KillPoint, key: string, tag: string | null): Promise<void> {
+    if (byKey.get(key)?.kill !== point || tag === null) return;
+    const p = live.get(tag);
+    if (p === undefined) return;
+    let fd: number;
+    try {
+      fd = openSync(join(killsDir, `${key}@${point}`), 'wx');
+    } catch {
+      return;
+    }
+    writeSync(fd, JSON.stringify({ key, point, tag, t: Date.now() }));
+    closeSync(fd);
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+  const hooks: ServerHooks = {
+    beforeCreateReply: (key, tag) => serverKill('create_sent', key, tag),
+    afterStreamEvent: (key, tag, type) => (type === 'response.output_text.delta' ? serverKill('mid_stream', key, tag) : Promise.resolve()),
+  };
+  // The servers POST webhooks through this: to whichever receiver incarnation is up (none: a network error, retried).
+  const forward = async (_input: string, init: RequestInit): Promise<Response> => {
+    const port = receiver?.port;
+    if (port === undefined || !live.has(receiver!.tag)) throw new TypeError('fetch failed: no webhook receiver is up');
+    return fetch(`http://127.0.0.1:${port}/`, init);
+  };
+  const webhooks = secret !== undefined ? { secret, fetch: forward } : undefined;
+
+  function start(name: string, inc: number, role: 'worker' | 'receiver'): Proc {
+    const child = spawn(process.execPath, [WORKER, join(dir, 'config.json'), name, String(inc), role], { stdio: ['pipe', 'pipe', 'pipe'] });
+    everyChild.add(child);
+    let resolveExit!: () => void;
+    const p: Proc = { name, inc, role, tag: `${name}#${inc}`, child, exited: new Promise((r) => (resolveExit = r)), cpuUs: 0, stderr: '' };
+    procs.push(p);
+    live.set(p.tag, p);
+    child.stdin.on('error', () => {});
+    child.stderr.on('data', (d: Buffer) => (p.stderr = (p.stderr + d.toString()).slice(-4000)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let ev: { ev?: string; us?: number; port?: number };
+      try {
+        ev = JSON.parse(line) as typeof ev;
+      } catch {
+        return;
+      }
+      if (ev.ev === 'cpu' && typeof ev.us === 'number') p.cpuUs = Math.max(p.cpuUs, ev.us);
+      else if (ev.ev === 'listening' && typeof ev.port === 'number') p.port = ev.port;
+      else if (ev.ev === 'lease_lost') leaseLost++;
+      else if (ev.ev === 'handler_error') handlerErrors++;
+    });
+    child.on('exit', (code, signal) => {
+      everyChild.delete(child);
+      live.delete(p.tag);
+      resolveExit();
+      if (stopping) return;
+      if (signal !== 'SIGKILL') {
+        crashes++;
+        log(`${p.tag} exited with ${String(code ?? signal)}: ${p.stderr.slice(-600)}`);
+      }
+      // Restart after a short, seeded pause; the new incarnation resumes through the journal.
+      restarts++;
+      const pause = 20 + ((o.seed * 7 + restartSeq++ * 13) % 60);
+      setTimeout(() => {
+        if (stopping) return;
+        const next = start(name, inc + 1, role);
+        if (role === 'receiver') receiver = next;
+      }, pause);
+    });
+    return p;
+  }
+
+  let timedOut = false;
+  const db = join(dir, 'journal.db');
+
+  async function drive(): Promise<void> {
+    server =
+      o.mode === 'normal'
+        ? await serveMock({ seed: o.seed, hooks, ...(webhooks !== undefined ? { webhooks } : {}) })
+        : await serveHostile({ hostilityOf: (key) => byKey.get(key)?.hostility ?? 'plain', hooks, queuedMs: 20, runMs: 200, ...(webhooks !== undefined ? { webhooks } : {}) });
+    const config: ChaosConfig = {
+      url: server.url,
+      db,
+      deliveries,
+      killsDir,
+      jobs: plan,
+      ...(secret !== undefined ? { webhookSecret: secret } : {}),
+      pace: { minDelayMs: 25, maxDelayMs: 200, ageFactor: 0.1, requestTimeoutMs: 3000 },
+      shortDeadlineMs: 4000,
+      longDeadlineMs: LONG_DEADLINE_MS,
+      leaseMs: 1500,
+      watchIntervalMs: 25,
+      orphanAfterMs: 1500,
+      resumeEveryMs: 300,
+      staggerMs: 15,
+      retryAfterMs: 50,
+      handlerMs: 30,
+      maxLifeMs: timeoutMs + 10_000,
+    };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    // The journal file exists (with its schema) before the workers race to create it.
+    await new SqliteJournalStore(db).close();
+    if (secret !== undefined) receiver = start('rx', 0, 'receiver');
+    for (let w = 0; w < workers; w++) start(`w${w}`, 0, 'worker');
+    let allSince: number | undefined;
+    for (;;) {
+      await sleep(50);
+      const now = performance.now();
+      const seen = new Set(readLines(deliveries).map((l) => l.key));
+      if (plan.every((j) => seen.has(j.key))) {
+        allSince ??= now;
+        if (now - allSince >= settleMs) return;
+      } else allSince = undefined;
+      if (now - started >= timeoutMs) {
+        timedOut = true;
+        log(`timeout after ${timeoutMs} ms: ${plan.filter((j) => !seen.has(j.key)).map((j) => j.key).join(' ')} not delivered`);
+        return;
+      }
+    }
+  }
+
+  /** Stop every child (a `stop` line, then SIGKILL), then the server; each step bounded. */
+  async function shutdown(): Promise<void> {
+    stopping = true;
+    for (const p of live.values()) p.child.stdin.write('stop\n');
+    await Promise.race([Promise.all([...live.values()].map((p) => p.exited)), sleep(2000)]);
+    for (const p of live.values()) p.child.kill('SIGKILL');
+    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(2000)]);
+    await Promise.race([server?.close(), sleep(2000)]);
+  }
+
+  async function collect(): Promise<ChaosFigures> {
+    const rows = new Map<string, string>();
+    const store = new SqliteJournalStore(db);
+    for (const job of plan) {
+      const row = await store.get(job.key);
+      if (row !== undefined) rows.set(job.key, row.state);
+    }
+    await store.close();
+    const kills = readdirSync(killsDir).map((f) => {
+      const [key, point] = f.split('@') as [string, KillPoint];
+      return { key, point };
+    });
+    return computeFigures(
+      { seed: o.seed, mode: o.mode, webhooks: o.webhooks, workers },
+      {
+        plan,
+        creates: server?.creates() ?? [],
+        deliveries: readLines(deliveries),
+        kills,
+        rows,
+        requests: server?.requests() ?? 0,
+        cpuUs: procs.reduce((a, p) => a + p.cpuUs, 0),
+        wallMs: performance.now() - started,
+        restarts,
+        crashes,
+        leaseLostWarnings: leaseLost,
+        handlerErrors,
+        timedOut,
+      },
+    );
+  }
+
+  try {
+    try {
+      await drive();
+    } finally {
+      await shutdown();
+    }
+    return await collect();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * From the server's ground truth (its creates), the deliveries file, the fired kills and the journal's
+ * final rows: the figures of one chaos run, and the table that prints them.
+ */
+import { KILL_POINTS, type KillPoint, type PlannedJob } from './plan.ts';
+import type { CreateRecord, DeliveryLine } from './types.ts';
+
+export interface RunFacts {
+  readonly plan: readonly PlannedJob[];
+  readonly creates: readonly CreateRecord[];
+  readonly deliveries: readonly DeliveryLine[];
+  readonly kills: readonly { readonly key: string; readonly point: KillPoint }[];
+  /** Journal state of every row at the end, by key. */
+  readonly rows: ReadonlyMap<string, string>;
+  readonly requests: number;
+  readonly cpuUs: number;
+  readonly wallMs: number;
+  readonly restarts: number;
+  readonly crashes: number;
+  readonly leaseLostWarnings: number;
+  readonly handlerErrors: number;
+  readonly timedOut: boolean;
+}
+
+export interface ChaosFigures {
+  readonly seed: number;
+  readonly mode: 'normal' | 'hostile';
+  readonly webhooks: boolean;
+  readonly workers: number;
+  readonly jobs: number;
+  /** Jobs the server created at least once. */
+  readonly created: number;
+  /** Create requests the server made a job for. */
+  readonly creates: number;
+  readonly deliveredOnce: number;
+  /** Delivered twice after a kill inside the handler after its side effect: allowed, counted. */
+  readonly deliveredTwiceAfterHandlerKill: number;
+  /** Delivered more than once otherwise: must be 0. */
+  readonly deliveredTwiceOther: number;
+  /** Delivered as lost, the journal saying why (see `lostReasons`). */
+  readonly lostWithReason: number;
+  readonly lostReasons: Readonly<Record<string, number>>;
+  /** Of those, jobs whose id the server had sent in full (the client had what it needed): must be 0. */
+  readonly lostThoughIdSent: number;
+  /** Never delivered, and the journal does not hold them unfinished either: must be 0. */
+  readonly lostSilently: number;
+  /** Never delivered, still unfinished in the journal when the run ended (a wait that did not end): must be 0. */
+  readonly unfinished: number;
+  /** Job keys the server created more than once (a second paid create): must be 0. */
+  readonly paidTwice: number;
+  readonly kills: Readonly<Record<KillPoint, number>>;
+  readonly restarts: number;
+  /** Workers that exited on their own with an error: must be 0. */
+  readonly crashes: number;
+  /** FAULTLINE_JOURNAL_LEASE_LOST warnings (false ones show a job followed twice in one process). */
+  readonly leaseLostWarnings: number;
+  readonly handlerErrors: number;
+  readonly requests: number;
+  readonly requestsPerJob: number;
+  /** CPU time of every worker process (all incarnations) per job: a busy loop shows up here. */
+  readonly cpuMsPerJob: number;
+  readonly wallMs: number;
+  readonly timedOut: boolean;
+  /** The first few keys behind each broken invariant, to start debugging from. */
+  readonly examples: Readonly<Record<string, readonly string[]>>;
+}
+
+/** `orphan: the create never…` → `orphan`; `create_rejected:rate_limit_exceeded` stays whole. */
+function reasonOf(reason: string | undefined): string {
+  return /^[a-z_]+(?::[a-z_]+)?/.exec(reason ?? '')?.[0] ?? 'unknown';
+}
+
+export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; webhooks: boolean; workers: number }, f: RunFacts): ChaosFigures {
+  const byKey = new Map<string, DeliveryLine[]>();
+  for (const d of f.deliveries) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d]);
+  const createsByKey = new Map<string, CreateRecord[]>();
+  for (const c of f.creates) createsByKey.set(c.key, [...(createsByKey.get(c.key) ?? []), c]);
+  const afterEffectKills = new Set(f.kills.filter((k) => k.point === 'handler_after_effect').map((k) => k.key));
+  const examples: Record<string, string[]> = {};
+  const note = (what: string, key: string): void => {
+    const list = (examples[what] ??= []);
+    if (list.length < 5) list.push(key);
+  };
+  let deliveredOnce = 0;
+  let twiceAllowed = 0;
+  let twiceOther = 0;
+  let lost = 0;
+  let lostThoughIdSent = 0;
+  let lostSilently = 0;
+  let unfinished = 0;
+  const lostReasons: Record<string, number> = {};
+  for (const job of f.plan) {
+    const lines = byKey.get(job.key) ?? [];
+    const creates = createsByKey.get(job.key) ?? [];
+    if (lines.length === 0) {
+      const state = f.rows.get(job.key);
+      if (state !== undefined && state !== 'delivered') {
+        unfinished++;
+        note(`unfinished (${state})`, job.key);
+      } else if (state === 'delivered' || creates.length > 0) {
+        lostSilently++;
+        note('lostSilently', job.key);
+      } else {
+        unfinished++; // never started before the run ended
+        note('unfinished (not started)', job.key);
+      }
+      continue;
+    }
+    if (lines.length > 1) {
+      if (lines.length === 2 && afterEffectKills.has(job.key)) twiceAllowed++;
+      else {
+        twiceOther++;
+        note('deliveredTwiceOther', `${job.key}×${lines.length}(${lines.map((l) => `${l.tag}@${l.attempt}`).join(',')})`);
+      }
+    } else deliveredOnce++;
+    const first = lines[0]!;
+    if (first.status === 'lost') {
+      lost++;
+      const r = reasonOf(first.lostReason);
+      lostReasons[r] = (lostReasons[r] ?? 0) + 1;
+      if (creates.some((c) => c.idSent)) {
+        lostThoughIdSent++;
+        note('lostThoughIdSent', `${job.key}(${r})`);
+      }
+    }
+  }
+  let paidTwice = 0;
+  for (const [key, list] of createsByKey) {
+    if (list.length > 1) {
+      paidTwice++;
+      note('paidTwice', `${key}×${list.length}`);
+    }
+  }
+  const kills = Object.fromEntries(KILL_POINTS.map((p) => [p, f.kills.filter((k) => k.point === p).length])) as Record<KillPoint, number>;
+  const jobs = f.plan.length;
+  return {
+    seed: run.seed,
+    mode: run.mode,
+    webhooks: run.webhooks,
+    workers: run.workers,
+    jobs,
+    created: createsByKey.size,
+    creates: f.creates.length,
+    deliveredOnce,
+    deliveredTwiceAfterHandlerKill: twiceAllowed,
+    deliveredTwiceOther: twiceOther,
+    lostWithReason: lost,
+    lostReasons,
+    lostThoughIdSent,
+    lostSilently,
+    unfinished,
+    paidTwice,
+    kills,
+    restarts: f.restarts,
+    crashes: f.crashes,
+    leaseLostWarnings: f.leaseLostWarnings,
+    handlerErrors: f.handlerErrors,
+    requests: f.requests,
+    requestsPerJob: round(f.requests / Math.max(1, jobs), 1),
+    cpuMsPerJob: round(f.cpuUs / 1000 / Math.max(1, jobs), 1),
+    wallMs: Math.round(f.wallMs),
+    timedOut: f.timedOut,
+    examples,
+  };
+}
+
+function round(x: number, digits: number): number {
+  const p = 10 ** digits;
+  return Math.round(x * p) / p;
+}
+
+const COLUMNS: readonly (readonly [string, (x: ChaosFigures) => string])[] = [
+  ['mode', (x) => `${x.mode}${x.webhooks ? ' + webhooks' : ''}`],
+  ['jobs', (x) => String(x.jobs)],
+  ['created', (x) => String(x.created)],
+  ['once', (x) => String(x.deliveredOnce)],
+  ['twice (handler kill)', (x) => String(x.deliveredTwiceAfterHandlerKill)],
+  ['twice (other)', (x) => String(x.deliveredTwiceOther)],
+  ['lost with reason', (x) => (x.lostWithReason === 0 ? '0' : `${x.lostWithReason} (${Object.entries(x.lostReasons).map(([r, n]) => `${r} ${n}`).join(', ')})`)],
+  ['lost though id sent', (x) => String(x.lostThoughIdSent)],
+  ['lost silently', (x) => String(x.lostSilently)],
+  ['unfinished', (x) => String(x.unfinished)],
+  ['paid twice', (x) => String(x.paidTwice)],
+  ['kills', (x) => String(Object.values(x.kills).reduce((a, b) => a + b, 0))],
+  ['lease-lost warnings', (x) => String(x.leaseLostWarnings)],
+  ['requests / job', (x) => String(x.requestsPerJob)],
+  ['CPU ms / job', (x) => String(x.cpuMsPerJob)],
+  ['wall s', (x) => (x.wallMs / 1000).toFixed(1) + (x.timedOut ? ' (timeout)' : '')],
+];
+
+/** A markdown table, one row per run. */
+export function table(runs: readonly ChaosFigures[]): string {
+  const head = `| ${COLUMNS.map(([h]) => h).join(' | ')} |`;
+  const rule = `|${COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`;
+  const rows = runs.map((x) => `| ${COLUMNS.map(([, f]) => f(x)).join(' | ')} |`);
+  return [head, rule, ...rows].join('\n');
+}
+
+/** The invariants, as (name, holds) pairs: what the test asserts and the CLI's exit code reflects. */
+export function invariants(x: ChaosFigures): readonly (readonly [string, boolean])[] {
+  return [
+    ['no job lost silently', x.lostSilently === 0],
+    ['no create paid twice', x.paidTwice === 0],
+    ['no job delivered twice except after a kill inside the handler', x.deliveredTwiceOther === 0],
+    ['no job lost whose id the server had sent', x.lostThoughIdSent === 0],
+    ['every wait ended (no job unfinished)', x.unfinished === 0 && !x.timedOut],
+    ['no worker crashed', x.crashes === 0],
+  ];
+}

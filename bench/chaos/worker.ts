@@ -1,0 +1,166 @@
+/**
+ * One chaos process. Every worker shares ONE SQLite journal file with the others.
+ *
+ *   worker.ts <config.json> <name> <incarnation> worker
+ *     Runs createAndWait for its planned jobs (a restarted incarnation re-submits, with the same job
+ *     keys, every job of its list that the deliveries file does not show delivered, as a program that
+ *     re-runs its to-do list on start does), retries once with the same key a create that failed with a
+ *     retryable error, and starts journal.resumeAll() every ~resumeEveryMs whether or not the last one
+ *     ended (overlapping calls, at most two at once).
+ *   worker.ts <config.json> <name> <incarnation> receiver
+ *     Serves the webhook handler (src/webhooks) on 127.0.0.1:0 with its own journal handle; prints
+ *     {"ev":"listening","port":N}.
+ *
+ * The outcome handler appends one line per delivery to the deliveries file (the side effect whose count
+ * the harness checks). Planned worker-side kills (see plan.ts) SIGKILL this process at their point, once
+ * across all processes (an exclusive-create marker file decides who fires). Prints JSON lines: `cpu`
+ * (process.cpuUsage, every 100 ms and before a self-kill), `settled`, `resume`, `lease_lost`.
+ * Exits on a `stop` line, when stdin closes (the harness died), or after `maxLifeMs`.
+ */
+import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import OpenAI from 'openai';
+import { createAndWait } from '../../src/background/wait.ts';
+import { toError } from '../../src/errors.ts';
+import { Journal, SqliteJournalStore, type JobOutcome } from '../../src/journal/index.ts';
+import { createWebhookHandler } from '../../src/webhooks/index.ts';
+import type { ChaosConfig, DeliveryLine } from './types.ts';
+import type { KillPoint } from './plan.ts';
+
+const [configPath, name, incText, role] = process.argv.slice(2) as [string, string, string, 'worker' | 'receiver'];
+const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as ChaosConfig;
+const inc = Number(incText);
+const tag = `${name}#${inc}`;
+const print = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ tag, ...o }) + '\n');
+const reportCpu = (): void => {
+  const u = process.cpuUsage();
+  print({ ev: 'cpu', us: u.user + u.system });
+};
+setInterval(reportCpu, 100).unref();
+const stop = (): never => {
+  reportCpu();
+  process.exit(0);
+};
+createInterface({ input: process.stdin }).on('line', (l) => l.trim() === 'stop' && stop()).on('close', stop);
+setTimeout(stop, cfg.maxLifeMs).unref();
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const planned = new Map(cfg.jobs.map((j) => [j.key, j]));
+
+/** SIGKILL this process if `point` is the job's planned kill and nobody fired it yet. */
+function killPoint(point: KillPoint, key: string): void {
+  if (planned.get(key)?.kill !== point) return;
+  let fd: number;
+  try {
+    fd = openSync(join(cfg.killsDir, `${key}@${point}`), 'wx');
+  } catch {
+    return; // fired already (by this or another process)
+  }
+  writeSync(fd, JSON.stringify({ key, point, tag, t: Date.now() }));
+  closeSync(fd);
+  reportCpu();
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/** The SQLite store, with the two "at completion" kill points around the terminal write. */
+class KillingStore extends SqliteJournalStore {
+  override async recordTerminal(key: string, result: unknown, failureCode: string | undefined, now: number): Promise<boolean> {
+    killPoint('completion_before_record', key);
+    const made = await super.recordTerminal(key, result, failureCode, now);
+    killPoint('completion_after_record', key);
+    return made;
+  }
+}
+
+const journal: Journal = new Journal({
+  store: new KillingStore(cfg.db),
+  leaseMs: cfg.leaseMs,
+  watchIntervalMs: cfg.watchIntervalMs,
+  orphanAfterMs: cfg.orphanAfterMs,
+  onResult: async (o: JobOutcome) => {
+    killPoint('handler_before_effect', o.key);
+    await sleep(cfg.handlerMs); // a real handler does I/O before its effect lands
+    const lostReason = o.status === 'lost' ? (await journal.get(o.key))?.lostReason : undefined;
+    const line: DeliveryLine = { key: o.key, status: o.status, attempt: o.attempt, tag, t: Date.now(), ...(o.id !== undefined ? { id: o.id } : {}), ...(lostReason !== undefined ? { lostReason } : {}) };
+    appendFileSync(cfg.deliveries, JSON.stringify(line) + '\n');
+    killPoint('handler_after_effect', o.key);
+  },
+  onLeaseLost: (key) => print({ ev: 'lease_lost', key }),
+  onHandlerError: (error, o) => print({ ev: 'handler_error', key: o.key, message: String(error).slice(0, 200) }),
+});
+
+// The key is built at run time: no key-shaped literal in the repository.
+const client = new OpenAI({ apiKey: ['sk', 'chaos', name].join('-'), baseURL: cfg.url, maxRetries: 0, defaultHeaders: { 'x-bench-id': tag } });
+const pace = cfg.pace;
+
+function delivered(): Set<string> {
+  let text = '';
+  try {
+    text = readFileSync(cfg.deliveries, 'utf8');
+  } catch {
+    return new Set();
+  }
+  return new Set(text.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as DeliveryLine).key));
+}
+
+async function run(job: ChaosConfig['jobs'][number], attempt: number): Promise<void> {
+  try {
+    await createAndWait(client, { model: 'gpt-4o-mini', input: `chaos job ${job.key}` }, {
+      ...pace,
+      journal,
+      jobKey: job.key,
+      stream: job.stream,
+      timeoutMs: job.long ? cfg.longDeadlineMs : cfg.shortDeadlineMs,
+    });
+    print({ ev: 'settled', key: job.key, how: 'completed' });
+  } catch (e) {
+    const err = toError(e);
+    print({ ev: 'settled', key: job.key, how: err.code, retryable: err.retryable });
+    // A caller that trusts "retryable" retries once, with the same job key (the key names the job).
+    if (err.retryable && attempt === 0 && !delivered().has(job.key)) {
+      await sleep(cfg.retryAfterMs);
+      await run(job, 1);
+    }
+  }
+}
+
+if (role === 'receiver') {
+  const handle = createWebhookHandler({ secret: cfg.webhookSecret ?? '', client, journal });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      handle({ body: Buffer.concat(chunks), headers: req.headers as Record<string, string> }).then(
+        (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(r.body),
+        () => res.writeHead(500).end(),
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1', () => print({ ev: 'listening', port: (server.address() as AddressInfo).port }));
+} else {
+  const done = delivered();
+  const mine = cfg.jobs.filter((j) => j.worker === name && (inc === 0 || !done.has(j.key)));
+  let resuming = 0;
+  void (async () => {
+    for (let i = 0; ; i++) {
+      await sleep(cfg.resumeEveryMs * (0.5 + ((i * 0.618) % 1)));
+      if (resuming >= 2) continue;
+      resuming++;
+      const long = i % 3 === 2;
+      journal
+        .resumeAll(client, { ...pace, timeoutMs: long ? cfg.longDeadlineMs : cfg.shortDeadlineMs, concurrency: 4 })
+        .then(
+          (r) => print({ ev: 'resume', delivered: r.delivered, lost: r.lost, elsewhere: r.deliveredElsewhere, unfinished: r.unfinished.length }),
+          (e: unknown) => print({ ev: 'resume_error', message: String(e).slice(0, 200) }),
+        )
+        .finally(() => resuming--);
+    }
+  })();
+  for (const job of mine) {
+    void run(job, 0);
+    await sleep(cfg.staggerMs);
+  }
+}
