@@ -95,21 +95,18 @@ export function makePlan(o: PlanOptions): PlannedJob[] {
     const stream = polled ? false : streamed ? true : next() < 0.6;
     return { key: `j${String(i).padStart(3, '0')}`, worker: `w${i % o.workers}`, stream, long: next() < o.longRate, hostility };
   });
-  // Kill points cycle in a shuffled order over a shuffled subset of the jobs, so each point is used
-  // (when there are at least as many jobs as points).
+  // Kill points cycle in a shuffled order; each goes to the next job (in a shuffled order) that can
+  // reach it, so each point is used when there are enough jobs.
   const count = Math.min(o.jobs, Math.max(Math.min(o.jobs, KILL_POINTS.length), Math.round(o.jobs * o.killRate)));
-  const victims = shuffled([...Array(o.jobs).keys()], next).slice(0, count);
+  const order = shuffled([...Array(o.jobs).keys()], next);
   const points = shuffled(KILL_POINTS, next);
   const kills = new Map<number, KillPoint>();
-  for (let n = 0; n < count * points.length && victims.length > 0 && kills.size < count; n++) {
-    const point = points[kills.size % points.length]!;
-    const at = victims.findIndex((i) => reachable(point, base[i]!.stream, base[i]!.hostility));
-    if (at < 0) {
-      points.push(points.splice(kills.size % points.length, 1)[0]!); // no job fits this point: next one
-      continue;
-    }
-    kills.set(victims[at]!, point);
-    victims.splice(at, 1);
+  for (let n = 0; kills.size < count && n < count * points.length; n++) {
+    const point = points[n % points.length]!;
+    const at = order.findIndex((i) => reachable(point, base[i]!.stream, base[i]!.hostility));
+    if (at < 0) continue; // no job left that can reach this point
+    kills.set(order[at]!, point);
+    order.splice(at, 1);
   }
   return base.map((job, i) => ({ ...job, kill: kills.get(i) ?? null }));
 }

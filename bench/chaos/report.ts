@@ -196,14 +196,17 @@ export function table(runs: readonly ChaosFigures[]): string {
   return [head, rule, ...rows].join('\n');
 }
 
-/** The invariants, as (name, holds) pairs: what the test asserts and the CLI's exit code reflects. */
+/** The invariants of every run: what the test asserts and the CLI's exit code reflects. */
+export const INVARIANTS: readonly { readonly name: string; readonly holds: (x: ChaosFigures) => boolean }[] = [
+  { name: 'no job lost silently', holds: (x) => x.lostSilently === 0 },
+  { name: 'no create paid twice', holds: (x) => x.paidTwice === 0 },
+  { name: 'no job delivered twice except after a kill inside the handler', holds: (x) => x.deliveredTwiceOther === 0 },
+  { name: 'no job lost whose id the server had sent', holds: (x) => x.lostThoughIdSent === 0 },
+  { name: 'every wait ended (no job unfinished)', holds: (x) => x.unfinished === 0 && !x.timedOut },
+  { name: 'no worker crashed', holds: (x) => x.crashes === 0 },
+];
+
+/** Each invariant's name and whether it held in `x`. */
 export function invariants(x: ChaosFigures): readonly (readonly [string, boolean])[] {
-  return [
-    ['no job lost silently', x.lostSilently === 0],
-    ['no create paid twice', x.paidTwice === 0],
-    ['no job delivered twice except after a kill inside the handler', x.deliveredTwiceOther === 0],
-    ['no job lost whose id the server had sent', x.lostThoughIdSent === 0],
-    ['every wait ended (no job unfinished)', x.unfinished === 0 && !x.timedOut],
-    ['no worker crashed', x.crashes === 0],
-  ];
+  return INVARIANTS.map((i) => [i.name, i.holds(x)] as const);
 }
