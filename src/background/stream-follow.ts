@@ -17,6 +17,49 @@ export type StreamAttempt =
   /** Our own signal stopped the attempt (abort, deadline, webhook news, lease lost). */
   | { readonly kind: 'stopped' };
 
+/**
+ * What a request sent with `stream: true` answered: an event stream, or a plain body. Some
+ * OpenAI-compatible servers and proxies ignore `stream: true` and send the Response as
+ * `application/json`; the SDK still wraps that in a `Stream` that yields nothing, so the content type
+ * decides, read through the SDK's `withResponse()` before the stream is touched.
+ */
+export type StreamAnswer = { readonly kind: 'stream'; readonly events: AsyncIterable<unknown> } | { readonly kind: 'body'; readonly body: unknown };
+
+/** Await `call` (an SDK request made with `stream: true`, or any promise) and tell a stream from a body. */
+export async function openStream(call: PromiseLike<unknown>): Promise<StreamAnswer> {
+  const withResponse = (call as { withResponse?: unknown }).withResponse;
+  if (typeof withResponse === 'function') {
+    const { data, response } = (await withResponse.call(call)) as { data: unknown; response: unknown };
+    const body = await plainBody(response);
+    if (body !== NOT_PLAIN) return { kind: 'body', body };
+    return answerOf(data);
+  }
+  return answerOf(await call);
+}
+
+const NOT_PLAIN = Symbol('not a plain body');
+
+/** The parsed body of an HTTP answer that is not an event stream (JSON, or the text kept raw). */
+async function plainBody(response: unknown): Promise<unknown> {
+  if (typeof response !== 'object' || response === null) return NOT_PLAIN;
+  const r = response as { headers?: { get?: (name: string) => unknown }; bodyUsed?: unknown; text?: () => Promise<string> };
+  const type = typeof r.headers?.get === 'function' ? r.headers.get('content-type') : undefined;
+  if (typeof type !== 'string' || /text\/event-stream/i.test(type) || r.bodyUsed === true || typeof r.text !== 'function') return NOT_PLAIN;
+  const text = await r.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text; // bad data from the wire: the caller classifies it, the raw text kept
+  }
+}
+
+function answerOf(data: unknown): StreamAnswer {
+  if (data !== null && typeof data === 'object' && typeof (data as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    return { kind: 'stream', events: data as AsyncIterable<unknown> };
+  }
+  return { kind: 'body', body: data };
+}
+
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.failed', 'response.incomplete', 'response.cancelled']);
 
 /** Mutable cursor shared across attempts. */

@@ -57,6 +57,32 @@ export function isTerminal(value: unknown): value is BackgroundResponse {
   return typeof status === 'string' && TERMINAL_STATUSES.has(status);
 }
 
+/**
+ * Give a Response the `output_text` convenience that the SDK sets on non-streamed results (openai v5 on;
+ * v4 on `create` only): the text of every `output_text` part of every `message` output item, in order,
+ * joined with nothing. Applied to every terminal Response a wait settles with, so a streamed result, a
+ * polled one and a webhook's have one shape on every SDK major. Only for `object: 'response'`; the object
+ * is updated in place, as the SDK does (a frozen one is left as it is).
+ */
+export function withOutputText<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || (value as { object?: unknown }).object !== 'response') return value;
+  const output = (value as { output?: unknown }).output;
+  const texts: string[] = [];
+  for (const item of Array.isArray(output) ? (output as unknown[]) : []) {
+    const message = item as { type?: unknown; content?: unknown } | null;
+    if (message?.type !== 'message' || !Array.isArray(message.content)) continue;
+    for (const part of message.content as ({ type?: unknown; text?: unknown } | null)[]) {
+      if (part?.type === 'output_text' && typeof part.text === 'string') texts.push(part.text);
+    }
+  }
+  try {
+    (value as Record<string, unknown>)['output_text'] = texts.join('');
+  } catch {
+    // frozen or sealed: leave it
+  }
+  return value;
+}
+
 /** True for a Response-like object (has a string `id`). */
 export function isResponseLike(value: unknown): value is BackgroundResponse {
   return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
@@ -70,7 +96,9 @@ export interface WaitJournal {
   /**
    * Start tracking a job: insert it (state `creating`, or `pending` when `objectId` is given) or adopt the
    * existing row with that key or id, and take its lease. Resolves `null` when another live process holds
-   * the lease (the caller must not poll the id then).
+   * the lease (the caller must not poll the id then). When another wait *in this process* already follows
+   * the job, the link is in `mode: 'journal'` (this wait reads what that one records, no second poller);
+   * for a job already delivered it is in `mode: 'delivered'`.
    */
   track(request: TrackRequest): Promise<JournalLink | null>;
 }
@@ -90,6 +118,22 @@ export interface JournalLink {
   readonly key: string;
   /** The last stream cursor recorded in the journal, if any. */
   readonly cursor?: number;
+  /** The server id already journaled under this key, if any: a wait adopts it instead of creating again. */
+  readonly objectId?: string;
+  /** Whether the journaled job was created with `stream: true` (absent: unknown). */
+  readonly stream?: boolean;
+  /**
+   * False when the key was already in the journal (the job exists, or its create was sent): `createAndWait`
+   * then adopts the job and sends no create. Absent: treated as new.
+   */
+  readonly isNew?: boolean;
+  /**
+   * `'lease'` (or absent): this wait holds the lease and follows the job itself. `'journal'`: another wait
+   * in this process follows it; `leaseLost` is already aborted, so this wait reads the journal, and every
+   * write and `finish()` is a no-op. `'delivered'`: the job was delivered before; `awaitRecorded()`
+   * answers its recorded outcome at once.
+   */
+  readonly mode?: 'lease' | 'journal' | 'delivered';
   /** Aborts when the lease was lost to another process: stop polling then and read the journal instead. */
   readonly leaseLost: AbortSignal;
   /** Record the id. Called before anything else once the id is known. */

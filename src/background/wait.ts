@@ -14,11 +14,12 @@ import type { Failure } from '../failure.ts';
 import { resolveClock, type Clock } from './clock.ts';
 import type { ResultHub } from './hub.ts';
 import { errorDelay, pollDelay, resolvePollPolicy, type PollPolicy, type PollPolicyOptions } from './poll-backoff.ts';
-import { followStream, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
+import { followStream, openStream, type StreamAnswer, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
 import { isWaitToken, serializeToken, type WaitToken } from './token.ts';
 import {
   isResponseLike,
   isTerminal,
+  withOutputText,
   type BackgroundResponse,
   type CallOptions,
   type JournalLink,
@@ -89,6 +90,14 @@ export interface WaitOptions extends PollPolicyOptions {
    */
   maxReconnects?: number;
   /**
+   * How long a stream may go without an event, in milliseconds, before it is dropped and resumed from
+   * the last `sequence_number` (counted as a reconnect, so after `maxReconnects` the wait polls). Keep-alive
+   * comments (`: ping`) are not events: a stream that sends nothing else is cut after this long. The
+   * deadline bounds every stream as well.
+   * @default 120000
+   */
+  streamIdleTimeoutMs?: number;
+  /**
    * How many transient errors in a row (429, 5xx, timeouts, resets) polling tolerates before the wait
    * rejects with the last one's typed error. Counted apart from the job's own outcome: a terminal
    * `failed` Response is never polled again.
@@ -153,6 +162,7 @@ export const JOB_METADATA_KEY = 'faultline_job';
 const DEFAULT_MAX_RECONNECTS = 5;
 const DEFAULT_MAX_TRANSIENT = 8;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
 /** @internal Validated wait options. */
 export interface Resolved {
@@ -167,6 +177,7 @@ export interface Resolved {
   readonly maxReconnects: number;
   readonly maxTransient: number;
   readonly requestTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
   readonly options: WaitOptions;
 }
 
@@ -208,6 +219,8 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: \`onProgress\` must be a function`);
   if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError(`${fn}: \`random\` must be a function`);
   if (options.jobKey !== undefined && (typeof options.jobKey !== 'string' || options.jobKey === '')) throw new TypeError(`${fn}: \`jobKey\` must be a non-empty string`);
+  const idle = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  if (typeof idle !== 'number' || !Number.isFinite(idle) || idle <= 0) throw new RangeError(`${fn}: options.streamIdleTimeoutMs must be a positive number of milliseconds, got ${String(idle)}`);
   return {
     clock,
     random: options.random ?? Math.random,
@@ -220,6 +233,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
     maxReconnects: nonNegativeInt('maxReconnects', options.maxReconnects, DEFAULT_MAX_RECONNECTS),
     maxTransient: nonNegativeInt('maxTransientErrors', options.maxTransientErrors, DEFAULT_MAX_TRANSIENT),
     requestTimeoutMs: nonNegativeInt('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
+    streamIdleTimeoutMs: idle,
     options,
   };
 }
@@ -284,6 +298,8 @@ interface Start {
   createdAtMs?: number;
   /** A stream already open (the create call's own stream), with the controller that aborts it. */
   initial?: { events: AsyncIterable<unknown>; controller: AbortController };
+  /** The server answered `stream: true` with a plain body: it does not stream, so poll whatever `stream` says. */
+  pollOnly?: boolean;
 }
 
 /** Thrown inside the loop to leave it with a settled outcome. */
@@ -391,7 +407,7 @@ class Waiter {
     if (typeof response.status === 'string') this.#status = response.status;
     if (this.#createdAtMs === undefined && typeof response.created_at === 'number') this.#createdAtMs = response.created_at * 1000;
     if (event !== undefined && this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
-    if (isTerminal(response)) await this.#link?.recordTerminal(response, detectFailure(response)?.code);
+    if (isTerminal(response)) await this.#link?.recordTerminal(withOutputText(response), detectFailure(response)?.code);
     this.#progress(source, event !== undefined ? { response, event } : { response });
   }
 
@@ -460,7 +476,7 @@ class Waiter {
   }
 
   async #loop(start: Start): Promise<BackgroundResponse> {
-    let streamMode = start.initial !== undefined || this.#r.stream === true || (this.#r.stream === 'auto' && this.#streamCapable);
+    let streamMode = start.pollOnly !== true && (start.initial !== undefined || this.#r.stream === true || (this.#r.stream === 'auto' && this.#streamCapable));
     let initial = start.initial;
     for (;;) {
       await this.#interrupts();
@@ -543,8 +559,12 @@ class Waiter {
     const controller = initial?.controller ?? this.#newWake();
     if (initial !== undefined) this.#wake = controller;
     if (controller.signal.aborted) return { kind: 'stopped' };
-    // The deadline bounds the whole stream.
+    // The deadline bounds the whole stream; the idle timeout, each silence in it (keep-alives are no events).
     const deadlineTimer = this.#r.clock.sleep(Math.max(0, this.#r.deadlineAt - this.#r.clock.now()), controller.signal).then(() => controller.abort());
+    const idle = this.#watchIdle(controller);
+    // Stopped by the idle timeout: a dropped stream (resumed, and counted as a reconnect).
+    const stopped = (): StreamAttempt =>
+      idle.fired ? { kind: 'dropped', error: makeError('timeout', `No stream event for ${this.#r.streamIdleTimeoutMs} ms (streamIdleTimeoutMs).`, { objectId: this.#id }) } : { kind: 'stopped' };
     try {
       let events: AsyncIterable<unknown>;
       if (initial !== undefined) {
@@ -552,19 +572,27 @@ class Waiter {
       } else {
         const query: Record<string, unknown> = { stream: true };
         if (this.#cursor.cursor !== undefined) query['starting_after'] = this.#cursor.cursor;
+        let answer: StreamAnswer;
         try {
-          events = (await this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false))) as AsyncIterable<unknown>;
+          answer = await openStream(this.#client.responses.retrieve(this.#id as string, query, this.#callOptions(controller.signal, false)));
         } catch (error) {
-          if (controller.signal.aborted) return { kind: 'stopped' };
+          if (controller.signal.aborted) return stopped();
           const f = classify(error);
           if (f.category === 'connection' || f.category === 'timeout' || f.category === 'server' || f.category === 'rate_limit') return { kind: 'dropped', error };
           return { kind: 'unstreamable', error };
         }
-        if (events === null || typeof events !== 'object' || typeof (events as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function') {
-          return { kind: 'unstreamable', error: makeError('unknown', 'A stream request did not return a stream.', { objectId: this.#id }) };
+        if (answer.kind === 'body') {
+          // The server ignored stream=true and sent the Response itself: a snapshot; poll from here on.
+          if (isResponseLike(answer.body) && typeof answer.body.status === 'string') {
+            await this.#see(answer.body, 'poll');
+            if (isTerminal(answer.body)) return { kind: 'terminal', response: answer.body };
+          }
+          return { kind: 'unstreamable', error: makeError('unknown', 'A stream request did not return a stream.', { objectId: this.#id, response: answer.body }) };
         }
+        events = answer.events;
       }
-      return await followStream(events, this.#cursor, controller.signal, async (event) => {
+      const attempt = await followStream(events, this.#cursor, controller.signal, async (event) => {
+        idle.seen();
         const response = event['response'];
         if (isResponseLike(response)) {
           await this.#see(response, 'stream', event);
@@ -573,10 +601,30 @@ class Waiter {
           this.#progress('stream', { event });
         }
       });
+      return attempt.kind === 'stopped' ? stopped() : attempt;
     } finally {
       controller.abort();
-      await deadlineTimer;
+      await Promise.all([deadlineTimer, idle.done]);
     }
+  }
+
+  /** Abort `controller` once no event came for `streamIdleTimeoutMs`; `seen()` marks an event. */
+  #watchIdle(controller: AbortController): { fired: boolean; seen: () => void; done: Promise<void> } {
+    const clock = this.#r.clock;
+    const state = { fired: false, seen: () => void (last = clock.now()), done: Promise.resolve() };
+    let last = clock.now();
+    state.done = (async () => {
+      while (!controller.signal.aborted) {
+        const left = last + this.#r.streamIdleTimeoutMs - clock.now();
+        if (left <= 0) {
+          state.fired = true;
+          controller.abort();
+          return;
+        }
+        await clock.sleep(left, controller.signal);
+      }
+    })();
+    return state;
   }
 
   /** The caller aborted. Detach (default) or cancel remotely and settle with the server's final state. */
@@ -669,7 +717,7 @@ async function settle(waiter: Waiter, start: Start, r: Resolved, link: JournalLi
   }
   await link?.finish({ kind: 'result' });
   const opts = r.options;
-  return assertSucceeded(final, {
+  return assertSucceeded(withOutputText(final), {
     now: r.clock.now(),
     ...(opts.incomplete !== undefined ? { incomplete: opts.incomplete } : {}),
     ...(opts.onIncomplete !== undefined ? { onIncomplete: opts.onIncomplete } : {}),
@@ -708,7 +756,7 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       stream: start.streamCapable,
       deadlineAt: r.deadlineAt,
     });
-    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process (or the job was already delivered); use journal.resumeAll() to share the work`);
+    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process; use journal.resumeAll() to share the work`);
   }
   const waiter = new Waiter(client, r, start, link);
   return (await settle(waiter, start, r, link)) as R;
@@ -726,11 +774,38 @@ export async function waitLinked(client: ResponsesClient, token: WaitToken, opti
 }
 
 /**
+ * A job key the journal already knows names that job: wait for it (or read its recorded outcome), never
+ * create it again. An orphan (its create was sent, its id never seen) cannot be waited for by id: refused.
+ */
+async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn: string): Promise<BackgroundResponse> {
+  if (link.objectId === undefined && (link.mode ?? 'lease') === 'lease') {
+    await link.finish({ kind: 'detached' });
+    throw makeError(
+      'conflict',
+      `${fn}: job key ${link.key} names a job whose create was sent but whose id was never seen (an orphan, left by a process that stopped). It is not created again: its webhook (metadata.${JOB_METADATA_KEY}) recovers it, or journal.resumeAll() delivers it as lost after orphanAfterMs. Pass a new jobKey to create a new job.`,
+      {},
+    );
+  }
+  const start: Start = { id: link.objectId, streamCapable: link.stream ?? false, ...(link.cursor !== undefined ? { cursor: link.cursor } : {}) };
+  return settle(new Waiter(client, r, start, link), start, r, link);
+}
+
+/**
  * Create a Response with `background: true` (and `store: true` unless `params.store` says otherwise),
  * journal its id before anything else, and wait for it like {@link waitForResponse}.
  *
  * With `stream` `'auto'` (the default) or `true` the Response is created with `stream: true` and followed
  * on that stream, resumed from the last `sequence_number` if it drops.
+ *
+ * With a `journal`, a `jobKey` names one job, and a job is paid for once: when the key is already in the
+ * journal, no create is sent. A job with a known id (say, left `pending` by a process that died) is
+ * adopted: this call waits for that id and resolves with its result. A job already delivered settles with
+ * its recorded outcome, without a request (a lost one rejects with `ExpiredError`). A job another wait of
+ * this process follows is joined: this call reads the result that one records. A job whose create was sent
+ * but whose id was never seen (an orphan) rejects with a `ConflictError` (code `conflict`): its webhook or
+ * the journal's orphan rule settles it; pass a new `jobKey` for a new job. A key leased by another live
+ * process also rejects with `ConflictError`. The `params` of such a call are not compared with the
+ * original's: the key decides.
  */
 export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
@@ -751,14 +826,18 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   let link: JournalLink | null = null;
   if (journal !== undefined) {
     link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt });
-    if (link === null) throw new TypeError(`${fn}: the job key ${key as string} is already leased by another live process`);
+    if (link === null) {
+      throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
+    }
+    if (link.isNew === false) return (await adopt(client, r, link, fn)) as R;
   }
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   r.signal?.addEventListener('abort', onAbort);
-  let created: unknown;
+  let answer: StreamAnswer;
   try {
-    created = await client.responses.create(body, { signal: controller.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - r.clock.now())) });
+    const call = client.responses.create(body, { signal: controller.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - r.clock.now())) });
+    answer = stream ? await openStream(call) : { kind: 'body', body: await call };
   } catch (error) {
     r.signal?.removeEventListener('abort', onAbort);
     const failure = classify(error, { now: r.clock.now() });
@@ -772,14 +851,17 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   }
   r.signal?.removeEventListener('abort', onAbort);
   let start: Start;
-  if (isResponseLike(created)) {
-    await link?.attachId(created.id);
-    start = { ...startFrom(created, fn), streamCapable: stream };
-  } else if (created !== null && typeof created === 'object' && Symbol.asyncIterator in created) {
-    start = { id: undefined, streamCapable: true, initial: { events: created as AsyncIterable<unknown>, controller } };
+  if (answer.kind === 'body' && isResponseLike(answer.body)) {
+    await link?.attachId(answer.body.id);
+    // Asked to stream, answered with the Response as plain JSON: a server that does not stream. Poll.
+    start = { ...startFrom(answer.body, fn), streamCapable: false, ...(stream ? { pollOnly: true } : {}) };
+  } else if (answer.kind === 'stream') {
+    start = { id: undefined, streamCapable: true, initial: { events: answer.events, controller } };
   } else {
+    // No id to follow: the row stays `creating` (an orphan a webhook can still recover).
     if (link !== null) await link.finish({ kind: 'detached' });
-    throw makeError('unknown', 'responses.create returned neither a Response nor a stream.', {});
+    if (typeof answer.body === 'object' && answer.body !== null && detectFailure(answer.body) !== null) throw toError(answer.body, { response: answer.body });
+    throw makeError('unknown', 'responses.create answered neither a Response nor a stream.', { response: answer.body });
   }
   const waiter = new Waiter(client, r, start, link);
   return (await settle(waiter, start, r, link)) as R;

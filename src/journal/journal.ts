@@ -12,6 +12,11 @@
  *
  * Delivery is exactly once unless a process dies *inside* the handler: then the job is delivered again
  * with `attempt` > 1 (the handler can tell), never silently dropped.
+ *
+ * Within one process a job is followed once, however many entry points reach it: a registry of the keys
+ * this journal is following (or delivering) makes `resumeAll()` join a `createAndWait` in flight instead of
+ * starting a second waiter, and a second `createAndWait`/`waitForResponse` on the same job read the journal
+ * instead of polling. Leases arbitrate between processes; the registry, inside one.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,6 +26,7 @@ import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '..
 import { isTerminal } from '../background/types.ts';
 import { waitLinked, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../classify.ts';
+import { redact } from '../redact.ts';
 import { SqliteJournalStore } from './sqlite.ts';
 import type { JobRecord, JournalStore } from './store.ts';
 
@@ -77,8 +83,18 @@ export interface JournalOptions {
   /** The outcome handler (same as calling {@link Journal.onResult}). */
   onResult?: OutcomeHandler;
   /**
+   * Applied to every terminal object (Response or Batch) before it is stored, whether a waiter or a
+   * webhook saw it. The journal stores the terminal object as received, with its output, metadata and
+   * whatever the server echoed, unless this hook removes it; handlers then receive the scrubbed object.
+   * It gets a copy (mutate it or return a new object) and must keep `id`, `status`, `error` and
+   * `incomplete_details`, which the delivered outcome is read from. The wait's caller still gets the
+   * object as received. Must not throw: a throw fails the wait, and the job stays pending.
+   * @default the object is stored as it is
+   */
+  scrub?: (result: unknown) => unknown;
+  /**
    * Called when the handler throws; the job stays undelivered and is retried by the next `resumeAll`.
-   * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`
+   * @default a process warning with code `FAULTLINE_JOURNAL_HANDLER`, its text passed through `redact()`
    */
   onHandlerError?: (error: unknown, outcome: JobOutcome) => void;
   /**
@@ -140,8 +156,11 @@ export class Journal implements WaitJournal {
   #handler: OutcomeHandler | undefined;
   readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
   readonly #onLeaseLost: (key: string) => void;
+  readonly #scrub: (result: unknown) => unknown;
   readonly #links = new Map<string, AbortController>();
   readonly #deliveredHere = new Set<string>();
+  /** The keys some wait of this process follows or delivers now, each with a promise of the end of that. */
+  readonly #busy = new Map<string, Busy>();
 
   constructor(options: JournalOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('Journal: options are required (`path` or `store`)');
@@ -153,13 +172,16 @@ export class Journal implements WaitJournal {
     this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
     this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
     this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
-    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: \`${name}\` must be a function, got ${typeof options[name]}`);
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: options.${name} must be a function, got ${typeof options[name]}`);
     }
     this.#handler = options.onResult;
+    const scrub = options.scrub;
+    this.#scrub = scrub === undefined ? (result) => result : (result) => scrub(copyOf(result));
     this.#onHandlerError =
       options.onHandlerError ??
-      ((error, outcome) => process.emitWarning(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`, { code: 'FAULTLINE_JOURNAL_HANDLER' }));
+      // The handler's error is the user's code talking: it may quote a key or an Authorization header.
+      ((error, outcome) => process.emitWarning(redact(`faultline journal: the outcome handler threw for job ${outcome.key}: ${String(error)}`), { code: 'FAULTLINE_JOURNAL_HANDLER' }));
     this.#onLeaseLost =
       options.onLeaseLost ??
       ((key) => process.emitWarning(`faultline journal: the lease of job ${key} was taken over while its handler ran; its new holder will deliver it again`, { code: 'FAULTLINE_JOURNAL_LEASE_LOST' }));
@@ -193,6 +215,42 @@ export class Journal implements WaitJournal {
     return isAlive(pid) ? undefined : holder;
   }
 
+  /**
+   * Mark `key` followed by this process, or `undefined` when it already is (join that instead). Synchronous
+   * on purpose: the check and the mark happen with no await between them.
+   */
+  #hold(key: string): Hold | undefined {
+    if (this.#busy.has(key)) return undefined;
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    const busy: Busy = { done };
+    this.#busy.set(key, busy);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#busy.get(key) === busy) this.#busy.delete(key);
+        end();
+      },
+    };
+  }
+
+  /** Wait until the wait that follows `key` in this process ends; false if the deadline or signal came first. */
+  async #join(busy: Busy, deadlineAt: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) stop.abort();
+    let ended = false;
+    const timer = this.#clock.sleep(Math.max(0, deadlineAt - this.#clock.now()), stop.signal);
+    await Promise.race([busy.done.then(() => void (ended = true)), timer]);
+    stop.abort();
+    await timer;
+    signal?.removeEventListener('abort', onAbort);
+    return ended;
+  }
+
   async #acquire(key: string, holder: string | undefined): Promise<boolean> {
     const now = this.#clock.now();
     return this.store.acquireLease(key, this.owner, now + this.#leaseMs, now, this.#deadHolder(holder));
@@ -206,7 +264,7 @@ export class Journal implements WaitJournal {
       if (existing !== undefined) key = existing.key;
     }
     if (key === undefined) throw new TypeError('track: a key or an objectId is required');
-    await this.store.insert(
+    const isNew = await this.store.insert(
       {
         key,
         kind: request.kind,
@@ -217,12 +275,40 @@ export class Journal implements WaitJournal {
       this.#clock.now(),
     );
     const row = await this.store.get(key);
-    if (row === undefined || row.state === 'delivered') return null;
-    if (!(await this.#acquire(key, row.leaseOwner))) return null;
-    return this.#link(row);
+    if (row === undefined) return null;
+    if (row.state === 'delivered') return this.#readOnlyLink(row, isNew, 'delivered');
+    // Another wait of this process follows it: read what that one records (no second poller, no second delivery).
+    const hold = this.#hold(key);
+    if (hold === undefined) return this.#readOnlyLink(row, isNew, 'journal');
+    if (!(await this.#acquire(key, row.leaseOwner))) {
+      hold.release();
+      return null;
+    }
+    return this.#link(row, hold, isNew);
   }
 
-  #link(row: JobRecord): JournalLink {
+  /** A link for a wait that only reads the journal (see {@link JournalLink.mode}). */
+  #readOnlyLink(row: JobRecord, isNew: boolean, mode: 'journal' | 'delivered'): JournalLink {
+    const leaseLost = new AbortController();
+    leaseLost.abort();
+    const nothing = async (): Promise<void> => {};
+    return {
+      key: row.key,
+      mode,
+      isNew,
+      stream: row.stream,
+      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
+      ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
+      leaseLost: leaseLost.signal,
+      attachId: nothing,
+      setCursor: nothing,
+      recordTerminal: nothing,
+      awaitRecorded: (signal) => this.#awaitRecorded(row.key, signal),
+      finish: nothing,
+    };
+  }
+
+  #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
     const leaseLost = new AbortController();
     const stop = new AbortController();
@@ -249,6 +335,10 @@ export class Journal implements WaitJournal {
     };
     return {
       key,
+      mode: 'lease',
+      isNew,
+      stream: row.stream,
+      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
       leaseLost: leaseLost.signal,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
@@ -260,19 +350,25 @@ export class Journal implements WaitJournal {
         }
       },
       recordTerminal: async (result, failureCode) => {
-        await this.store.recordTerminal(key, result, failureCode, clock.now());
+        await this.store.recordTerminal(key, this.#scrub(result), failureCode, clock.now());
       },
       awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
       finish: async (outcome) => {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
         stopRenewal();
-        if (outcome.kind === 'detached') {
-          await this.store.releaseLease(key, this.owner);
-          return;
+        // The key stays marked followed until the delivery is over: a resumeAll that came in meanwhile
+        // would otherwise claim it again (attempt 2) while this handler runs.
+        try {
+          if (outcome.kind === 'detached') {
+            await this.store.releaseLease(key, this.owner);
+            return;
+          }
+          if (outcome.kind === 'lost') await this.store.markLost(key, outcome.reason, clock.now());
+          await this.#deliver(key);
+        } finally {
+          hold.release();
         }
-        if (outcome.kind === 'lost') await this.store.markLost(key, outcome.reason, clock.now());
-        await this.#deliver(key);
       },
     };
   }
@@ -282,7 +378,15 @@ export class Journal implements WaitJournal {
       const row = await this.store.get(key);
       if (row?.result !== undefined) return { result: row.result };
       if (row?.lostReason !== undefined) return { lost: row.lostReason };
-      await this.#clock.sleep(this.#watchMs, signal);
+      // Wake early when the wait of this process that follows the job ends (it recorded the result first).
+      const busy = this.#busy.get(key);
+      const wake = new AbortController();
+      const onAbort = (): void => wake.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void busy?.done.then(() => wake.abort());
+      await this.#clock.sleep(this.#watchMs, wake.signal);
+      wake.abort();
+      signal.removeEventListener('abort', onAbort);
     }
     return undefined;
   }
@@ -354,12 +458,17 @@ export class Journal implements WaitJournal {
       await this.store.attachId(key, id, this.#clock.now());
     }
     if (!isTerminal(object)) return row.key;
-    await this.store.recordTerminal(row.key, object, detectFailure(object)?.code, this.#clock.now());
+    await this.store.recordTerminal(row.key, this.#scrub(object), detectFailure(object)?.code, this.#clock.now());
     // Deliver here only when nobody is waiting on it (an orphan, or a job no process follows now). A live
     // waiter records and delivers it itself, woken by the hub.
-    if (this.#links.has(row.key)) return row.key;
-    if (await this.#acquire(row.key, row.leaseOwner)) {
-      if (!(await this.#deliver(row.key))) await this.store.releaseLease(row.key, this.owner);
+    const hold = this.#hold(row.key);
+    if (hold === undefined) return row.key;
+    try {
+      if (await this.#acquire(row.key, row.leaseOwner)) {
+        if (!(await this.#deliver(row.key))) await this.store.releaseLease(row.key, this.owner);
+      }
+    } finally {
+      hold.release();
     }
     return row.key;
   }
@@ -429,29 +538,55 @@ export class Journal implements WaitJournal {
     signal: AbortSignal | undefined,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'later' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const clock = this.#clock;
-    const row = await this.store.get(key);
-    if (row === undefined || row.state === 'delivered') return { kind: 'elsewhere' };
-    if (signal?.aborted === true || clock.now() >= deadlineAt) return { kind: 'unfinished' };
-    // Someone else follows it: come back later (and take over if their lease lapses).
-    if (!(await this.#acquire(key, row.leaseOwner))) return { kind: 'later' };
-    const lostBefore = row.state === 'lost' || row.lostReason !== undefined;
-    if (row.state === 'terminal' || row.state === 'delivering' || row.state === 'lost') {
-      if (await this.#deliver(key)) return { kind: 'delivered', lost: lostBefore };
-      return { kind: 'unfinished' };
+    // A wait of this process follows it already (a createAndWait in flight): join it, never a second waiter.
+    let hold = this.#hold(key);
+    while (hold === undefined) {
+      if (!(await this.#join(this.#busy.get(key) as Busy, deadlineAt, signal))) return { kind: 'unfinished' };
+      hold = this.#hold(key);
     }
-    if (row.state === 'creating' || row.objectId === undefined) {
-      if (clock.now() - row.createdAt >= this.#orphanMs) {
-        await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
-        if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
+    let linked = false;
+    try {
+      const row = await this.store.get(key);
+      if (row === undefined || row.state === 'delivered') {
+        return this.#deliveredHere.has(key) ? { kind: 'delivered', lost: row?.lostReason !== undefined } : { kind: 'elsewhere' };
+      }
+      if (signal?.aborted === true || clock.now() >= deadlineAt) return { kind: 'unfinished' };
+      // Someone else follows it: come back later (and take over if their lease lapses).
+      if (!(await this.#acquire(key, row.leaseOwner))) return { kind: 'later' };
+      const lostBefore = row.state === 'lost' || row.lostReason !== undefined;
+      if (row.state === 'terminal' || row.state === 'delivering' || row.state === 'lost') {
+        if (await this.#deliver(key)) return { kind: 'delivered', lost: lostBefore };
         return { kind: 'unfinished' };
       }
-      // Wait for a webhook to recover it, or for the orphan time to pass.
-      await this.store.releaseLease(key, this.owner);
-      return { kind: 'later' };
+      if (row.state === 'creating' || row.objectId === undefined) {
+        if (clock.now() - row.createdAt >= this.#orphanMs) {
+          await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
+          if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
+          return { kind: 'unfinished' };
+        }
+        // Wait for a webhook to recover it, or for the orphan time to pass.
+        await this.store.releaseLease(key, this.owner);
+        return { kind: 'later' };
+      }
+      linked = true;
+      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), waitOptions, deadlineAt, signal);
+    } finally {
+      if (!linked) hold.release();
     }
-    const link = this.#link(row);
+  }
+
+  async #followLinked(
+    client: ResponsesClient,
+    row: JobRecord,
+    objectId: string,
+    link: JournalLink,
+    waitOptions: WaitOptions,
+    deadlineAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'unfinished'; error?: FaultlineError }> {
+    const key = row.key;
     try {
-      await waitLinked(client, { v: 1, id: row.objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
     } catch (error) {
       await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
@@ -467,7 +602,27 @@ export class Journal implements WaitJournal {
   async close(): Promise<void> {
     for (const stop of this.#links.values()) stop.abort();
     this.#links.clear();
+    this.#busy.clear();
     await this.store.close();
+  }
+}
+
+/** A key some wait of this process follows; `done` resolves when that wait (and its delivery) ended. */
+interface Busy {
+  readonly done: Promise<void>;
+}
+
+/** The mark of {@link Busy}, given back once (idempotent) when the wait and its delivery are over. */
+interface Hold {
+  release(): void;
+}
+
+/** A deep copy for the scrub hook (a terminal object is plain JSON), or the value itself if it cannot be cloned. */
+function copyOf(value: unknown): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    return value;
   }
 }
 
