@@ -9,7 +9,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { runChaos, type ChaosOptions } from '../bench/chaos/harness.ts';
 import { KILL_POINTS, makePlan } from '../bench/chaos/plan.ts';
-import { computeFigures, INVARIANTS, invariants, type ChaosFigures, type RunFacts } from '../bench/chaos/report.ts';
+import { computeFigures, ID_READ_MARGIN_MS, INVARIANTS, invariants, type ChaosFigures, type RunFacts } from '../bench/chaos/report.ts';
 
 /** A busy loop (a timer overflowing to 1 ms, a reconnect storm) costs thousands of requests per job. */
 const MAX_REQUESTS_PER_JOB = 50;
@@ -66,9 +66,10 @@ describe('chaos figures: what counts as what', () => {
   const [a, b, c, d, e, f] = plan.map((j) => j.key) as [string, string, string, string, string, string];
   const facts = (over: Partial<RunFacts>): RunFacts => ({
     plan,
-    creates: plan.map((j) => ({ key: j.key, id: `resp_${j.key}`, tag: 'w0#0', idSent: true })),
+    creates: plan.map((j) => ({ key: j.key, id: `resp_${j.key}`, tag: 'w0#0', idSentAt: 100 })),
     deliveries: plan.map((j) => ({ key: j.key, status: 'completed', attempt: 1, tag: 'w0#0', t: 0 })),
     kills: [],
+    deaths: new Map(),
     rows: new Map(plan.map((j) => [j.key, 'delivered'])),
     requests: 12,
     cpuUs: 6_000,
@@ -104,18 +105,24 @@ describe('chaos figures: what counts as what', () => {
     const x = computeFigures(
       run,
       facts({
-        creates: [...base.creates.map((r) => (r.key === d ? { ...r, idSent: false } : r)), { key: a, id: 'resp_again', tag: 'w1#1', idSent: true }],
+        // d: its id never went out; b: it went out, but its process died at once (a legitimate orphan).
+        creates: [
+          ...base.creates.map((r) => (r.key === d ? { key: d, id: r.id, tag: r.tag } : r.key === b ? { ...r, tag: 'w1#0' } : r)),
+          { key: a, id: 'resp_again', tag: 'w1#1', idSentAt: 100 },
+        ],
+        deaths: new Map([['w1#0', 100 + ID_READ_MARGIN_MS - 1]]),
         deliveries: [
-          ...base.deliveries.filter((l) => l.key !== c && l.key !== d && l.key !== e && l.key !== f),
+          ...base.deliveries.filter((l) => l.key !== b && l.key !== c && l.key !== d && l.key !== e && l.key !== f),
           { key: c, status: 'lost', attempt: 1, tag: 'w0#0', t: 0, lostReason: 'orphan: the create never returned an id and no webhook recovered it' },
+          { key: b, status: 'lost', attempt: 1, tag: 'w0#0', t: 0, lostReason: 'orphan: the create never returned an id and no webhook recovered it' },
           { key: d, status: 'lost', attempt: 1, tag: 'w0#0', t: 0, lostReason: 'create_rejected:rate_limit_exceeded' },
         ],
         rows: new Map([...base.rows, [f, 'pending']]),
       }),
     );
     assert.equal(x.paidTwice, 1);
-    assert.equal(x.lostWithReason, 2);
-    assert.deepEqual(x.lostReasons, { orphan: 1, 'create_rejected:rate_limit_exceeded': 1 });
+    assert.equal(x.lostWithReason, 3);
+    assert.deepEqual(x.lostReasons, { orphan: 2, 'create_rejected:rate_limit_exceeded': 1 });
     assert.equal(x.lostThoughIdSent, 1, 'c: the server had sent its id');
     assert.equal(x.lostSilently, 1, 'e: the journal says delivered, the handler never saw it');
     assert.equal(x.unfinished, 1, 'f: still pending');

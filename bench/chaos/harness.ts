@@ -38,6 +38,8 @@ export interface ChaosOptions {
   readonly timeoutMs?: number;
   /** How long to keep watching once every job has a delivery (late duplicates). @default 600 */
   readonly settleMs?: number;
+  /** Keep the temporary folder (journal, deliveries, kills, worker logs) and log its path, to debug a run. @default false */
+  readonly keep?: boolean;
   /** Called with progress text (for the CLI). */
   readonly log?: (text: string) => void;
 }
@@ -52,6 +54,8 @@ interface Proc {
   cpuUs: number;
   port?: number;
   stderr: string;
+  /** The child's stdout, kept only with `keep`. */
+  stdout: string;
 }
 
 /** Every child any run started and that has not exited: killed by {@link killAllChildren}. */
@@ -94,6 +98,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const deliveries = join(dir, 'deliveries.jsonl');
   const procs: Proc[] = [];
   const live = new Map<string, Proc>();
+  /** When each process exited, by tag (epoch ms). */
+  const deaths = new Map<string, number>();
   let stopping = false;
   let restarts = 0;
   let crashes = 0;
@@ -105,24 +111,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   let restartSeq = 0;
 
   /** Fire a server-side kill: SIGKILL the process that sent this request, if the plan says so. */
-  async function serverKill(point: KillPoint, key: string, tag: string | null): Promise<void> {
-    if (byKey.get(key)?.kill !== point || tag === null) return;
+  async function serverKill(point: KillPoint, key: string, tag: string | null): Promise<boolean> {
+    if (byKey.get(key)?.kill !== point || tag === null) return false;
     const p = live.get(tag);
-    if (p === undefined) return;
+    if (p === undefined) return false;
     let fd: number;
     try {
       fd = openSync(join(killsDir, `${key}@${point}`), 'wx');
     } catch {
-      return;
+      return false;
     }
     writeSync(fd, JSON.stringify({ key, point, tag, t: Date.now() }));
     closeSync(fd);
     p.child.kill('SIGKILL');
     await p.exited;
+    return true;
   }
   const hooks: ServerHooks = {
     beforeCreateReply: (key, tag) => serverKill('create_sent', key, tag),
-    afterStreamEvent: (key, tag, type) => (type === 'response.output_text.delta' ? serverKill('mid_stream', key, tag) : Promise.resolve()),
+    afterStreamEvent: async (key, tag, type) => void (type === 'response.output_text.delta' && (await serverKill('mid_stream', key, tag))),
   };
   // The servers POST webhooks through this: to whichever receiver incarnation is up (none: a network error, retried).
   const forward = async (_input: string, init: RequestInit): Promise<Response> => {
@@ -136,12 +143,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     const child = spawn(process.execPath, [WORKER, join(dir, 'config.json'), name, String(inc), role], { stdio: ['pipe', 'pipe', 'pipe'] });
     everyChild.add(child);
     let resolveExit!: () => void;
-    const p: Proc = { name, inc, role, tag: `${name}#${inc}`, child, exited: new Promise((r) => (resolveExit = r)), cpuUs: 0, stderr: '' };
+    const p: Proc = { name, inc, role, tag: `${name}#${inc}`, child, exited: new Promise((r) => (resolveExit = r)), cpuUs: 0, stderr: '', stdout: '' };
     procs.push(p);
     live.set(p.tag, p);
     child.stdin.on('error', () => {});
     child.stderr.on('data', (d: Buffer) => (p.stderr = (p.stderr + d.toString()).slice(-4000)));
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (o.keep === true) p.stdout += line + '\n';
       let ev: { ev?: string; us?: number; port?: number };
       try {
         ev = JSON.parse(line) as typeof ev;
@@ -154,6 +162,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       else if (ev.ev === 'handler_error') handlerErrors++;
     });
     child.on('exit', (code, signal) => {
+      deaths.set(p.tag, Date.now());
       everyChild.delete(child);
       live.delete(p.tag);
       resolveExit();
@@ -189,7 +198,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       killsDir,
       jobs: plan,
       ...(secret !== undefined ? { webhookSecret: secret } : {}),
-      pace: { minDelayMs: 25, maxDelayMs: 200, ageFactor: 0.1, requestTimeoutMs: 3000 },
+      // Jobs of ~220 ms: a stream silent for a second is dead (the default idle timeout is for real jobs).
+      pace: { minDelayMs: 25, maxDelayMs: 200, ageFactor: 0.1, requestTimeoutMs: 3000, streamIdleTimeoutMs: 1000 },
       shortDeadlineMs: 4000,
       longDeadlineMs: LONG_DEADLINE_MS,
       leaseMs: 1500,
@@ -252,6 +262,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         creates: server?.creates() ?? [],
         deliveries: readLines(deliveries),
         kills,
+        deaths,
         rows,
         requests: server?.requests() ?? 0,
         cpuUs: procs.reduce((a, p) => a + p.cpuUs, 0),
@@ -273,6 +284,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     }
     return await collect();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (o.keep === true) {
+      writeFileSync(join(dir, 'workers.log'), procs.map((p) => `== ${p.tag}\n${p.stdout}\n${p.stderr}`).join('\n'));
+      log(`kept ${dir}`);
+    } else rmSync(dir, { recursive: true, force: true });
   }
 }

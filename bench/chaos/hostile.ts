@@ -169,7 +169,7 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
       }
       res.write(text);
       sent++;
-      if (record !== undefined) record.idSent = true;
+      if (record !== undefined) record.idSentAt ??= Date.now();
       await o.hooks.afterStreamEvent(job.key, tag, e.type);
     }
     if (job.hostility === 'keepalive_forever') {
@@ -197,17 +197,16 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
       const key = metadata['faultline_job'] ?? '';
       const job: Job = { id: `resp_${randomBytes(12).toString('hex')}`, key, createdAt: Date.now(), hostility: o.hostilityOf(key), metadata, queuedMs: o.queuedMs, endMs: o.queuedMs + o.runMs, polls: 0, resumes: 0 };
       jobs.set(job.id, job);
-      const record: CreateRecord = { key, id: job.id, tag, idSent: false };
+      const record: CreateRecord = { key, id: job.id, tag };
       creates.push(record);
       webhookFor(job);
-      await o.hooks.beforeCreateReply(key, tag);
-      if (res.destroyed) return;
+      if ((await o.hooks.beforeCreateReply(key, tag)) || res.destroyed) return;
       const cut = job.hostility === 'cut_mid_body';
       if (body['stream'] === true && job.hostility !== 'json_for_stream') return stream(res, job, -1, tag, cut, record);
       const snapshot = responseObject(job, statusAt(job, Date.now()));
       if (cut) return cutJson(res, snapshot);
       sendJson(res, 200, snapshot);
-      record.idSent = true;
+      record.idSentAt = Date.now();
       return;
     }
     const m = /^\/v1\/responses\/([^/]+)$/.exec(url.pathname);

@@ -43,7 +43,7 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
   async function* watched(stream: AsyncIterable<string>, key: string, tag: string | null, record: CreateRecord | undefined): AsyncGenerator<string> {
     for await (const chunk of stream) {
       yield chunk;
-      if (record !== undefined) record.idSent = true;
+      if (record !== undefined) record.idSentAt ??= Date.now();
       await o.hooks.afterStreamEvent(key, tag, eventType(chunk));
     }
   }
@@ -73,10 +73,10 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
       const id = entry?.kind === 'request' ? entry.objectId : null;
       if (id !== null && id !== undefined) {
         keyById.set(id, key);
-        record = { key, id, tag, idSent: false };
+        record = { key, id, tag };
         records.set(requestId, record);
-        await o.hooks.beforeCreateReply(key, tag);
-        if (reply.stream === undefined) record.idSent = true; // the JSON body goes out right after this
+        const killed = await o.hooks.beforeCreateReply(key, tag);
+        if (reply.stream === undefined && !killed) record.idSentAt = Date.now(); // the JSON body goes out right after this
       }
     }
     if (reply.stream !== undefined && key !== undefined) return { ...reply, stream: watched(reply.stream, key, tag, record) };
@@ -91,7 +91,7 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
       mock.log.flatMap((e) => {
         if (e.kind !== 'request' || e.method !== 'POST' || e.path !== '/v1/responses' || e.objectId === null) return [];
         const key = keyByRequest.get(e.requestId);
-        return key === undefined ? [] : [records.get(e.requestId) ?? { key, id: e.objectId, tag: e.benchId, idSent: false }];
+        return key === undefined ? [] : [records.get(e.requestId) ?? { key, id: e.objectId, tag: e.benchId }];
       }),
     requests: () => requests,
     close: () => server.close(),

@@ -10,6 +10,8 @@ export interface RunFacts {
   readonly creates: readonly CreateRecord[];
   readonly deliveries: readonly DeliveryLine[];
   readonly kills: readonly { readonly key: string; readonly point: KillPoint }[];
+  /** When each process (by tag) exited, epoch ms. */
+  readonly deaths: ReadonlyMap<string, number>;
   /** Journal state of every row at the end, by key. */
   readonly rows: ReadonlyMap<string, string>;
   readonly requests: number;
@@ -40,7 +42,10 @@ export interface ChaosFigures {
   /** Delivered as lost, the journal saying why (see `lostReasons`). */
   readonly lostWithReason: number;
   readonly lostReasons: Readonly<Record<string, number>>;
-  /** Of those, jobs whose id the server had sent in full (the client had what it needed): must be 0. */
+  /**
+   * Of those, jobs whose id the server had sent in full to a process that lived on for
+   * {@link ID_READ_MARGIN_MS} (the client had what it needed): must be 0.
+   */
   readonly lostThoughIdSent: number;
   /** Never delivered, and the journal does not hold them unfinished either: must be 0. */
   readonly lostSilently: number;
@@ -63,6 +68,18 @@ export interface ChaosFigures {
   readonly timedOut: boolean;
   /** The first few keys behind each broken invariant, to start debugging from. */
   readonly examples: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * A process that lived this long after its create's id was handed to the loopback socket had it (a
+ * process killed sooner may have died with the bytes unread, a legitimate orphan).
+ */
+export const ID_READ_MARGIN_MS = 250;
+
+function idReached(c: CreateRecord, deaths: ReadonlyMap<string, number>): boolean {
+  if (c.idSentAt === undefined) return false;
+  const died = c.tag === null ? undefined : deaths.get(c.tag);
+  return died === undefined || died - c.idSentAt >= ID_READ_MARGIN_MS;
 }
 
 /** `orphan: the create never…` → `orphan`; `create_rejected:rate_limit_exceeded` stays whole. */
@@ -118,7 +135,7 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
       lost++;
       const r = reasonOf(first.lostReason);
       lostReasons[r] = (lostReasons[r] ?? 0) + 1;
-      if (creates.some((c) => c.idSent)) {
+      if (creates.some((c) => idReached(c, f.deaths))) {
         lostThoughIdSent++;
         note('lostThoughIdSent', `${job.key}(${r})`);
       }

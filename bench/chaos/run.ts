@@ -5,7 +5,7 @@
  * invariant broke (lost silently, paid twice, delivered twice without a handler kill, lost though the id
  * was sent, a wait that never ended, a crash).
  *
- *   node bench/chaos/run.ts [--seed N] [--jobs N] [--workers N] [--quick] [--mode normal|hostile] [--webhooks on|off]
+ *   node bench/chaos/run.ts [--seed N] [--jobs N] [--workers N] [--quick] [--mode normal|hostile] [--webhooks on|off] [--keep]
  *
  * Loopback only; every run is bounded by its hard timeout, after which everything is killed and reported.
  */
@@ -35,7 +35,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.
 const runs: ChaosFigures[] = [];
 for (const mode of modes) {
   for (const webhooks of hooks) {
-    runs.push(await runChaos({ seed, mode, webhooks, jobs, workers, timeoutMs: quick ? 30_000 : 90_000, log: (t) => process.stderr.write(`[chaos ${mode}${webhooks ? '+webhooks' : ''}] ${t}\n`) }));
+    runs.push(await runChaos({ seed, mode, webhooks, jobs, workers, timeoutMs: quick ? 30_000 : 90_000, keep: args.includes('--keep'), log: (t) => process.stderr.write(`[chaos ${mode}${webhooks ? '+webhooks' : ''}] ${t}\n`) }));
   }
 }
 process.stdout.write(`\nchaos: seed ${seed}, ${workers} workers on one journal, ${jobs} jobs per run\n\n${table(runs)}\n\n`);

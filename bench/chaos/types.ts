@@ -13,7 +13,7 @@ export interface ChaosConfig {
   readonly killsDir: string;
   readonly jobs: readonly PlannedJob[];
   readonly webhookSecret?: string;
-  readonly pace: { readonly minDelayMs: number; readonly maxDelayMs: number; readonly ageFactor: number; readonly requestTimeoutMs: number };
+  readonly pace: { readonly minDelayMs: number; readonly maxDelayMs: number; readonly ageFactor: number; readonly requestTimeoutMs: number; readonly streamIdleTimeoutMs: number };
   readonly shortDeadlineMs: number;
   readonly longDeadlineMs: number;
   readonly leaseMs: number;
@@ -49,14 +49,14 @@ export interface CreateRecord {
   readonly id: string;
   /** The `x-bench-id` of the sender. */
   readonly tag: string | null;
-  /** True once the bytes carrying the id were handed to the socket (JSON body, or the first SSE event). */
-  idSent: boolean;
+  /** When the bytes carrying the id were handed to the socket (JSON body, or the first SSE event), epoch ms. */
+  idSentAt?: number;
 }
 
 /** The kill hooks a server calls; the harness SIGKILLs the sender when the plan says so. */
 export interface ServerHooks {
-  /** The create was read and the job made; nothing was sent back yet. */
-  beforeCreateReply(key: string, tag: string | null): Promise<void>;
+  /** The create was read and the job made; nothing was sent back yet. True when the sender was killed. */
+  beforeCreateReply(key: string, tag: string | null): Promise<boolean>;
   /** One SSE event of the job's stream was handed to the socket. */
   afterStreamEvent(key: string, tag: string | null, type: string): Promise<void>;
 }
