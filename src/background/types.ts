@@ -111,6 +111,8 @@ export interface TrackRequest {
   readonly objectId?: string;
   readonly stream: boolean;
   readonly deadlineAt?: number;
+  /** How long the job may take on the server (its `background_options.completion_window`), in milliseconds. */
+  readonly windowMs?: number;
 }
 
 /** One tracked job, leased by this process until {@link JournalLink.release}. */

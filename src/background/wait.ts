@@ -159,6 +159,29 @@ export type CreateParams = Record<string, unknown> & { readonly metadata?: Reado
 /** The metadata key faultline adds so an orphaned create can be matched to its journal row. */
 export const JOB_METADATA_KEY = 'faultline_job';
 
+/** @internal The longest wait between healthy polls of a job with a completion window (hours long): 5 minutes. */
+export const WINDOW_MAX_DELAY_MS = 300_000;
+/** The longest completion window known ('8h'): assumed for 'soonest' and for any value not of the form `<n>h`. */
+const LONGEST_WINDOW_MS = 8 * 3_600_000;
+
+/**
+ * @internal How long a job created with `background_options.completion_window` (openai-node 7.58: `'soonest'`,
+ * `'2h'`, `'8h'`; background only, never streamed) may run, in milliseconds; `undefined` without one.
+ */
+export function completionWindowMs(params: Readonly<Record<string, unknown>>): number | undefined {
+  const options = params['background_options'];
+  const window = typeof options === 'object' && options !== null ? (options as Record<string, unknown>)['completion_window'] : undefined;
+  if (window === undefined || window === null) return undefined;
+  const hours = typeof window === 'string' ? /^(\d{1,3})h$/.exec(window) : null;
+  return hours !== null ? Number(hours[1]) * 3_600_000 : LONGEST_WINDOW_MS;
+}
+
+/** @internal Options for a job with a completion window: healthy polls up to {@link WINDOW_MAX_DELAY_MS} apart, unless `maxDelayMs` is set. */
+export function windowedPace<T extends PollPolicyOptions>(options: T): T {
+  if (options.maxDelayMs !== undefined) return options;
+  return { ...options, maxDelayMs: Math.max(WINDOW_MAX_DELAY_MS, typeof options.minDelayMs === 'number' ? options.minDelayMs : 0) };
+}
+
 const DEFAULT_MAX_RECONNECTS = 5;
 const DEFAULT_MAX_TRANSIENT = 8;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -806,6 +829,18 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  * the journal's orphan rule settles it; pass a new `jobKey` for a new job. A key leased by another live
  * process also rejects with `ConflictError`. The `params` of such a call are not compared with the
  * original's: the key decides.
+ *
+ * A create with `background_options.completion_window` (flex and hours-long windows: `'soonest'`, `'2h'`,
+ * `'8h'`) is never streamed, since the API streams none of those (`stream: true` is refused with a
+ * `TypeError` before anything is sent): it is created with `stream: false` and polled, healthy polls up to
+ * 5 minutes apart unless `maxDelayMs` is given. The journal keeps its row for the whole window: an orphan
+ * of it (create sent, id never seen) is declared lost only `orphanAfterMs` after the window ends
+ * (`'soonest'` and values not of the form `<n>h` count as 8 hours), so its webhook can still recover it.
+ *
+ * The key goes to the journal (state `creating`) and into `metadata.faultline_job` before the create is
+ * sent, and the id is journaled from the first thing the server answers (the first stream event, or the
+ * JSON body); no earlier byte carries it. A process killed between those two points leaves an orphan
+ * that only its webhook can name.
  */
 export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
@@ -816,8 +851,13 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   assertClient(client, fn);
   if (typeof params !== 'object' || params === null) throw new TypeError(`${fn}: \`params\` must be the create request body`);
   if (params['background'] === false) throw new TypeError(`${fn}: \`params.background\` must not be false: createAndWait creates background responses`);
-  const r = resolveOptions(options, undefined, fn);
-  const stream = params['stream'] === false || r.stream === false ? false : true;
+  // A flex / long-window job is background only and cannot be streamed: poll it at a pace that fits hours.
+  const windowMs = completionWindowMs(params);
+  if (windowMs !== undefined && (params['stream'] === true || (options as WaitOptions | undefined)?.stream === true)) {
+    throw new TypeError(`${fn}: a job with background_options.completion_window cannot be streamed: leave \`stream\` unset or false`);
+  }
+  const r = resolveOptions(windowMs !== undefined && typeof options === 'object' && options !== null ? windowedPace(options) : options, undefined, fn);
+  const stream = windowMs === undefined && params['stream'] !== false && r.stream !== false;
   const journal = r.options.journal;
   const key = r.options.jobKey ?? (journal !== undefined ? crypto.randomUUID() : undefined);
   const body: Record<string, unknown> = { ...params, background: true, store: params['store'] ?? true, stream };
@@ -825,7 +865,7 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
 
   let link: JournalLink | null = null;
   if (journal !== undefined) {
-    link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt });
+    link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt, ...(windowMs !== undefined ? { windowMs } : {}) });
     if (link === null) {
       throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
     }

@@ -24,7 +24,7 @@ import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
 import { resolveClock, type Clock } from '../background/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal } from '../background/types.ts';
-import { waitLinked, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
+import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../classify.ts';
 import { redact } from '../redact.ts';
 import { SqliteJournalStore } from './sqlite.ts';
@@ -76,7 +76,8 @@ export interface JournalOptions {
   watchIntervalMs?: number;
   /**
    * How long a job whose id was never seen waits for its webhook before it is marked lost, in milliseconds
-   * (measured from when it was journaled).
+   * (measured from when it was journaled; for a job created with `background_options.completion_window`,
+   * from the end of that window, since it may run, and its webhook come, until then).
    * @default 600000
    */
   orphanAfterMs?: number;
@@ -271,6 +272,7 @@ export class Journal implements WaitJournal {
         stream: request.stream,
         ...(request.objectId !== undefined ? { objectId: request.objectId } : {}),
         ...(request.deadlineAt !== undefined ? { deadlineAt: request.deadlineAt } : {}),
+        ...(request.windowMs !== undefined ? { windowMs: request.windowMs } : {}),
       },
       this.#clock.now(),
     );
@@ -559,7 +561,7 @@ export class Journal implements WaitJournal {
         return { kind: 'unfinished' };
       }
       if (row.state === 'creating' || row.objectId === undefined) {
-        if (clock.now() - row.createdAt >= this.#orphanMs) {
+        if (clock.now() - row.createdAt >= this.#orphanMs + (row.windowMs ?? 0)) {
           await this.store.markLost(key, 'orphan: the create never returned an id and no webhook recovered it', clock.now());
           if (await this.#deliver(key)) return { kind: 'delivered', lost: true };
           return { kind: 'unfinished' };
@@ -586,7 +588,8 @@ export class Journal implements WaitJournal {
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const key = row.key;
     try {
-      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...waitOptions, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+      const paced = row.windowMs !== undefined ? windowedPace(waitOptions) : waitOptions;
+      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...paced, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
     } catch (error) {
       await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).

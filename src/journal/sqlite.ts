@@ -31,6 +31,7 @@ interface Row {
   created_at: number;
   updated_at: number;
   deadline_at: number | null;
+  window_ms: number | null;
 }
 
 const SCHEMA = `
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS faultline_jobs (
   delivery_attempts INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  deadline_at INTEGER
+  deadline_at INTEGER,
+  window_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS faultline_jobs_state ON faultline_jobs(state);
 CREATE TABLE IF NOT EXISTS faultline_webhooks (
@@ -75,6 +77,7 @@ function toRecord(row: Row): JobRecord {
     ...(row.lease_owner !== null ? { leaseOwner: row.lease_owner } : {}),
     ...(row.lease_until !== null ? { leaseUntil: row.lease_until } : {}),
     ...(row.deadline_at !== null ? { deadlineAt: row.deadline_at } : {}),
+    ...(row.window_ms !== null && row.window_ms !== undefined ? { windowMs: row.window_ms } : {}),
   };
 }
 
@@ -92,6 +95,9 @@ export class SqliteJournalStore implements JournalStore {
     this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
     if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.#db.exec(SCHEMA);
+    // A journal file written before `window_ms` existed gets the column (absent: no window).
+    const columns = this.#db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'window_ms')) this.#db.exec('ALTER TABLE faultline_jobs ADD COLUMN window_ms INTEGER');
   }
 
   #stmt(sql: string): StatementSync {
@@ -109,8 +115,8 @@ export class SqliteJournalStore implements JournalStore {
 
   async insert(job: NewJob, now: number): Promise<boolean> {
     return this.#changes(
-      `INSERT OR IGNORE INTO faultline_jobs (key, kind, state, object_id, stream, created_at, updated_at, deadline_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO faultline_jobs (key, kind, state, object_id, stream, created_at, updated_at, deadline_at, window_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       job.key,
       job.kind,
       job.objectId !== undefined ? 'pending' : 'creating',
@@ -119,6 +125,7 @@ export class SqliteJournalStore implements JournalStore {
       now,
       now,
       job.deadlineAt ?? null,
+      job.windowMs ?? null,
     );
   }
 

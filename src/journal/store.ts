@@ -47,6 +47,11 @@ export interface JobRecord {
   readonly updatedAt: number;
   /** The overall deadline of the wait, in epoch milliseconds, if one was set. */
   readonly deadlineAt?: number;
+  /**
+   * The job's completion window (`background_options.completion_window`), in milliseconds: the job may
+   * run this long, so an orphan of it is held this much longer before it is declared lost.
+   */
+  readonly windowMs?: number;
 }
 
 /** The fields of a new job. */
@@ -55,6 +60,8 @@ export interface NewJob {
   readonly kind: JobKind;
   readonly stream: boolean;
   readonly deadlineAt?: number;
+  /** See {@link JobRecord.windowMs}. */
+  readonly windowMs?: number;
   /** Set when the id is already known (a job journaled after the fact). */
   readonly objectId?: string;
 }
