@@ -3,17 +3,15 @@
  * pacing, retention, webhook retries, injected delays) reads `now()` and waits with `sleep()`, so a test
  * can drive it with a {@link ManualClock} and never wait for real time.
  */
+import { unrefClock, type Clock } from '../internal/clock.ts';
 
-/** A clock the mock reads. Times are epoch **milliseconds**. */
-export interface MockClock {
-  /** The current time in epoch milliseconds. */
-  now(): number;
-  /**
-   * Resolves after `ms` milliseconds of this clock's time, or rejects with the signal's reason when
-   * `signal` aborts first. Must never keep the process alive on its own (unref real timers).
-   */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/**
+ * A clock the mock reads. Times are epoch **milliseconds**. It is the library's one {@link Clock}
+ * contract: `sleep()` resolves after `ms` milliseconds of this clock's time, or as soon as `signal`
+ * aborts (it resolves then; the mock checks the signal). Real timers must not keep the process alive on
+ * their own (unref them).
+ */
+export type MockClock = Clock;
 
 /** A clock that moves only when told to. */
 export interface ManualClock extends MockClock {
@@ -26,30 +24,8 @@ export interface ManualClock extends MockClock {
   readonly pending: number;
 }
 
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
-}
-
-/** The real clock: `Date.now()` and unref'd `setTimeout`. */
-export const realClock: MockClock = {
-  now: () => Date.now(),
-  sleep(ms, signal) {
-    if (ms <= 0 && !signal) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(abortReason(signal));
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(abortReason(signal!));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      timer.unref?.();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
-};
+/** The real clock: `Date.now()` and the library's sleep on unref'd timers (re-armed past 2³¹−1 ms). */
+export const realClock: MockClock = unrefClock;
 
 interface Sleeper {
   readonly due: number;
@@ -81,11 +57,11 @@ export function createManualClock(start = 1_767_225_600_000): ManualClock {
       return sleepers.length;
     },
     sleep(ms, signal) {
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(abortReason(signal));
+      return new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
         const onAbort = (): void => {
           remove(sleeper);
-          reject(abortReason(signal!));
+          resolve();
         };
         const sleeper: Sleeper = {
           due: now + Math.max(0, ms),

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { sleepFor } from '../internal/clock.ts';
 import { realClock, type ManualClock, type MockClock } from './clock.ts';
 import { ConnectionReset, replyToResponse, requestFromFetch, type FetchInit, type FetchInput, type MockReply, type MockRequest } from './http.ts';
 import {
@@ -552,7 +553,7 @@ class MockServer {
     }
 
     for (const f of ctx.faults) {
-      if (f.type === 'delay') await this.#clock.sleep(f.ms, req.signal);
+      if (f.type === 'delay') await sleepFor(this.#clock, f.ms, req.signal);
     }
     const reset = ctx.faults.find((f): f is ResetFault => f.type === 'reset');
     if (reset && (reset.when ?? 'before_headers') === 'before_headers') {
@@ -803,11 +804,11 @@ class MockServer {
       const due = s.rec.createdAtMs + e.atMs;
       if (s.rec.background) {
         const wait = due - this.#clock.now();
-        if (wait > 0) await this.#clock.sleep(wait, signal);
+        if (wait > 0) await sleepFor(this.#clock, wait, signal);
         // A run cancelled while we waited stops here.
         if (s.cancelledAtMs !== undefined && !s.thenCompleted && s.cancelledAtMs < due) return;
       } else if (this.#streamDelayMs > 0 && sent > 0) {
-        await this.#clock.sleep(this.#streamDelayMs, signal);
+        await sleepFor(this.#clock, this.#streamDelayMs, signal);
       }
       yield sseEvent(e.event.type, e.event);
       lastSeq = e.event.sequence_number;
@@ -940,7 +941,7 @@ class MockServer {
     let sent = 0;
     for (const c of chunks) {
       if (sent >= limit) break;
-      if (this.#streamDelayMs > 0 && sent > 0) await this.#clock.sleep(this.#streamDelayMs, signal);
+      if (this.#streamDelayMs > 0 && sent > 0) await sleepFor(this.#clock, this.#streamDelayMs, signal);
       yield sseData(c);
       sent++;
     }
@@ -1285,7 +1286,7 @@ class MockServer {
     if (this.#webhooks === undefined) return;
     this.#unnotified.add(s);
     const due = s.rec.createdAtMs + s.rec.queuedMs + s.rec.runMs - this.#clock.now();
-    this.#clock.sleep(Math.max(0, due), this.#closing.signal).then(
+    sleepFor(this.#clock, Math.max(0, due), this.#closing.signal).then(
       () => this.#sweep(),
       () => {},
     );
@@ -1295,7 +1296,7 @@ class MockServer {
     if (this.#webhooks === undefined) return;
     if (!b.notified) this.#unnotifiedBatches.add(b);
     const due = (b.cancelledAtMs ?? b.createdAtMs) + this.#batchValidatingMs + (b.cancelledAtMs === undefined ? this.#batchRunMs : 0);
-    this.#clock.sleep(Math.max(0, due - this.#clock.now()), this.#closing.signal).then(
+    sleepFor(this.#clock, Math.max(0, due - this.#clock.now()), this.#closing.signal).then(
       () => this.#sweep(),
       () => {},
     );

@@ -2,6 +2,7 @@
  * Webhook delivery for the mock: signed per Standard Webhooks, retried on the mock's clock, optionally
  * delivered twice (receivers must be idempotent on `webhook-id`).
  */
+import { sleepFor } from '../internal/clock.ts';
 import { signWebhook } from '../webhook-signature.ts';
 import type { MockClock } from './clock.ts';
 import type { MockWebhookOptions, WebhookLogEntry } from './types.ts';
@@ -81,7 +82,7 @@ export class WebhookSender {
         if (duplicate) await this.#post(event, body, attempt, true);
         return;
       }
-      if (attempt < max) await this.#clock.sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 1000, this.#signal);
+      if (attempt < max) await sleepFor(this.#clock, delays[Math.min(attempt - 1, delays.length - 1)] ?? 1000, this.#signal);
     }
   }
 
@@ -91,7 +92,7 @@ export class WebhookSender {
     // Each attempt is bounded on the mock's clock, even against a receiver (or fetch) that never answers.
     const attemptCtl = new AbortController();
     const stopTimer = new AbortController();
-    const timedOut = this.#clock.sleep(this.#opts.timeoutMs ?? 10_000, AbortSignal.any([stopTimer.signal, this.#signal])).then(() => {
+    const timedOut = sleepFor(this.#clock, this.#opts.timeoutMs ?? 10_000, AbortSignal.any([stopTimer.signal, this.#signal])).then(() => {
       attemptCtl.abort();
       throw new Error('webhook attempt timed out');
     });

@@ -17,7 +17,7 @@
  * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
  * that: the caller may already hold its first bytes.
  */
-import { resolveClock, type Clock } from '../background/clock.ts';
+import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
 import { classify } from '../classify.ts';
 import { errorFor, FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
@@ -26,7 +26,6 @@ import { actualCost, estimateCost, readUsage, type CostEstimate } from './estima
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
 import { Pacer } from './pacer.ts';
-import { sleepFor } from './pause.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from './retry-error.ts';
 

@@ -3,9 +3,9 @@
  * original place), the head waits until the limiter says "now", and any news (an answer's headers, a
  * 429, a limit learned) wakes the queue to decide again.
  */
-import type { Clock } from '../background/clock.ts';
+import { sleepFor, type Clock } from '../internal/clock.ts';
+import { abortReason } from '../internal/abort.ts';
 import type { Grant, RateLimiter } from './limiter.ts';
-import { abortReason, sleepFor } from './pause.ts';
 
 interface Waiter {
   readonly order: number;

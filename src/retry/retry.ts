@@ -8,13 +8,13 @@
  * too-large, content policy, invalid request/image, not found, aborted. `x-should-retry: false` stops
  * any retry; `x-should-retry: true` allows one for codes outside both lists (such as `unknown`).
  */
-import { resolveClock, type Clock } from '../background/clock.ts';
+import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
+import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
 import type { FailureCode } from '../catalog.ts';
 import { classify } from '../classify.ts';
 import { errorFor } from '../errors.ts';
 import type { Failure } from '../failure.ts';
 import { exponentialBackoff, type Backoff } from './backoff.ts';
-import { abortReason, raceAbort, sleepFor, throwIfAborted } from './pause.ts';
 import { RetryError } from './retry-error.ts';
 
 /** Codes retried by default. */
@@ -184,15 +184,7 @@ export function resolveRetryPlan(owner: string, options: RetryOptions): RetryPla
   }
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${owner}: options.signal must be an AbortSignal`);
-  let clock: Clock;
-  try {
-    clock = resolveClock({
-      ...(options.now !== undefined ? { now: options.now } : {}),
-      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
-    });
-  } catch (e) {
-    throw new TypeError(`${owner}: options.${(e as Error).message.replace(/`/g, '')}`);
-  }
+  const clock: Clock = resolveClock(options, owner);
   return {
     retries,
     maxRetryTime: count(owner, 'maxRetryTime', options.maxRetryTime, 600_000, true),
