@@ -18,7 +18,7 @@ import { serveHostile } from './hostile.ts';
 import { serveMock } from './mock-server.ts';
 import { LONG_DEADLINE_MS, makePlan, type KillPoint } from './plan.ts';
 import { computeFigures, type ChaosFigures } from './report.ts';
-import type { ChaosConfig, ChaosServer, DeliveryLine, ServerHooks } from './types.ts';
+import type { ChaosConfig, ChaosServer, DeliveryLine, ReceivedLine, ServerHooks } from './types.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -68,7 +68,7 @@ export function killAllChildren(): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function readLines(path: string): DeliveryLine[] {
+function readLines<T = DeliveryLine>(path: string): T[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -77,7 +77,7 @@ function readLines(path: string): DeliveryLine[] {
   }
   return text.split('\n').flatMap((l) => {
     try {
-      return l === '' ? [] : [JSON.parse(l) as DeliveryLine];
+      return l === '' ? [] : [JSON.parse(l) as T];
     } catch {
       return []; // a line cut by a kill mid-write is not a delivery
     }
@@ -96,10 +96,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const killsDir = join(dir, 'kills');
   mkdirSync(killsDir);
   const deliveries = join(dir, 'deliveries.jsonl');
+  const received = join(dir, 'received.jsonl');
   const procs: Proc[] = [];
   const live = new Map<string, Proc>();
-  /** When each process exited, by tag (epoch ms). */
-  const deaths = new Map<string, number>();
   let stopping = false;
   let restarts = 0;
   let crashes = 0;
@@ -131,11 +130,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     beforeCreateReply: (key, tag) => serverKill('create_sent', key, tag),
     afterStreamEvent: async (key, tag, type) => void (type === 'response.output_text.delta' && (await serverKill('mid_stream', key, tag))),
   };
-  // The servers POST webhooks through this: to whichever receiver incarnation is up (none: a network error, retried).
+  // The servers POST webhooks through this: to whichever receiver incarnation is up (none: a network
+  // error, retried). It also notes each event a receiver processed, and each retry a receiver dropped as
+  // a duplicate of an attempt that was never processed (the response id it named goes to `dropped`).
+  const processed = new Set<string>();
+  const dropped = new Set<string>();
   const forward = async (_input: string, init: RequestInit): Promise<Response> => {
     const port = receiver?.port;
     if (port === undefined || !live.has(receiver!.tag)) throw new TypeError('fetch failed: no webhook receiver is up');
-    return fetch(`http://127.0.0.1:${port}/`, init);
+    const res = await fetch(`http://127.0.0.1:${port}/`, init);
+    const text = await res.text();
+    const eventId = new Headers(init.headers).get('webhook-id') ?? '';
+    if (res.ok && (JSON.parse(text) as { duplicate?: boolean }).duplicate === true) {
+      if (!processed.has(eventId)) dropped.add((JSON.parse(String(init.body)) as { data: { id: string } }).data.id);
+    } else if (res.ok) processed.add(eventId);
+    return new Response(text, { status: res.status, headers: res.headers });
   };
   const webhooks = secret !== undefined ? { secret, fetch: forward } : undefined;
 
@@ -162,7 +171,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       else if (ev.ev === 'handler_error') handlerErrors++;
     });
     child.on('exit', (code, signal) => {
-      deaths.set(p.tag, Date.now());
       everyChild.delete(child);
       live.delete(p.tag);
       resolveExit();
@@ -195,6 +203,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       url: server.url,
       db,
       deliveries,
+      received,
       killsDir,
       jobs: plan,
       ...(secret !== undefined ? { webhookSecret: secret } : {}),
@@ -204,7 +213,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       longDeadlineMs: LONG_DEADLINE_MS,
       leaseMs: 1500,
       watchIntervalMs: 25,
-      orphanAfterMs: 1500,
+      // Orphans wait for their webhook longer than the senders' retries take to reach a restarted receiver.
+      orphanAfterMs: secret !== undefined ? 4000 : 1500,
       resumeEveryMs: 300,
       staggerMs: 15,
       retryAfterMs: 50,
@@ -261,8 +271,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         plan,
         creates: server?.creates() ?? [],
         deliveries: readLines(deliveries),
+        received: readLines<ReceivedLine>(received),
+        droppedWebhooks: [...dropped],
         kills,
-        deaths,
         rows,
         requests: server?.requests() ?? 0,
         cpuUs: procs.reduce((a, p) => a + p.cpuUs, 0),
@@ -286,6 +297,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   } finally {
     if (o.keep === true) {
       writeFileSync(join(dir, 'workers.log'), procs.map((p) => `== ${p.tag}\n${p.stdout}\n${p.stderr}`).join('\n'));
+      writeFileSync(join(dir, 'creates.jsonl'), (server?.creates() ?? []).map((c) => JSON.stringify(c) + '\n').join(''));
       log(`kept ${dir}`);
     } else rmSync(dir, { recursive: true, force: true });
   }

@@ -148,7 +148,7 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
   }
 
   /** Streams the job's events after `after`, each when due; `keepalive_forever` never ends. */
-  async function stream(res: ServerResponse, job: Job, after: number, tag: string | null, cut: boolean, record?: CreateRecord): Promise<void> {
+  async function stream(res: ServerResponse, job: Job, after: number, tag: string | null, cut: boolean, create = false): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.flushHeaders();
     const gone = new AbortController();
@@ -162,14 +162,13 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
       if (wait > 0) await later(wait, signal);
       if (signal.aborted) return;
       const text = frame(e.type, e.data);
-      if (cut && sent === (record !== undefined ? 1 : 0)) {
+      if (cut && sent === (create ? 1 : 0)) {
         // Half of this event, then the socket goes (the id, in the first event, did get through).
         res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.resetAndDestroy());
         return;
       }
       res.write(text);
       sent++;
-      if (record !== undefined) record.idSentAt ??= Date.now();
       await o.hooks.afterStreamEvent(job.key, tag, e.type);
     }
     if (job.hostility === 'keepalive_forever') {
@@ -197,16 +196,14 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
       const key = metadata['faultline_job'] ?? '';
       const job: Job = { id: `resp_${randomBytes(12).toString('hex')}`, key, createdAt: Date.now(), hostility: o.hostilityOf(key), metadata, queuedMs: o.queuedMs, endMs: o.queuedMs + o.runMs, polls: 0, resumes: 0 };
       jobs.set(job.id, job);
-      const record: CreateRecord = { key, id: job.id, tag };
-      creates.push(record);
+      creates.push({ key, id: job.id, tag });
       webhookFor(job);
       if ((await o.hooks.beforeCreateReply(key, tag)) || res.destroyed) return;
       const cut = job.hostility === 'cut_mid_body';
-      if (body['stream'] === true && job.hostility !== 'json_for_stream') return stream(res, job, -1, tag, cut, record);
+      if (body['stream'] === true && job.hostility !== 'json_for_stream') return stream(res, job, -1, tag, cut, true);
       const snapshot = responseObject(job, statusAt(job, Date.now()));
       if (cut) return cutJson(res, snapshot);
       sendJson(res, 200, snapshot);
-      record.idSentAt = Date.now();
       return;
     }
     const m = /^\/v1\/responses\/([^/]+)$/.exec(url.pathname);

@@ -40,10 +40,9 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
   const records = new Map<string, CreateRecord>(); // by request id
   let requests = 0;
 
-  async function* watched(stream: AsyncIterable<string>, key: string, tag: string | null, record: CreateRecord | undefined): AsyncGenerator<string> {
+  async function* watched(stream: AsyncIterable<string>, key: string, tag: string | null): AsyncGenerator<string> {
     for await (const chunk of stream) {
       yield chunk;
-      if (record !== undefined) record.idSentAt ??= Date.now();
       await o.hooks.afterStreamEvent(key, tag, eventType(chunk));
     }
   }
@@ -66,20 +65,17 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
     }
     const reply = await mock.handle(req);
     const requestId = reply.headers['x-request-id'];
-    let record: CreateRecord | undefined;
     if (isCreate && key !== undefined && requestId !== undefined) {
       keyByRequest.set(requestId, key);
       const entry = [...mock.log].reverse().find((e) => e.kind === 'request' && e.requestId === requestId);
       const id = entry?.kind === 'request' ? entry.objectId : null;
       if (id !== null && id !== undefined) {
         keyById.set(id, key);
-        record = { key, id, tag };
-        records.set(requestId, record);
-        const killed = await o.hooks.beforeCreateReply(key, tag);
-        if (reply.stream === undefined && !killed) record.idSentAt = Date.now(); // the JSON body goes out right after this
+        records.set(requestId, { key, id, tag });
+        await o.hooks.beforeCreateReply(key, tag);
       }
     }
-    if (reply.stream !== undefined && key !== undefined) return { ...reply, stream: watched(reply.stream, key, tag, record) };
+    if (reply.stream !== undefined && key !== undefined) return { ...reply, stream: watched(reply.stream, key, tag) };
     return reply;
   };
   const served: Mock = { ...mock, handle };

@@ -3,15 +3,17 @@
  * final rows: the figures of one chaos run, and the table that prints them.
  */
 import { KILL_POINTS, type KillPoint, type PlannedJob } from './plan.ts';
-import type { CreateRecord, DeliveryLine } from './types.ts';
+import type { CreateRecord, DeliveryLine, ReceivedLine } from './types.ts';
 
 export interface RunFacts {
   readonly plan: readonly PlannedJob[];
   readonly creates: readonly CreateRecord[];
   readonly deliveries: readonly DeliveryLine[];
   readonly kills: readonly { readonly key: string; readonly point: KillPoint }[];
-  /** When each process (by tag) exited, epoch ms. */
-  readonly deaths: ReadonlyMap<string, number>;
+  /** Response ids whose webhook a receiver answered "duplicate" though no attempt of it was processed. */
+  readonly droppedWebhooks: readonly string[];
+  /** Create answers (with the id) that reached a worker's fetch. */
+  readonly received: readonly ReceivedLine[];
   /** Journal state of every row at the end, by key. */
   readonly rows: ReadonlyMap<string, string>;
   readonly requests: number;
@@ -42,11 +44,13 @@ export interface ChaosFigures {
   /** Delivered as lost, the journal saying why (see `lostReasons`). */
   readonly lostWithReason: number;
   readonly lostReasons: Readonly<Record<string, number>>;
+  /** Of those, jobs whose create answer, with its id, reached a worker (it had what it needed): must be 0. */
+  readonly lostThoughIdReceived: number;
   /**
-   * Of those, jobs whose id the server had sent in full to a process that lived on for
-   * {@link ID_READ_MARGIN_MS} (the client had what it needed): must be 0.
+   * Of the lost, jobs whose webhook reached a receiver whose journal then dropped it as a duplicate
+   * (a receiver died after remembering the webhook id, before recording the job): must be 0.
    */
-  readonly lostThoughIdSent: number;
+  readonly lostToDroppedWebhook: number;
   /** Never delivered, and the journal does not hold them unfinished either: must be 0. */
   readonly lostSilently: number;
   /** Never delivered, still unfinished in the journal when the run ended (a wait that did not end): must be 0. */
@@ -70,18 +74,6 @@ export interface ChaosFigures {
   readonly examples: Readonly<Record<string, readonly string[]>>;
 }
 
-/**
- * A process that lived this long after its create's id was handed to the loopback socket had it (a
- * process killed sooner may have died with the bytes unread, a legitimate orphan).
- */
-export const ID_READ_MARGIN_MS = 250;
-
-function idReached(c: CreateRecord, deaths: ReadonlyMap<string, number>): boolean {
-  if (c.idSentAt === undefined) return false;
-  const died = c.tag === null ? undefined : deaths.get(c.tag);
-  return died === undefined || died - c.idSentAt >= ID_READ_MARGIN_MS;
-}
-
 /** `orphan: the create never…` → `orphan`; `create_rejected:rate_limit_exceeded` stays whole. */
 function reasonOf(reason: string | undefined): string {
   return /^[a-z_]+(?::[a-z_]+)?/.exec(reason ?? '')?.[0] ?? 'unknown';
@@ -92,6 +84,9 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
   for (const d of f.deliveries) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d]);
   const createsByKey = new Map<string, CreateRecord[]>();
   for (const c of f.creates) createsByKey.set(c.key, [...(createsByKey.get(c.key) ?? []), c]);
+  const receivedKeys = new Set(f.received.map((r) => r.key));
+  const droppedIds = new Set(f.droppedWebhooks);
+  let lostToDroppedWebhook = 0;
   const afterEffectKills = new Set(f.kills.filter((k) => k.point === 'handler_after_effect').map((k) => k.key));
   const examples: Record<string, string[]> = {};
   const note = (what: string, key: string): void => {
@@ -102,7 +97,7 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
   let twiceAllowed = 0;
   let twiceOther = 0;
   let lost = 0;
-  let lostThoughIdSent = 0;
+  let lostThoughIdReceived = 0;
   let lostSilently = 0;
   let unfinished = 0;
   const lostReasons: Record<string, number> = {};
@@ -135,9 +130,13 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
       lost++;
       const r = reasonOf(first.lostReason);
       lostReasons[r] = (lostReasons[r] ?? 0) + 1;
-      if (creates.some((c) => idReached(c, f.deaths))) {
-        lostThoughIdSent++;
-        note('lostThoughIdSent', `${job.key}(${r})`);
+      if (creates.some((c) => droppedIds.has(c.id))) {
+        lostToDroppedWebhook++;
+        note('lostToDroppedWebhook', `${job.key}(${r})`);
+      }
+      if (receivedKeys.has(job.key)) {
+        lostThoughIdReceived++;
+        note('lostThoughIdReceived', `${job.key}(${r})`);
       }
     }
   }
@@ -163,7 +162,8 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
     deliveredTwiceOther: twiceOther,
     lostWithReason: lost,
     lostReasons,
-    lostThoughIdSent,
+    lostThoughIdReceived,
+    lostToDroppedWebhook,
     lostSilently,
     unfinished,
     paidTwice,
@@ -194,7 +194,8 @@ const COLUMNS: readonly (readonly [string, (x: ChaosFigures) => string])[] = [
   ['twice (handler kill)', (x) => String(x.deliveredTwiceAfterHandlerKill)],
   ['twice (other)', (x) => String(x.deliveredTwiceOther)],
   ['lost with reason', (x) => (x.lostWithReason === 0 ? '0' : `${x.lostWithReason} (${Object.entries(x.lostReasons).map(([r, n]) => `${r} ${n}`).join(', ')})`)],
-  ['lost though id sent', (x) => String(x.lostThoughIdSent)],
+  ['lost though id received', (x) => String(x.lostThoughIdReceived)],
+  ['lost to a dropped webhook', (x) => String(x.lostToDroppedWebhook)],
   ['lost silently', (x) => String(x.lostSilently)],
   ['unfinished', (x) => String(x.unfinished)],
   ['paid twice', (x) => String(x.paidTwice)],
@@ -218,7 +219,8 @@ export const INVARIANTS: readonly { readonly name: string; readonly holds: (x: C
   { name: 'no job lost silently', holds: (x) => x.lostSilently === 0 },
   { name: 'no create paid twice', holds: (x) => x.paidTwice === 0 },
   { name: 'no job delivered twice except after a kill inside the handler', holds: (x) => x.deliveredTwiceOther === 0 },
-  { name: 'no job lost whose id the server had sent', holds: (x) => x.lostThoughIdSent === 0 },
+  { name: 'no job lost whose id had reached its process', holds: (x) => x.lostThoughIdReceived === 0 },
+  { name: 'no orphan lost whose webhook reached a receiver', holds: (x) => x.lostToDroppedWebhook === 0 },
   { name: 'every wait ended (no job unfinished)', holds: (x) => x.unfinished === 0 && !x.timedOut },
   { name: 'no worker crashed', holds: (x) => x.crashes === 0 },
 ];

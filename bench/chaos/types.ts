@@ -7,6 +7,11 @@ export interface ChaosConfig {
   readonly url: string;
   /** The one SQLite journal file every worker opens. */
   readonly db: string;
+  /**
+   * One JSON line per create answer a worker's fetch received carrying the id (the whole JSON body, or
+   * the first complete SSE event): from then on the library had what it needed to follow the job.
+   */
+  readonly received: string;
   /** The deliveries file: one JSON line per handler side effect. */
   readonly deliveries: string;
   /** One marker file per fired kill (`<key>@<point>`), created exclusively. */
@@ -42,15 +47,20 @@ export interface DeliveryLine {
   readonly t: number;
 }
 
-/** What a server saw of one create request: the ground truth for "paid twice" and "lost". */
+/** One line of the received file. */
+export interface ReceivedLine {
+  readonly key: string;
+  readonly tag: string;
+  readonly t: number;
+}
+
+/** What a server saw of one create request: the ground truth for "paid twice". */
 export interface CreateRecord {
   /** `metadata.faultline_job` of the request. */
   readonly key: string;
   readonly id: string;
   /** The `x-bench-id` of the sender. */
   readonly tag: string | null;
-  /** When the bytes carrying the id were handed to the socket (JSON body, or the first SSE event), epoch ms. */
-  idSentAt?: number;
 }
 
 /** The kill hooks a server calls; the harness SIGKILLs the sender when the plan says so. */

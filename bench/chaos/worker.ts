@@ -27,7 +27,7 @@ import { createAndWait } from '../../src/background/wait.ts';
 import { toError } from '../../src/errors.ts';
 import { Journal, SqliteJournalStore, type JobOutcome } from '../../src/journal/index.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
-import type { ChaosConfig, DeliveryLine } from './types.ts';
+import type { ChaosConfig, DeliveryLine, ReceivedLine } from './types.ts';
 import type { KillPoint } from './plan.ts';
 
 const [configPath, name, incText, role] = process.argv.slice(2) as [string, string, string, 'worker' | 'receiver'];
@@ -92,8 +92,53 @@ const journal: Journal = new Journal({
   onHandlerError: (error, o) => print({ ev: 'handler_error', key: o.key, message: String(error).slice(0, 200) }),
 });
 
+/** The job key of a create request, read from its body. */
+function createKey(init: RequestInit | undefined): string | undefined {
+  if (init?.method !== 'POST' || typeof init.body !== 'string') return undefined;
+  try {
+    const key = (JSON.parse(init.body) as { metadata?: Record<string, unknown> }).metadata?.['faultline_job'];
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fetch under the SDK, noting (in the received file) when a create's answer carrying the id has
+ * arrived here: the whole JSON body, or the first complete SSE event. From then on the process had
+ * what it needed; a job lost after that is the library's doing, not the kill's.
+ */
+async function noting(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const res = await fetch(input, init);
+  const key = createKey(init);
+  if (key === undefined || !res.ok || res.body === null) return res;
+  const note = (): void => appendFileSync(cfg.received, JSON.stringify({ key, tag, t: Date.now() } satisfies ReceivedLine) + '\n');
+  const head = { status: res.status, statusText: res.statusText, headers: res.headers };
+  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const text = await res.text();
+    note();
+    return new Response(text, head);
+  }
+  let seen = '';
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        if (seen !== 'done') {
+          seen += Buffer.from(chunk).toString('utf8');
+          if (seen.includes('\n\n')) {
+            seen = 'done';
+            note();
+          }
+        }
+        out.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, head);
+}
+
 // The key is built at run time: no key-shaped literal in the repository.
-const client = new OpenAI({ apiKey: ['sk', 'chaos', name].join('-'), baseURL: cfg.url, maxRetries: 0, defaultHeaders: { 'x-bench-id': tag } });
+const client = new OpenAI({ apiKey: ['sk', 'chaos', name].join('-'), baseURL: cfg.url, maxRetries: 0, defaultHeaders: { 'x-bench-id': tag }, fetch: noting });
 const pace = cfg.pace;
 
 function delivered(): Set<string> {
@@ -134,7 +179,10 @@ if (role === 'receiver') {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       handle({ body: Buffer.concat(chunks), headers: req.headers as Record<string, string> }).then(
-        (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(r.body),
+        (r) => {
+          print({ ev: 'webhook', status: r.status, duplicate: r.duplicate === true, id: r.event?.id, key: r.event?.jobKey, body: r.status === 200 ? undefined : r.body.slice(0, 200) });
+          res.writeHead(r.status, { 'content-type': 'application/json' }).end(r.body);
+        },
         () => res.writeHead(500).end(),
       );
     });
