@@ -97,8 +97,9 @@ export interface WaitJournal {
    * Start tracking a job: insert it (state `creating`, or `pending` when `objectId` is given) or adopt the
    * existing row with that key or id, and take its lease. Resolves `null` when another live process holds
    * the lease (the caller must not poll the id then). When another wait *in this process* already follows
-   * the job, the link is in `mode: 'journal'` (this wait reads what that one records, no second poller);
-   * for a job already delivered it is in `mode: 'delivered'`.
+   * the job, this call joins it: it resolves when that wait is over, with a `mode: 'delivered'` link if it
+   * delivered the job, or a lease link if it ended without a result (this wait takes over). When
+   * `deadlineAt` passes or `signal` aborts first, the link is in `mode: 'journal'` (read the journal only).
    */
   track(request: TrackRequest): Promise<JournalLink | null>;
 }
@@ -113,6 +114,8 @@ export interface TrackRequest {
   readonly deadlineAt?: number;
   /** How long the job may take on the server (its `background_options.completion_window`), in milliseconds. */
   readonly windowMs?: number;
+  /** Ends a join of another wait of this process on the same job (see {@link WaitJournal.track}). */
+  readonly signal?: AbortSignal;
 }
 
 /** One tracked job, leased by this process until {@link JournalLink.release}. */
@@ -131,9 +134,9 @@ export interface JournalLink {
   readonly isNew?: boolean;
   /**
    * `'lease'` (or absent): this wait holds the lease and follows the job itself. `'journal'`: another wait
-   * in this process follows it; `leaseLost` is already aborted, so this wait reads the journal, and every
-   * write and `finish()` is a no-op. `'delivered'`: the job was delivered before; `awaitRecorded()`
-   * answers its recorded outcome at once.
+   * in this process follows it (the join was cut short); `leaseLost` is already aborted, so this wait
+   * reads the journal, and every write and `finish()` is a no-op. `'delivered'`: the job was delivered
+   * before; `awaitRecorded()` answers its recorded outcome at once.
    */
   readonly mode?: 'lease' | 'journal' | 'delivered';
   /** Aborts when the lease was lost to another process: stop polling then and read the journal instead. */

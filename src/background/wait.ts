@@ -488,7 +488,7 @@ class Waiter {
       await timer;
       if (recorded !== undefined && 'result' in recorded && isTerminal(recorded.result)) throw new Settle(recorded.result);
       if (recorded !== undefined && 'lost' in recorded) {
-        throw makeError('expired', `Background response ${this.#id ?? ''} was marked lost in the journal by another process (${recorded.lost}).`, { objectId: this.#id });
+        throw makeError('expired', `Background response ${this.#id ?? ''} was marked lost in the journal by the wait that follows it (${recorded.lost}).`, { objectId: this.#id });
       }
     }
   }
@@ -778,6 +778,7 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       objectId: start.id as string,
       stream: start.streamCapable,
       deadlineAt: r.deadlineAt,
+      ...(r.signal !== undefined ? { signal: r.signal } : {}),
     });
     if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process; use journal.resumeAll() to share the work`);
   }
@@ -824,7 +825,8 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  * journal, no create is sent. A job with a known id (say, left `pending` by a process that died) is
  * adopted: this call waits for that id and resolves with its result. A job already delivered settles with
  * its recorded outcome, without a request (a lost one rejects with `ExpiredError`). A job another wait of
- * this process follows is joined: this call reads the result that one records. A job whose create was sent
+ * this process follows is joined: this call settles with the outcome that one records, or takes the job
+ * over if that one ends without it (aborted, or its deadline passed). A job whose create was sent
  * but whose id was never seen (an orphan) rejects with a `ConflictError` (code `conflict`): its webhook or
  * the journal's orphan rule settles it; pass a new `jobKey` for a new job. A key leased by another live
  * process also rejects with `ConflictError`. The `params` of such a call are not compared with the
@@ -865,7 +867,14 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
 
   let link: JournalLink | null = null;
   if (journal !== undefined) {
-    link = await journal.track({ key: key as string, kind: 'response', stream, deadlineAt: r.deadlineAt, ...(windowMs !== undefined ? { windowMs } : {}) });
+    link = await journal.track({
+      key: key as string,
+      kind: 'response',
+      stream,
+      deadlineAt: r.deadlineAt,
+      ...(windowMs !== undefined ? { windowMs } : {}),
+      ...(r.signal !== undefined ? { signal: r.signal } : {}),
+    });
     if (link === null) {
       throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
     }

@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
 import { resolveClock, type Clock } from '../background/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
-import { isTerminal } from '../background/types.ts';
+import { isTerminal, withOutputText } from '../background/types.ts';
 import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../classify.ts';
 import { redact } from '../redact.ts';
@@ -88,8 +88,9 @@ export interface JournalOptions {
    * webhook saw it. The journal stores the terminal object as received, with its output, metadata and
    * whatever the server echoed, unless this hook removes it; handlers then receive the scrubbed object.
    * It gets a copy (mutate it or return a new object) and must keep `id`, `status`, `error` and
-   * `incomplete_details`, which the delivered outcome is read from. The wait's caller still gets the
-   * object as received. Must not throw: a throw fails the wait, and the job stays pending.
+   * `incomplete_details`, which the delivered outcome is read from; a Response's `output_text` is then
+   * recomputed from the scrubbed `output`. The wait's caller still gets the object as received. Must not
+   * throw: a throw fails the wait, and the job stays pending.
    * @default the object is stored as it is
    */
   scrub?: (result: unknown) => unknown;
@@ -123,7 +124,7 @@ export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 
 
 /** What {@link Journal.resumeAll} did. */
 export interface ResumeReport {
-  /** Jobs this process delivered to its handler. */
+  /** Jobs this process delivered to its handler (including jobs another wait of this process was following, which resumeAll joined). */
   readonly delivered: number;
   /** Of those, jobs delivered as lost. */
   readonly lost: number;
@@ -178,7 +179,8 @@ export class Journal implements WaitJournal {
     }
     this.#handler = options.onResult;
     const scrub = options.scrub;
-    this.#scrub = scrub === undefined ? (result) => result : (result) => scrub(copyOf(result));
+    // output_text is derived from output: recomputed, so that scrubbing `output` cannot leave the text behind.
+    this.#scrub = scrub === undefined ? (result) => result : (result) => withOutputText(scrub(copyOf(result)));
     this.#onHandlerError =
       options.onHandlerError ??
       // The handler's error is the user's code talking: it may quote a key or an Authorization header.
@@ -224,17 +226,16 @@ export class Journal implements WaitJournal {
     if (this.#busy.has(key)) return undefined;
     let end!: () => void;
     const done = new Promise<void>((resolve) => (end = resolve));
-    const busy: Busy = { done };
-    this.#busy.set(key, busy);
     let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        if (this.#busy.get(key) === busy) this.#busy.delete(key);
-        end();
-      },
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (this.#busy.get(key) === busy) this.#busy.delete(key);
+      end();
     };
+    const busy: Busy = { done, release };
+    this.#busy.set(key, busy);
+    return { release };
   }
 
   /** Wait until the wait that follows `key` in this process ends; false if the deadline or signal came first. */
@@ -276,15 +277,21 @@ export class Journal implements WaitJournal {
       },
       this.#clock.now(),
     );
+    // Another wait of this process follows it: join that wait (no second poller, no second delivery), and
+    // take the job over if it ended without a result. Cut short by the deadline or the signal: a link that
+    // reads the journal.
+    let hold = this.#hold(key);
+    while (hold === undefined) {
+      if (request.deadlineAt === undefined || !(await this.#join(this.#busy.get(key) as Busy, request.deadlineAt, request.signal))) {
+        const now = await this.store.get(key);
+        return now === undefined ? null : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
+      }
+      hold = this.#hold(key);
+    }
     const row = await this.store.get(key);
-    if (row === undefined) return null;
-    if (row.state === 'delivered') return this.#readOnlyLink(row, isNew, 'delivered');
-    // Another wait of this process follows it: read what that one records (no second poller, no second delivery).
-    const hold = this.#hold(key);
-    if (hold === undefined) return this.#readOnlyLink(row, isNew, 'journal');
-    if (!(await this.#acquire(key, row.leaseOwner))) {
+    if (row === undefined || row.state === 'delivered' || !(await this.#acquire(key, row.leaseOwner))) {
       hold.release();
-      return null;
+      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : null;
     }
     return this.#link(row, hold, isNew);
   }
@@ -376,21 +383,22 @@ export class Journal implements WaitJournal {
   }
 
   async #awaitRecorded(key: string, signal: AbortSignal): Promise<{ result: unknown } | { lost: string } | undefined> {
-    while (!signal.aborted) {
-      const row = await this.store.get(key);
-      if (row?.result !== undefined) return { result: row.result };
-      if (row?.lostReason !== undefined) return { lost: row.lostReason };
-      // Wake early when the wait of this process that follows the job ends (it recorded the result first).
-      const busy = this.#busy.get(key);
-      const wake = new AbortController();
-      const onAbort = (): void => wake.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void busy?.done.then(() => wake.abort());
-      await this.#clock.sleep(this.#watchMs, wake.signal);
-      wake.abort();
+    // Wake early once when the wait of this process that follows the job ends (it recorded the result first).
+    const ended = new AbortController();
+    const onAbort = (): void => ended.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void this.#busy.get(key)?.done.then(onAbort);
+    try {
+      while (!signal.aborted) {
+        const row = await this.store.get(key);
+        if (row?.result !== undefined) return { result: row.result };
+        if (row?.lostReason !== undefined) return { lost: row.lostReason };
+        await this.#clock.sleep(this.#watchMs, ended.signal.aborted ? signal : ended.signal);
+      }
+      return undefined;
+    } finally {
       signal.removeEventListener('abort', onAbort);
     }
-    return undefined;
   }
 
   /** Renews `key`'s lease every third of its length until the returned controller aborts. */
@@ -488,7 +496,9 @@ export class Journal implements WaitJournal {
   /**
    * Pick up every unfinished job in the journal, follow it to its end and deliver each result once to
    * the handler. Safe to run in several processes at once on the same journal: each job is followed by
-   * the lease holder only, the others watch the journal and take over if the holder dies.
+   * the lease holder only, the others watch the journal and take over if the holder dies. Safe to run while
+   * this process has waits in flight, and more than once: a job another wait of this process follows is
+   * joined (and taken over if that wait ends without a result), never followed twice.
    */
   async resumeAll(client: ResponsesClient, options: ResumeOptions): Promise<ResumeReport> {
     if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
@@ -605,7 +615,8 @@ export class Journal implements WaitJournal {
   async close(): Promise<void> {
     for (const stop of this.#links.values()) stop.abort();
     this.#links.clear();
-    this.#busy.clear();
+    // Wake every wait joined to one of ours: they read the journal and end at their own deadline.
+    for (const busy of [...this.#busy.values()]) busy.release();
     await this.store.close();
   }
 }
@@ -613,6 +624,7 @@ export class Journal implements WaitJournal {
 /** A key some wait of this process follows; `done` resolves when that wait (and its delivery) ended. */
 interface Busy {
   readonly done: Promise<void>;
+  readonly release: () => void;
 }
 
 /** The mark of {@link Busy}, given back once (idempotent) when the wait and its delivery are over. */
@@ -648,7 +660,7 @@ export function outcomeOf(row: JobRecord): JobOutcome {
     ...base,
     ok: failure === null,
     status: typeof status === 'string' ? status : 'unknown',
-    result: row.result,
+    result: withOutputText(row.result),
     ...(failure !== null ? { error: toError(row.result, { response: row.result }) } : {}),
   };
 }

@@ -167,4 +167,50 @@ describe('crash: kill -9 mid-wait, resume on the same journal', { timeout: 90_00
       await server.close();
     }
   });
+
+  test('kill -9 mid-wait, then the restarted process runs resumeAll and createAndWait again with the same keys at once: no create paid twice, each job delivered once', async () => {
+    const server = await serve();
+    const db = join(dir, 'adopt.db');
+    const N = 6; // p0, p3 streamed; p1, p4 polled; p2, p5 flex (completion_window, never streamed)
+    const first = new Child(['create', server.url, db, 'first', 'p', String(N)]);
+    try {
+      await first.until((l) => l.some((x) => x.ev === 'ready'), 'every id journaled');
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      const j = openJournal(db);
+      const ids = new Map((await j.unfinished()).map((r) => [r.key, r.objectId]));
+      await j.close();
+      assert.equal(ids.size, N);
+      // An hour passes (longer than orphanAfterMs and every lease): the flex jobs must still be held.
+      await server.mock.advance(3_600_000 - 61_000);
+      const second = new Child(['adopt', server.url, db, 'second', 'p', String(N)]);
+      try {
+        await server.mock.advance(61_000);
+        await second.until((l) => l.some((x) => x.ev === 'done'), 'adopt done');
+        const creates = server.mock.log.filter((e) => e.kind === 'request' && e.method === 'POST' && e.path === '/v1/responses');
+        assert.equal(creates.length, N, 'no create paid twice');
+        assert.ok(creates.every((e) => e.kind === 'request' && e.benchId === 'first'));
+        const delivered = [...first.delivered(), ...second.delivered()];
+        assert.deepEqual(delivered.map((l) => l.key).sort(), [...ids.keys()].sort(), 'each job delivered once, none lost');
+        assert.ok(delivered.every((l) => (l as { attempt?: number }).attempt === 1), 'no second delivery attempt');
+        assert.ok(delivered.every((l) => l.status !== 'lost'));
+        assert.deepEqual(second.lines.filter((l) => l.ev === 'leaseLost'), [], 'no false lease-lost warning');
+        // Every createAndWait call of the restarted process settled on the job the first one created.
+        const results = second.lines.filter((l) => l.ev === 'result') as (Line & { id: string | null })[];
+        assert.equal(results.length, N);
+        for (const r of results) assert.equal(r.id, ids.get(r.key!), `${r.key} adopted its journaled id`);
+        // The flex jobs were never streamed (neither by their create nor by a resume).
+        for (const key of ['p2', 'p5']) {
+          const streamed = server.mock.log.filter((e) => e.kind === 'request' && e.objectId === ids.get(key) && e.stream);
+          assert.deepEqual(streamed, [], `${key} not streamed`);
+        }
+        await second.exited;
+      } finally {
+        second.proc.kill('SIGKILL');
+      }
+    } finally {
+      first.proc.kill('SIGKILL');
+      await server.close();
+    }
+  });
 });

@@ -175,4 +175,44 @@ describe('a job key names one job', () => {
     assert.deepEqual(leaseLost, []);
     await journal.close();
   });
+
+  test('a joined wait takes the job over when the wait it joined ends without a result (aborted)', async () => {
+    const { clock, fake, journal, outcomes, leaseLost, opts } = setup();
+    fake.defaults = { durationMs: 60_000 };
+    const ac = new AbortController();
+    const a = createAndWait(fake, { model: 'm' }, opts({ jobKey: 'handover', signal: ac.signal, stream: false }));
+    await clock.advance(5_000);
+    const b = createAndWait(fake, { model: 'm' }, opts({ jobKey: 'handover' }));
+    await clock.advance(5_000);
+    const pollsBefore = fake.calls.retrieve;
+    ac.abort();
+    const [ea, rb] = await clock.run(Promise.all([a.catch((e: unknown) => e), b]));
+    assert.equal((ea as { code?: string }).code, 'aborted');
+    assert.equal(rb.status, 'completed');
+    assert.ok(fake.calls.retrieve > pollsBefore, 'the joined wait polled after the take-over');
+    assert.equal(fake.calls.create, 1);
+    assert.equal(outcomes.length, 1);
+    assert.deepEqual(leaseLost, []);
+    await journal.close();
+  });
+
+  test('a join is bounded by its own deadline and signal', async () => {
+    const { clock, fake, journal, opts } = setup();
+    fake.defaults = { durationMs: 300_000 };
+    const a = createAndWait(fake, { model: 'm' }, opts({ jobKey: 'long', stream: false }));
+    a.catch(() => {});
+    await clock.advance(1_000);
+    const t0 = clock.now();
+    const timedOut = await clock.run(createAndWait(fake, { model: 'm' }, opts({ jobKey: 'long', timeoutMs: 30_000 })).catch((e: unknown) => e));
+    assert.equal((timedOut as { code?: string }).code, 'timeout');
+    assert.equal(clock.now() - t0, 30_000);
+    const ac = new AbortController();
+    const aborted = createAndWait(fake, { model: 'm' }, opts({ jobKey: 'long', signal: ac.signal })).catch((e: unknown) => e);
+    await clock.advance(2_000);
+    ac.abort();
+    assert.equal(((await clock.run(aborted)) as { code?: string }).code, 'aborted');
+    assert.equal(fake.calls.create, 1);
+    assert.equal((await clock.run(a)).status, 'completed');
+    await journal.close();
+  });
 });

@@ -68,6 +68,7 @@ describe('journal secrets', () => {
       assert.notDeepEqual((res as { output?: unknown }).output, [], 'the caller gets the Response as received');
       const row = await journal.get(`s-${stream}`);
       assert.deepEqual((row?.result as { output: unknown }).output, []);
+      assert.equal((row?.result as { output_text?: unknown }).output_text, '', 'output_text follows the scrubbed output');
       assert.deepEqual((row?.result as { metadata: unknown }).metadata, { scrubbed: 'yes' });
       assert.equal((row?.result as { status: string }).status, 'completed');
     }
