@@ -9,8 +9,9 @@
  * 2. **Send** with the caller's signal, and the `timeout` counted from the send (time spent waiting for
  *    a turn is not part of it).
  * 3. **Learn** from the answer's `x-ratelimit-*` headers and, for a JSON answer, its `usage`.
- * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, with
- *    jitter); a non-retryable one ends at once after one attempt.
+ * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, capped
+ *    at `maxRetryAfter`, with jitter); a non-retryable one ends at once after one attempt. Every attempt
+ *    spends a retry, and `maxRetryTime` bounds the whole request, the waits for a turn included.
  *
  * A non-streaming answer is read in full before it is returned, so a connection cut mid-body is
  * retried like any other connection error. A streaming answer (`stream: true`, or an
@@ -253,14 +254,14 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       retries: canRetry ? plan.retries : 0,
       signal,
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
-      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept), and does
-      // not spend a retry: the pause already spaces it, and maxRetryTime still bounds it.
+      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
+      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTime`.
       delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
-      countsAsRetry: (f) => pacer === undefined || f.code !== 'rate_limit_exceeded',
     };
+    const budgetEnd = clock.now() + plan.maxRetryTime;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal) : undefined;
+      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
       const deadline = plan.timeout === undefined ? undefined : sendDeadline(clock, turnSignal, plan.timeout);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
@@ -321,7 +322,10 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
         limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens
         limiterOf.observe(headers, grant);
-        limiterOf.onRateLimited(failure.retryAfterMs, grant, headers);
+        // The shared pause honours the server's hint only up to `maxRetryAfter`: a `retry-after` of days
+        // ends this request (retry_time_exhausted) but must not freeze every other request of the model.
+        const hint = failure.retryAfterMs === undefined ? undefined : Math.min(failure.retryAfterMs, plan.maxRetryAfter);
+        limiterOf.onRateLimited(hint, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
       }

@@ -2,7 +2,18 @@
  * Reading the rate-limit headers every OpenAI response carries:
  * `x-ratelimit-limit-requests`, `-limit-tokens`, `-remaining-requests`, `-remaining-tokens`,
  * `-reset-requests`, `-reset-tokens` (Go-style durations: `1s`, `6m0s`, `20ms`, `1m30.5s`).
- * Anything missing or malformed is left out, never guessed: a proxy may strip or fake these.
+ * Anything missing, malformed or out of range is left out, never guessed: a proxy may strip or fake
+ * these, and the limiter obeys what is read (a `limit-requests` of 0.001 would space requests 16.7 hours
+ * apart, freezing the model). The accepted ranges ({@link HEADER_RANGES}) and why:
+ * - `limit-requests`: 1 … 10⁹ per minute. OpenAI limits are whole numbers and the smallest tiers allow a
+ *   few requests per minute; below 1 cannot be a real limit. Above 10⁹ cannot pace anything.
+ * - `limit-tokens`: 1000 … 10¹² per minute. One ordinary request (a prompt plus the default 256 output
+ *   tokens) costs hundreds of tokens, so a limit below 1000 would hold each request for minutes; no
+ *   OpenAI tier is that low (the smallest are in the tens of thousands), so it is a proxy's junk.
+ * - `remaining-*`: 0 … the limit read with it (more units left than the limit is inconsistent).
+ * - `reset-*`: 0 … 24 hours, the longest window OpenAI enforces (requests per day); `99999999h` is junk.
+ * A reading whose limit is out of range is dropped whole; an out-of-range `remaining` or `reset` is
+ * dropped alone.
  * @see https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers
  */
 import { parseDuration } from '../classify.ts';
@@ -36,12 +47,25 @@ function count(text: string | null): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The values a rate-limit header may take to be believed (see the module comment for why). */
+export const HEADER_RANGES = Object.freeze({
+  /** `x-ratelimit-limit-requests`, per minute. */
+  limitRequests: Object.freeze({ min: 1, max: 1e9 }),
+  /** `x-ratelimit-limit-tokens`, per minute. */
+  limitTokens: Object.freeze({ min: 1000, max: 1e12 }),
+  /** `x-ratelimit-reset-*`, in milliseconds (24 hours). */
+  resetMs: Object.freeze({ min: 0, max: 86_400_000 }),
+});
+
+const within = (n: number | undefined, range: { readonly min: number; readonly max: number }): number | undefined =>
+  n !== undefined && n >= range.min && n <= range.max ? n : undefined;
+
 function reading(headers: HeaderSource, kind: 'requests' | 'tokens'): LimitReading | undefined {
-  const limit = count(headers.get(`x-ratelimit-limit-${kind}`));
-  if (limit === undefined || limit <= 0) return undefined;
-  const remaining = count(headers.get(`x-ratelimit-remaining-${kind}`));
+  const limit = within(count(headers.get(`x-ratelimit-limit-${kind}`)), kind === 'requests' ? HEADER_RANGES.limitRequests : HEADER_RANGES.limitTokens);
+  if (limit === undefined) return undefined;
+  const remaining = within(count(headers.get(`x-ratelimit-remaining-${kind}`)), { min: 0, max: limit });
   const resetText = headers.get(`x-ratelimit-reset-${kind}`);
-  const resetMs = resetText === null ? undefined : parseDuration(resetText);
+  const resetMs = within(resetText === null ? undefined : parseDuration(resetText), HEADER_RANGES.resetMs);
   return {
     limit,
     ...(remaining !== undefined ? { remaining } : {}),

@@ -6,10 +6,13 @@
 import { sleepFor, type Clock } from '../internal/clock.ts';
 import { abortReason } from '../internal/abort.ts';
 import type { Grant, RateLimiter } from './limiter.ts';
+import { RetryTimeSpent } from './retry-error.ts';
 
 interface Waiter {
   readonly order: number;
   readonly tokens: number;
+  /** The latest time this request may be sent (its `maxRetryTime` ends then), epoch ms. */
+  readonly deadlineAt: number;
   readonly resolve: (grant: Grant) => void;
   readonly reject: (reason: unknown) => void;
 }
@@ -27,8 +30,11 @@ export class Pacer {
     this.#clock = clock;
   }
 
-  /** Waits for this request's turn and returns its grant. `order` is its first arrival (retries keep it). */
-  turn(tokens: number, order: number, signal?: AbortSignal): Promise<Grant> {
+  /**
+   * Waits for this request's turn and returns its grant. `order` is its first arrival (retries keep it).
+   * Rejects with a {@link RetryTimeSpent} as soon as the turn is known to come after `deadlineAt`.
+   */
+  turn(tokens: number, order: number, signal?: AbortSignal, deadlineAt = Infinity): Promise<Grant> {
     return new Promise<Grant>((resolve, reject) => {
       if (signal?.aborted === true) return reject(abortReason(signal));
       const onAbort = (): void => {
@@ -39,11 +45,15 @@ export class Pacer {
       const waiter: Waiter = {
         order,
         tokens,
+        deadlineAt,
         resolve: (g) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(g);
         },
-        reject,
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       let i = this.#queue.length;
@@ -76,6 +86,15 @@ export class Pacer {
         if (at <= now) {
           this.#queue.shift();
           head.resolve(this.limiter.acquire(head.tokens));
+          continue;
+        }
+        // The queue is FIFO: nobody goes before the head, so whoever's budget ends before `at` gives up now.
+        const late = this.#queue.filter((w) => w.deadlineAt < at);
+        if (late.length > 0) {
+          this.#queue = this.#queue.filter((w) => w.deadlineAt >= at);
+          const until = Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : `${at} ms`;
+          const message = `The model is paced (a rate-limit pause or an empty bucket) until ${until}, after this request's maxRetryTime.`;
+          for (const w of late) w.reject(new RetryTimeSpent(message, 'rate_limit_exceeded'));
           continue;
         }
         await sleepFor(this.#clock, at - now, undefined, this.#wake.signal);

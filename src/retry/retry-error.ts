@@ -25,8 +25,12 @@ export class RetryError extends Error {
   readonly reason: RetryGiveUpReason;
   declare readonly [RETRY_BRAND]: true;
 
-  constructor(reason: RetryGiveUpReason, attempts: readonly Failure[], cause: unknown) {
-    const last = attempts[attempts.length - 1];
+  /**
+   * @param waitingFor what was being waited for when no attempt was made at all (a request that could
+   *   not get a turn within its budget because the model is paused): its code and message.
+   */
+  constructor(reason: RetryGiveUpReason, attempts: readonly Failure[], cause: unknown, waitingFor?: { readonly code: FailureCode; readonly message: string }) {
+    const last = attempts[attempts.length - 1] ?? waitingFor;
     const what = reason === 'retries_exhausted' ? 'no retries left' : 'the retry time budget is spent';
     super(`Gave up after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'} (${what}); last failure: ${last?.code ?? 'unknown'}: ${last?.message ?? ''}`, { cause });
     this.code = last?.code ?? 'unknown';
@@ -55,6 +59,19 @@ export class RetryError extends Error {
   }
 }
 Object.defineProperty(RetryError.prototype, 'name', { value: 'RetryError', writable: true, configurable: true });
+
+/**
+ * @internal Thrown by a wait inside an attempt (the pacer's queue) that cannot end within the request's
+ * `maxRetryTime`; the retry loop turns it into a {@link RetryError} (`retry_time_exhausted`).
+ */
+export class RetryTimeSpent extends Error {
+  /** What the request was waiting for (a rate-limit pause). */
+  readonly waitingFor: { readonly code: FailureCode; readonly message: string };
+  constructor(message: string, code: FailureCode) {
+    super(message);
+    this.waitingFor = { code, message };
+  }
+}
 
 /** True for a {@link RetryError} from any copy of faultline. */
 export function isRetryError(value: unknown): value is RetryError {

@@ -15,7 +15,7 @@ import { classify } from '../classify.ts';
 import { errorFor } from '../errors.ts';
 import type { Failure } from '../failure.ts';
 import { exponentialBackoff, type Backoff } from './backoff.ts';
-import { RetryError } from './retry-error.ts';
+import { RetryError, RetryTimeSpent } from './retry-error.ts';
 
 /** Codes retried by default. */
 export const RETRYABLE_CODES: ReadonlySet<FailureCode> = new Set<FailureCode>([
@@ -78,13 +78,16 @@ export interface RetryInfo {
 /** Options of {@link retry}. */
 export interface RetryOptions {
   /**
-   * How many times to retry after the first attempt (so at most `retries + 1` attempts).
+   * How many times to retry after the first attempt (so at most `retries + 1` attempts, whatever the
+   * failure and whichever layer waited before the next one: a 429 spends a retry too).
    * @default 8
    */
   readonly retries?: number;
   /**
    * The total time budget for retrying, in milliseconds from the first attempt: no wait is started that
-   * would end after it (the attempt in progress is not cut; use `timeout` for that).
+   * would end after it (the attempt in progress is not cut; use `timeout` for that). In `createFetch`
+   * it counts from the call and covers the wait for a pacing turn too: a request whose turn would come
+   * after its budget gives up at once with a `RetryError` (`retry_time_exhausted`).
    * @default 600000 (10 minutes)
    */
   readonly maxRetryTime?: number;
@@ -101,7 +104,8 @@ export interface RetryOptions {
   readonly backoff?: Backoff;
   /**
    * The longest server-requested wait (`retry-after-ms`/`retry-after`) honoured, in milliseconds; a
-   * longer request ends retrying at once with a {@link RetryError} (`retry_time_exhausted`).
+   * longer request ends retrying at once with a {@link RetryError} (`retry_time_exhausted`). In
+   * `createFetch` the pause a 429 imposes on every request of the model is capped at this too.
    * @default 60000
    */
   readonly maxRetryAfter?: number;
@@ -149,8 +153,6 @@ export interface RetryPlan {
   readonly failureOf?: (error: unknown) => Failure;
   /** The wait before the next attempt, given the backoff's proposal. */
   readonly delayFor?: (failure: Failure, backoffMs: number) => number;
-  /** Whether a failure spends one of `retries` (default: all do). */
-  readonly countsAsRetry?: (failure: Failure) => boolean;
 }
 
 /** However failures are counted, no request makes more attempts than this. */
@@ -211,7 +213,7 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
   const started = clock.now();
   const failures: Failure[] = [];
   let backoff = plan.backoff;
-  let counted = 0;
+  let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
     const attemptController = new AbortController();
@@ -232,14 +234,17 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
       return await raceAbort(fn({ attempt, signal: attemptController.signal, markDelivered: () => void (delivered = true) }), signal);
     } catch (error) {
       if (signal?.aborted === true) throw abortReason(signal);
+      // A wait inside the attempt (the pacer) could not end within the budget: nothing more was sent.
+      if (error instanceof RetryTimeSpent) throw new RetryError('retry_time_exhausted', failures, lastError ?? error, error.waitingFor);
+      lastError = error;
       const failure = timedOut
         ? classify(new DOMException(`The attempt took longer than ${plan.timeout} ms`, 'TimeoutError'))
         : (plan.failureOf ?? classify)(error);
       failures.push(failure);
       const retryable = !delivered && isRetryableFailure(failure) && (plan.shouldRetry?.(failure, attempt) ?? true);
       if (!retryable) throw errorFor(failure, { cause: error });
-      if (plan.countsAsRetry?.(failure) ?? true) counted++;
-      if (counted > plan.retries || attempt >= MAX_ATTEMPTS) throw new RetryError('retries_exhausted', failures, error);
+      // Every attempt counts, whichever layer waited before it: at most `retries + 1` are sent.
+      if (attempt > plan.retries || attempt >= MAX_ATTEMPTS) throw new RetryError('retries_exhausted', failures, error);
       const step = backoff.next();
       backoff = step.backoff;
       const hint = failure.retryAfterMs;

@@ -205,7 +205,7 @@ describe('readRateLimitHeaders', () => {
       }),
       { requests: { limit: 10000, remaining: 9999, resetMs: 360_000 }, tokens: { limit: 2_000_000, remaining: 1_999_000, resetMs: 90_500 } },
     );
-    assert.deepEqual(headers({ 'x-ratelimit-limit-tokens': '100', 'x-ratelimit-reset-tokens': '20ms' }), { tokens: { limit: 100, resetMs: 20 } });
+    assert.deepEqual(headers({ 'x-ratelimit-limit-tokens': '100000', 'x-ratelimit-reset-tokens': '20ms' }), { tokens: { limit: 100000, resetMs: 20 } });
     assert.equal(headers({}), undefined);
     assert.equal(headers({ 'x-ratelimit-limit-requests': 'lots' }), undefined);
     assert.deepEqual(headers({ 'x-ratelimit-limit-requests': '5', 'x-ratelimit-reset-requests': 'soon', 'x-ratelimit-remaining-requests': '-1' }), { requests: { limit: 5 } });

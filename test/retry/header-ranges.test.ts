@@ -1,0 +1,56 @@
+/**
+ * Rate-limit headers out of range are ignored like junk (issue 10): obeying `limit-requests: 0.001`
+ * or `limit-tokens: 1` would freeze the model for hours.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createFetch, readRateLimitHeaders } from '../../src/retry/index.ts';
+import { HEADER_RANGES } from '../../src/retry/headers.ts';
+import { apiError, autoClock, json, scriptedFetch, type Step } from './helpers.ts';
+
+const URL_ = 'https://api.openai.com/v1/responses';
+const BODY = JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 16 });
+const read = (h: Record<string, string>) => readRateLimitHeaders(new Headers(h));
+const okWith = (h: Record<string, string>) => json(200, { id: 'resp_1', object: 'response', status: 'completed', output: [] }, h);
+
+describe('readRateLimitHeaders: accepted ranges', () => {
+  test('a limit outside its range drops the reading; remaining or reset outside theirs drop alone', () => {
+    const { limitRequests, limitTokens, resetMs } = HEADER_RANGES;
+    assert.deepEqual([limitRequests.min, limitTokens.min, resetMs.max], [1, 1000, 86_400_000]);
+    assert.equal(read({ 'x-ratelimit-limit-requests': '0.001' }), undefined);
+    assert.equal(read({ 'x-ratelimit-limit-requests': '1e12' }), undefined);
+    assert.equal(read({ 'x-ratelimit-limit-tokens': '1' }), undefined);
+    assert.equal(read({ 'x-ratelimit-limit-tokens': '999' }), undefined);
+    assert.deepEqual(read({ 'x-ratelimit-limit-tokens': '1000' }), { tokens: { limit: 1000 } });
+    assert.deepEqual(read({ 'x-ratelimit-limit-requests': '1', 'x-ratelimit-remaining-requests': '2' }), { requests: { limit: 1 } });
+    assert.deepEqual(read({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '99999999h' }), { requests: { limit: 60 } });
+    assert.deepEqual(read({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '24h' }), { requests: { limit: 60, resetMs: 86_400_000 } });
+    assert.deepEqual(read({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '24h0m0.001s' }), { requests: { limit: 60 } });
+  });
+});
+
+describe('createFetch is not frozen by absurd limits', () => {
+  for (const [what, h] of [
+    ['limit-requests: 0.001', { 'x-ratelimit-limit-requests': '0.001', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }],
+    ['limit-tokens: 1', { 'x-ratelimit-limit-tokens': '1', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1s' }],
+    ['reset-requests: 99999999h', { 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '99999999h' }],
+  ] as const) {
+    test(`${what}: five requests in a row finish within seconds of simulated time`, async () => {
+      const clock = autoClock(0);
+      const script = scriptedFetch([okWith(h)]);
+      const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+      for (let i = 0; i < 5; i++) assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
+      assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);
+    });
+  }
+
+  test('a 429 whose reset says 99999999h pauses for its retry-after, not for eleven thousand years', async () => {
+    const clock = autoClock(0);
+    const steps: Step[] = [apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', { 'retry-after-ms': '100', 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '99999999h' }), okWith({})];
+    const script = scriptedFetch(steps);
+    const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+    assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
+    assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
+    assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);
+  });
+});
