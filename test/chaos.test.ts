@@ -7,9 +7,9 @@
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { runChaos, type ChaosOptions } from '../bench/chaos/harness.ts';
+import { runChaos, runningChildren, type ChaosOptions } from '../bench/chaos/harness.ts';
 import { KILL_POINTS, makePlan } from '../bench/chaos/plan.ts';
-import { computeFigures, INVARIANTS, invariants, type ChaosFigures, type RunFacts } from '../bench/chaos/report.ts';
+import { computeFigures, ID_READ_MARGIN_MS, INVARIANTS, invariants, type ChaosFigures, type RunFacts } from '../bench/chaos/report.ts';
 
 /** A busy loop (a timer overflowing to 1 ms, a reconnect storm) costs thousands of requests per job. */
 const MAX_REQUESTS_PER_JOB = 50;
@@ -39,6 +39,11 @@ describe('chaos: kill -9 anywhere, several processes on one journal, hostile ser
     return f;
   };
   const explain = (f: ChaosFigures): string => JSON.stringify({ ...f, kills: undefined });
+
+  test('no process outlives its run', () => {
+    assert.equal(figures.size, RUNS.length);
+    assert.equal(runningChildren(), 0);
+  });
 
   for (const run of RUNS) {
     describe(run.name, () => {
@@ -74,6 +79,7 @@ describe('chaos figures: what counts as what', () => {
     creates: plan.map((j) => ({ key: j.key, id: `resp_${j.key}`, tag: 'w0#0' })),
     received: plan.map((j) => ({ key: j.key, tag: 'w0#0', t: 0 })),
     droppedWebhooks: [],
+    deaths: new Map(),
     deliveries: plan.map((j) => ({ key: j.key, status: 'completed', attempt: 1, tag: 'w0#0', t: 0 })),
     kills: [],
     rows: new Map(plan.map((j) => [j.key, 'delivered'])),
@@ -112,8 +118,10 @@ describe('chaos figures: what counts as what', () => {
       run,
       facts({
         creates: [...base.creates, { key: a, id: 'resp_again', tag: 'w1#1' }],
-        // b and d: their create answers never reached their process (killed first: legitimate orphans).
-        received: base.received.filter((r) => r.key !== b && r.key !== d),
+        // d: its create answer never reached its process; b: it did, but the process died at once
+        // (both legitimate orphans); c: it did, and the process lived on.
+        received: base.received.map((r) => (r.key === b ? { ...r, tag: 'w1#0' } : r)).filter((r) => r.key !== d),
+        deaths: new Map([['w1#0', ID_READ_MARGIN_MS - 1]]),
         droppedWebhooks: [`resp_${b}`],
         deliveries: [
           ...base.deliveries.filter((l) => l.key !== b && l.key !== c && l.key !== d && l.key !== e && l.key !== f),

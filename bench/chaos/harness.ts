@@ -61,6 +61,11 @@ interface Proc {
 /** Every child any run started and that has not exited: killed by {@link killAllChildren}. */
 const everyChild = new Set<ChildProcessWithoutNullStreams>();
 
+/** How many child processes of any run are still running (0 once every run has returned). */
+export function runningChildren(): number {
+  return everyChild.size;
+}
+
 /** SIGKILL every child process still running (for a CLI's exit path). */
 export function killAllChildren(): void {
   for (const c of everyChild) c.kill('SIGKILL');
@@ -99,6 +104,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const received = join(dir, 'received.jsonl');
   const procs: Proc[] = [];
   const live = new Map<string, Proc>();
+  /** When each process exited, by tag (epoch ms). */
+  const deaths = new Map<string, number>();
   let stopping = false;
   let restarts = 0;
   let crashes = 0;
@@ -171,6 +178,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       else if (ev.ev === 'handler_error') handlerErrors++;
     });
     child.on('exit', (code, signal) => {
+      deaths.set(p.tag, Date.now());
       everyChild.delete(child);
       live.delete(p.tag);
       resolveExit();
@@ -273,6 +281,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         deliveries: readLines(deliveries),
         received: readLines<ReceivedLine>(received),
         droppedWebhooks: [...dropped],
+        deaths,
         kills,
         rows,
         requests: server?.requests() ?? 0,

@@ -12,6 +12,8 @@ export interface RunFacts {
   readonly kills: readonly { readonly key: string; readonly point: KillPoint }[];
   /** Response ids whose webhook a receiver answered "duplicate" though no attempt of it was processed. */
   readonly droppedWebhooks: readonly string[];
+  /** When each process (by tag) exited, epoch ms. */
+  readonly deaths: ReadonlyMap<string, number>;
   /** Create answers (with the id) that reached a worker's fetch. */
   readonly received: readonly ReceivedLine[];
   /** Journal state of every row at the end, by key. */
@@ -44,7 +46,10 @@ export interface ChaosFigures {
   /** Delivered as lost, the journal saying why (see `lostReasons`). */
   readonly lostWithReason: number;
   readonly lostReasons: Readonly<Record<string, number>>;
-  /** Of those, jobs whose create answer, with its id, reached a worker (it had what it needed): must be 0. */
+  /**
+   * Of those, jobs whose create answer, with its id, reached a worker that lived on for
+   * {@link ID_READ_MARGIN_MS} (it had what it needed): must be 0.
+   */
   readonly lostThoughIdReceived: number;
   /**
    * Of the lost, jobs whose webhook reached a receiver whose journal then dropped it as a duplicate
@@ -74,6 +79,13 @@ export interface ChaosFigures {
   readonly examples: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * A process killed within this long of receiving a create's answer may have died before the library,
+ * a few callbacks later, journaled the id (longer than the few ms it takes: a SQLite write can wait for
+ * another process's lock). One that lived on had what it needed.
+ */
+export const ID_READ_MARGIN_MS = 1000;
+
 /** `orphan: the create never…` → `orphan`; `create_rejected:rate_limit_exceeded` stays whole. */
 function reasonOf(reason: string | undefined): string {
   return /^[a-z_]+(?::[a-z_]+)?/.exec(reason ?? '')?.[0] ?? 'unknown';
@@ -84,7 +96,8 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
   for (const d of f.deliveries) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d]);
   const createsByKey = new Map<string, CreateRecord[]>();
   for (const c of f.creates) createsByKey.set(c.key, [...(createsByKey.get(c.key) ?? []), c]);
-  const receivedKeys = new Set(f.received.map((r) => r.key));
+  // An answer counts as received by a process that lived on for ID_READ_MARGIN_MS after it.
+  const receivedKeys = new Set(f.received.filter((r) => !((f.deaths.get(r.tag) ?? Infinity) - r.t < ID_READ_MARGIN_MS)).map((r) => r.key));
   const droppedIds = new Set(f.droppedWebhooks);
   let lostToDroppedWebhook = 0;
   const afterEffectKills = new Set(f.kills.filter((k) => k.point === 'handler_after_effect').map((k) => k.key));
