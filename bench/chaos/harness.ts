@@ -71,6 +71,8 @@ export function killAllChildren(): void {
   for (const c of everyChild) c.kill('SIGKILL');
 }
 
+const MID_STREAM_EVENTS: ReadonlySet<string> = new Set(['response.in_progress', 'response.output_text.delta']);
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function readLines<T = DeliveryLine>(path: string): T[] {
@@ -135,7 +137,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   }
   const hooks: ServerHooks = {
     beforeCreateReply: (key, tag) => serverKill('create_sent', key, tag),
-    afterStreamEvent: async (key, tag, type) => void (type === 'response.output_text.delta' && (await serverKill('mid_stream', key, tag))),
+    // Mid-stream: after the job started running (its id long journaled), before its terminal event.
+    afterStreamEvent: async (key, tag, type) => void (MID_STREAM_EVENTS.has(type) && (await serverKill('mid_stream', key, tag))),
   };
   // The servers POST webhooks through this: to whichever receiver incarnation is up (none: a network
   // error, retried). It also notes each event a receiver processed, and each retry a receiver dropped as
@@ -215,8 +218,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       killsDir,
       jobs: plan,
       ...(secret !== undefined ? { webhookSecret: secret } : {}),
-      // Jobs of ~220 ms: a stream silent for a second is dead (the default idle timeout is for real jobs).
-      pace: { minDelayMs: 25, maxDelayMs: 200, ageFactor: 0.1, requestTimeoutMs: 3000, streamIdleTimeoutMs: 1000 },
+      // Jobs of ~220 ms: a stream silent for a second is dead (the default idle timeout is for real
+      // jobs), and two silent ones in a row are enough to poll instead.
+      pace: { minDelayMs: 25, maxDelayMs: 200, ageFactor: 0.1, requestTimeoutMs: 3000, streamIdleTimeoutMs: 1000, maxReconnects: 2 },
       shortDeadlineMs: 4000,
       longDeadlineMs: LONG_DEADLINE_MS,
       leaseMs: 1500,

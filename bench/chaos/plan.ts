@@ -8,7 +8,8 @@ import { createPrng } from '../../src/mock/prng.ts';
 /**
  * Every point of a job's life where a process is killed (`kill -9`, no cleanup):
  * - `create_sent`: the server has the create (and made the job) but has not sent a byte back;
- * - `mid_stream`: after a text delta of the job's stream was sent (create stream or resumed stream);
+ * - `mid_stream`: after the job's stream said it is running (`response.in_progress` or a text delta),
+ *   on the create stream or a resumed one;
  * - `completion_before_record` / `completion_after_record`: the terminal object was seen, just before /
  *   just after the journal stored it;
  * - `handler_before_effect` / `handler_after_effect`: inside the `onResult` handler, before / after its

@@ -18,7 +18,7 @@ export interface ChaosConfig {
   readonly killsDir: string;
   readonly jobs: readonly PlannedJob[];
   readonly webhookSecret?: string;
-  readonly pace: { readonly minDelayMs: number; readonly maxDelayMs: number; readonly ageFactor: number; readonly requestTimeoutMs: number; readonly streamIdleTimeoutMs: number };
+  readonly pace: { readonly minDelayMs: number; readonly maxDelayMs: number; readonly ageFactor: number; readonly requestTimeoutMs: number; readonly streamIdleTimeoutMs: number; readonly maxReconnects: number };
   readonly shortDeadlineMs: number;
   readonly longDeadlineMs: number;
   readonly leaseMs: number;
