@@ -40,7 +40,15 @@ export interface OptionDoc {
 
 /** Reads the documented options of every interface in {@link OPTION_TYPES}. */
 export function readOptionDocs(): Map<string, OptionDoc[]> {
-  const files = [...new Set(OPTION_TYPES.map(([, f]) => join(root, f)))];
+  return readInterfaceDocs(OPTION_TYPES.map(([, file, name]) => [file, name] as const));
+}
+
+/**
+ * Reads the documented properties of each `[file, interface]` (paths from the repository root), as the
+ * TypeScript compiler sees them: inherited properties included, types printed in full.
+ */
+export function readInterfaceDocs(interfaces: ReadonlyArray<readonly [string, string]>): Map<string, OptionDoc[]> {
+  const files = [...new Set(interfaces.map(([f]) => join(root, f)))];
   const program = ts.createProgram(files, {
     strict: true,
     exactOptionalPropertyTypes: true,
@@ -54,7 +62,7 @@ export function readOptionDocs(): Map<string, OptionDoc[]> {
   });
   const checker = program.getTypeChecker();
   const out = new Map<string, OptionDoc[]>();
-  for (const [, file, name] of OPTION_TYPES) {
+  for (const [file, name] of interfaces) {
     const sf = program.getSourceFile(join(root, file));
     if (!sf) throw new Error(`cannot read ${file}`);
     const decl = sf.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name);
@@ -80,32 +88,20 @@ export function readOptionDocs(): Map<string, OptionDoc[]> {
   return out;
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+export const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** docs/options.md */
-export function renderOptionsMarkdown(docs = readOptionDocs()): string {
-  const out = [
-    '# Options',
-    '',
-    '<!-- Generated from the JSDoc in src/ by `npm run docs`. Do not edit by hand: test/options-docs.test.ts fails when this file drifts. -->',
-    '',
-    'Every public option, its type, its default and what it does. Times are in milliseconds unless the name says otherwise. Bad values throw a `TypeError` or `RangeError` naming the option.',
-    '',
-  ];
-  for (const [heading, , name, where] of OPTION_TYPES) {
-    out.push(`## ${heading}`, '', `\`${name}\` — ${where}`, '', '| option | type | default | description |', '|---|---|---|---|');
-    for (const d of docs.get(name) ?? []) {
-      const def = d.defaultText ?? (d.optional ? '—' : '**required**');
-      out.push(`| \`${d.name}\` | \`${cell(d.type)}\` | ${cell(def)} | ${cell(d.description)} |`);
-    }
-    out.push('');
+/** A markdown table of documented fields: name, type, default (or required) and description. */
+export function fieldTable(docs: readonly OptionDoc[], first = 'option'): string[] {
+  const rows = [`| ${first} | type | default | description |`, '|---|---|---|---|'];
+  for (const d of docs) {
+    const def = d.defaultText ?? (d.optional ? '—' : '**required**');
+    rows.push(`| \`${d.name}\` | \`${cell(d.type)}\` | ${cell(def)} | ${cell(d.description)} |`);
   }
-  return out.join('\n');
+  return rows;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const path = join(root, 'docs', 'options.md');
-  const content = renderOptionsMarkdown();
+/** Writes a generated file when it changed; with `--check` on the command line, sets exit code 1 if stale. */
+export function writeGenerated(path: string, content: string): void {
   let current = '';
   try {
     current = readFileSync(path, 'utf8');
@@ -118,3 +114,21 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.stdout.write(`wrote ${path}\n`);
   }
 }
+
+/** docs/options.md */
+export function renderOptionsMarkdown(docs = readOptionDocs()): string {
+  const out = [
+    '# Options',
+    '',
+    '<!-- Generated from the JSDoc in src/ by `npm run docs`. Do not edit by hand: test/options-docs.test.ts fails when this file drifts. -->',
+    '',
+    'Every public option, its type, its default and what it does. Times are in milliseconds unless the name says otherwise. Bad values throw a `TypeError` or `RangeError` naming the option.',
+    '',
+  ];
+  for (const [heading, , name, where] of OPTION_TYPES) {
+    out.push(`## ${heading}`, '', `\`${name}\` — ${where}`, '', ...fieldTable(docs.get(name) ?? []), '');
+  }
+  return out.join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) writeGenerated(join(root, 'docs', 'options.md'), renderOptionsMarkdown());

@@ -8,11 +8,14 @@
  *   `rate_limit_exceeded`, and false for an `insufficient_quota` 429. The type narrows honestly to
  *   `RateLimitError | ForeignFailure`: call {@link toError} to read faultline's fields off a foreign error.
  * - `toJSON()` carries no secrets: messages are redacted and no headers are kept.
+ * - Inspection and logging (`util.inspect`, `console.log`, `util.format('%o')`) show a redacted view of
+ *   the error and of its whole `cause` chain; `cause` itself stays the original object (see
+ *   {@link FaultlineError}).
  */
 import { entryOf, type CatalogEntry, type FailureCode } from './catalog.ts';
 import { classify, detectFailure, ERROR_BRAND, type ClassifyOptions } from './classify.ts';
 import type { Failure } from './failure.ts';
-import { redact } from './redact.ts';
+import { INSPECT_CUSTOM, redact, redactingInspect } from './redact.ts';
 
 /** An error from elsewhere (the `openai` SDK, undici, a DOMException) that classifies as a given code. */
 export interface ForeignFailure extends Error {
@@ -67,7 +70,24 @@ function failureFor(code: FailureCode, message: string | undefined): Failure {
   return { code, name: e.name, category: e.category, retryable: e.retryable, message: redact(message ?? e.summary), source: 'unknown' };
 }
 
-/** The base of every faultline error. Catch it to handle any classified OpenAI failure. */
+/**
+ * The base of every faultline error. Catch it to handle any classified OpenAI failure.
+ *
+ * **Secrets policy.** `message`, `stack`, `failure` and `toJSON()` never hold an API key or an
+ * `Authorization` value: they are redacted when the error is built. `cause` is the original failure (an
+ * SDK error, a transport error, the object that failed) kept *untouched* for programs, and it can hold
+ * what the server echoed: a key in its message, its `headers` (your `Authorization`, Azure's `api-key`),
+ * its `error` body. So:
+ * - `util.inspect(error)`, and so `console.log(error)`, `util.format('%o' / '%O', error)` and loggers
+ *   built on them, show a **redacted view**: the same class, message, stack and fields, with the `cause`
+ *   chain (and any nested `cause`, `errors`, `headers`, error bodies) copied through `redact()` and
+ *   `redactHeaders()`, secret-named fields (`authorization`, `api-key`, `apiKey`...) shown as
+ *   `[REDACTED]`, cycles cut;
+ * - `JSON.stringify(error)` uses `toJSON()`: name, code, message, failure and a summary of the cause
+ *   (its name, message, code, status); no headers, no body;
+ * - reading `error.cause` yourself gives you the original, secrets included: log it through
+ *   `redact()`/`redactHeaders()`, or log the error instead.
+ */
 export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
   /** The code this class stands for; `undefined` on the base class. */
   static readonly code: FailureCode | undefined = undefined;
@@ -85,7 +105,7 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
    */
   constructor(failure?: Failure | string, options?: FaultlineErrorOptions) {
     const ctor = new.target as unknown as { code: FailureCode | undefined };
-    const f = typeof failure === 'object' && failure !== null ? failure : failureFor(ctor.code ?? 'unknown', failure);
+    const f = typeof failure === 'object' && failure !== null ? redactedFailure(failure) : failureFor(ctor.code ?? 'unknown', failure);
     super(f.message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = f.code as C;
     this.failure = f;
@@ -148,6 +168,21 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
     if (this.cause !== undefined) out.cause = summarize(this.cause);
     return out;
   }
+}
+
+// What `util.inspect` (and so `console.log`) shows: a redacted view of the error and its cause chain
+// (see the secrets policy on FaultlineError). Keyed by `Symbol.for`, so the core needs no `node:util`.
+Object.defineProperty(FaultlineError.prototype, INSPECT_CUSTOM, { value: redactingInspect, writable: true, configurable: true });
+
+/** A hand-made {@link Failure} with its strings redacted (the same object when nothing changes). */
+function redactedFailure(f: Failure): Failure {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(f)) {
+    if (typeof v !== 'string') continue;
+    const r = redact(v);
+    if (r !== v) (out ??= { ...f })[k] = r;
+  }
+  return (out ?? f) as Failure;
 }
 
 /** A JSON-safe, secret-free summary of a cause: only its name, message, code and numeric status. */

@@ -55,7 +55,7 @@ export function signWebhook(input: SignWebhookInput): WebhookHeaders {
   if (seconds === undefined) {
     throw new TypeError('signWebhook: `timestamp` must be a finite number of seconds or a valid Date');
   }
-  const key = decodeSecret(input.secret, 'signWebhook');
+  const key = decodeSecret(input.secret, 'signWebhook', 'options.secret');
   const timestamp = String(seconds);
   return {
     'webhook-id': id,
@@ -112,23 +112,58 @@ export interface VerifyWebhookInput {
  * Verifies one delivery. Returns `{ ok: true, id, timestamp }` or `{ ok: false, reason, message }`.
  * Comparisons use `timingSafeEqual`. Messages never contain a secret or an expected signature.
  *
- * @throws TypeError/RangeError on misuse only: no secret given, a secret that is not valid base64,
- *   a negative or non-finite `toleranceSeconds`.
+ * A signature verifies only if its base64 text is exactly the expected one (as in the Standard Webhooks
+ * reference libraries): `v1,<sig>junk`, `v1,<sig>==` or a truncated signature do not.
+ *
+ * @throws TypeError/RangeError on misuse only: no secret given, both `secret` and `secrets`, an empty
+ *   `secrets`, a secret that is not canonical base64 (`'whsec_'` alone, stray characters), a negative or
+ *   non-finite `toleranceSeconds`. The message names the option and never shows the secret.
  */
 export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   if (typeof input !== 'object' || input === null) throw new TypeError('verifyWebhook: expected an options object');
-  const secrets = input.secrets ?? (input.secret === undefined ? [] : [input.secret]);
-  if (!Array.isArray(secrets) || secrets.length === 0) {
-    throw new TypeError('verifyWebhook: give `secret` or a non-empty `secrets` array');
+  const keys = webhookKeys(input, 'verifyWebhook');
+  return verifyWithKeys(input, keys, toleranceOf(input.toleranceSeconds, 'verifyWebhook'), 'verifyWebhook');
+}
+
+/**
+ * @internal The secrets of `options` (`secret` or `secrets`, not both) decoded once, for a caller that
+ * verifies many deliveries ({@link verifyWithKeys}).
+ *
+ * @throws TypeError naming the option (`options.secret`, `options.secrets[1]`), never showing it: a
+ *   missing secret, an empty array, `'whsec_'` alone, text that is not canonical base64.
+ */
+export function webhookKeys(options: { readonly secret?: unknown; readonly secrets?: unknown }, owner: string): readonly Buffer[] {
+  const { secret, secrets } = options;
+  if (secrets !== undefined && secret !== undefined) {
+    throw new TypeError(`${owner}: options.secrets must not be given with options.secret: give one, not both`);
   }
-  const keys = secrets.map((s) => decodeSecret(s, 'verifyWebhook'));
-  const tolerance = input.toleranceSeconds ?? 300;
+  if (secrets !== undefined) {
+    if (!Array.isArray(secrets) || secrets.length === 0) throw new TypeError(`${owner}: options.secrets must be a non-empty array of whsec_ secrets`);
+    return secrets.map((s: unknown, i) => decodeSecret(s, owner, `options.secrets[${i}]`));
+  }
+  if (secret === undefined) throw new TypeError(`${owner}: options.secret (or options.secrets) is required`);
+  return [decodeSecret(secret, owner, 'options.secret')];
+}
+
+/** @internal `toleranceSeconds` checked: a finite number >= 0, 300 when absent. */
+export function toleranceOf(value: unknown, owner: string): number {
+  const tolerance = value ?? 300;
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
-    throw new RangeError('verifyWebhook: `toleranceSeconds` must be a finite number >= 0');
+    throw new RangeError(`${owner}: options.toleranceSeconds must be a finite number >= 0`);
   }
+  return tolerance;
+}
+
+/** @internal {@link verifyWebhook} with the secrets already decoded by {@link webhookKeys}. */
+export function verifyWithKeys(
+  input: Pick<VerifyWebhookInput, 'body' | 'headers' | 'now'>,
+  keys: readonly Buffer[],
+  tolerance: number,
+  owner: string,
+): WebhookVerification {
   const nowMs = input.now ?? Date.now();
   if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
-    throw new TypeError('verifyWebhook: `now` must be a finite number of milliseconds');
+    throw new TypeError(`${owner}: options.now must be a finite number of milliseconds`);
   }
 
   const id = readHeader(input.headers, 'webhook-id');
@@ -148,14 +183,16 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   }
 
   const body = typeof input.body === 'string' ? input.body : Buffer.from(input.body).toString('utf8');
-  const expected = keys.map((key) => hmac(key, id, ts, body));
+  // The signature *text* is compared, as the reference libraries do: decoding it first would accept
+  // junk after the base64 (`<sig>junk`, `<sig>==`) and other spellings of the same bytes.
+  const expected = keys.map((key) => Buffer.from(hmac(key, id, ts, body).toString('base64')));
   // Check every candidate against every key without an early exit on the first mismatch, so timing does
   // not reveal which part matched.
   let matched = false;
   for (const candidate of sig.split(' ')) {
     const comma = candidate.indexOf(',');
     if (comma < 0 || candidate.slice(0, comma) !== 'v1') continue;
-    const given = Buffer.from(candidate.slice(comma + 1), 'base64');
+    const given = Buffer.from(candidate.slice(comma + 1));
     for (const want of expected) {
       if (given.length === want.length && timingSafeEqual(given, want)) matched = true;
     }
@@ -180,15 +217,26 @@ function reject(reason: WebhookRejection, message: string): WebhookVerification 
   return { ok: false, reason, message };
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Base64 digits, then at most two `=`. */
+const BASE64 = /^([A-Za-z0-9+/]+)(={0,2})$/;
 
-function decodeSecret(secret: unknown, fn: string): Buffer {
-  if (typeof secret !== 'string') throw new TypeError(`${fn}: \`secret\` must be a string`);
+/**
+ * The key bytes of a `whsec_<base64>` secret (or bare base64). Only canonical base64 is accepted: a
+ * length that encodes whole bytes, padding (if any) that fits it, no stray characters, no unused bits set,
+ * so a mistyped secret fails here rather than at every delivery.
+ */
+function decodeSecret(secret: unknown, owner: string, name: string): Buffer {
+  const bad = (): TypeError => new TypeError(`${owner}: ${name} must be a string, whsec_ followed by base64 key bytes (value not shown)`);
+  if (typeof secret !== 'string') throw bad();
   const raw = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-  if (raw === '' || !BASE64.test(raw)) {
-    throw new TypeError(`${fn}: \`secret\` must be whsec_ followed by base64 (value not shown)`);
-  }
-  return Buffer.from(raw, 'base64');
+  const m = BASE64.exec(raw);
+  if (m === null) throw bad();
+  const digits = m[1]!;
+  const padding = m[2]!.length;
+  if (digits.length % 4 === 1 || (padding > 0 && (digits.length + padding) % 4 !== 0)) throw bad();
+  const key = Buffer.from(digits, 'base64');
+  if (key.length === 0 || key.toString('base64').replace(/=+$/, '') !== digits) throw bad();
+  return key;
 }
 
 function toSeconds(t: unknown): number | undefined {

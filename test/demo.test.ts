@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderDemoReport, runDemo, runDemoCommand } from '../src/cli/demo.ts';
+import { chatKeyOf, DEMO_KEYS, jobKeyOf, renderDemoReport, runDemo, runDemoCommand } from '../src/cli/demo.ts';
 import { FAILURE_CODES } from '../src/catalog.ts';
 
 test('the demo runs a small workload end to end: every job accounted for, none lost', { timeout: 60_000 }, async () => {
@@ -23,7 +23,7 @@ test('the demo runs a small workload end to end: every job accounted for, none l
 
 test('demo misuse is a usage error naming the option', async () => {
   await assert.rejects(runDemo({ requests: -1 }), (e: unknown) => e instanceof RangeError && /requests/.test(e.message));
-  await assert.rejects(runDemoCommand(['--requests', 'many'], { stdout: { write: () => true }, stderr: { write: () => true }, readStdin: async () => '' }), /--requests must be a whole number/);
+  await assert.rejects(runDemoCommand(['--requests', 'many'], { stdout: { write: () => true }, stderr: { write: () => true }, readStdin: async () => '' }), /--requests must be a whole decimal number/);
 });
 
 test('a job whose result can never be read counts as lost', { timeout: 60_000 }, async () => {
@@ -36,4 +36,24 @@ test('a job whose result can never be read counts as lost', { timeout: 60_000 },
   assert.equal(r.background.lost, r.background.failed['expired'] ?? 0);
   assert.equal(r.background.ok + r.background.lost, 3);
   assert.match(renderDemoReport(r), new RegExp(`lost ${r.background.lost}`));
+});
+
+test('one seed gives the same outcome counts every time, however the requests interleave', { timeout: 120_000 }, async () => {
+  const run = () => runDemo({ seed: 11, requests: 120, jobs: 12, concurrency: 12 });
+  const a = await run();
+  const b = await run();
+  assert.deepEqual(b.outcomes, a.outcomes);
+  assert.deepEqual(b.chat.failed, a.chat.failed);
+  assert.deepEqual(b.background.failed, a.background.failed);
+  // The fates the keys carry, counted from the work lists themselves (not from the demo's report).
+  const chatFates = { insufficient_quota: 0, context_length_exceeded: 0 };
+  for (let i = 0; i < 120; i++) {
+    if (chatKeyOf(i) === DEMO_KEYS.emptyWallet) chatFates.insufficient_quota++;
+    if (chatKeyOf(i) === DEMO_KEYS.longPrompts) chatFates.context_length_exceeded++;
+  }
+  assert.equal(a.chat.failed['insufficient_quota'] ?? 0, chatFates.insufficient_quota);
+  assert.equal(a.chat.failed['context_length_exceeded'] ?? 0, chatFates.context_length_exceeded);
+  const bgRateLimited = Array.from({ length: 12 }, (_, i) => jobKeyOf(i)).filter((k) => k === DEMO_KEYS.bgRateLimited).length;
+  assert.equal(a.background.failed['rate_limit_exceeded'] ?? 0, bgRateLimited);
+  assert.equal(a.background.lost, 0);
 });

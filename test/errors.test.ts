@@ -4,6 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { format, inspect } from 'node:util';
 import {
   CancelledError,
   ContentFilteredError,
@@ -66,6 +67,79 @@ describe('toJSON carries no secrets', () => {
     const e = new RateLimitError(`slow down ${KEY}`);
     assert.deepEqual(leaks(e.toJSON()), []);
     assert.deepEqual(leaks(e.message), []);
+  });
+});
+
+describe('inspection and logging show a redacted view; cause stays untouched', () => {
+  /** Every way a program or a logger turns an error into text. */
+  function renderings(e: unknown): Record<string, string> {
+    return {
+      inspect: inspect(e),
+      'inspect depth Infinity': inspect(e, { depth: Infinity }),
+      'inspect showHidden': inspect(e, { showHidden: true, depth: 10 }),
+      "format('%o')": format('%o', e),
+      "format('%O')": format('%O', e),
+      "format('%s')": format('%s', e),
+      'format(e)': format(e),
+      'JSON.stringify': JSON.stringify(e),
+      toJSON: JSON.stringify((e as FaultlineError).toJSON()),
+      String: String(e),
+      stack: String((e as Error).stack),
+    };
+  }
+  function assertClean(e: unknown, planted: readonly string[]): void {
+    for (const [how, text] of Object.entries(renderings(e))) {
+      for (const secret of planted) assert.ok(!text.includes(secret), `${how} shows ${secret.slice(0, 12)}…:\n${text}`);
+    }
+  }
+
+  for (const m of MAJORS) {
+    test(`openai ${m.name}: key in the message, the cause's message, its headers (Authorization) and its error body`, async () => {
+      const err = await sdkError(m, {
+        status: 401,
+        headers: { authorization: `Bearer ${KEY}`, 'api-key': AZURE_KEY, 'x-request-id': 'req_1' },
+        body: { error: { message: `Incorrect API key provided: ${KEY}.`, type: 'invalid_request_error', param: `key=${KEY}`, code: 'invalid_api_key', echoed: { header: `Bearer ${KEY}` } } },
+      });
+      const e = toError(err);
+      assertClean(e, [KEY, AZURE_KEY]);
+      const shown = inspect(e, { depth: Infinity });
+      // The view is still useful: class, code, the cause's class, status, request id and redacted headers.
+      assert.match(shown, /AuthenticationError/);
+      assert.match(shown, /authentication_error/);
+      assert.match(shown, /\[cause\]/);
+      assert.match(shown, /401/);
+      assert.match(shown, /req_1/);
+      assert.match(shown, /\[REDACTED\]/);
+      // Programs keep the original: the cause is the SDK's own object, unchanged.
+      assert.equal(e.cause, err);
+      assert.ok(String((err as { message: string }).message).includes(KEY), 'the cause itself is not rewritten');
+    });
+  }
+
+  test('a hand-made cause chain, cycles, headers bags and a constructed failure message', () => {
+    const headers = new Headers({ Authorization: `Bearer ${KEY}`, 'x-request-id': 'req_2' });
+    const inner = Object.assign(new Error(`socket said ${KEY}`), { code: 'ECONNRESET', headers });
+    const outer = Object.assign(new Error(`upstream api-key=${AZURE_KEY}`, { cause: inner }), {
+      status: 500,
+      headers: new Map([['api-key', AZURE_KEY]]),
+      error: { message: `token_${KEY}`, list: [`Bearer ${KEY}`, 1, null] },
+      request: { headers: { authorization: `Basic ${AZURE_KEY}` }, apiKey: AZURE_KEY },
+    });
+    (inner as { loop?: unknown }).loop = outer;
+    const e = toError(outer);
+    assertClean(e, [KEY, AZURE_KEY]);
+    assert.equal(e.cause, outer);
+    assert.equal((outer as { headers: Map<string, string> }).headers.get('api-key'), AZURE_KEY, 'untouched');
+    const hand = new RateLimitError({ ...classify(429), message: `slow down ${KEY}` });
+    assertClean(hand, [KEY]);
+    assert.match(inspect(hand), /RateLimitError/);
+  });
+
+  test('a FaultlineError cause inside a cause, and non-error causes (string, plain object)', () => {
+    const inner = toError(Object.assign(new Error(`x ${KEY}`), { status: 401 }));
+    assertClean(new UnknownFailureError('outer', { cause: inner }), [KEY]);
+    assertClean(new UnknownFailureError('outer', { cause: `raw text ${KEY}` }), [KEY]);
+    assertClean(new UnknownFailureError('outer', { cause: { body: { key: KEY }, headers: { 'x-api-key': AZURE_KEY } } }), [KEY, AZURE_KEY]);
   });
 });
 

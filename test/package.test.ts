@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +26,8 @@ function run(cmd: string, args: string[], cwd: string): string {
 describe('the packed package', { timeout: 240_000 }, () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'faultline-pack-'));
-    run(process.execPath, [join(root, 'scripts', 'build.ts')], root);
+    // No explicit build: `prepack` builds, so a pack can never ship an empty package.
+    rmSync(join(root, 'dist'), { recursive: true, force: true });
     run(npm, ['pack', '--silent', '--pack-destination', dir], root);
     const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
     assert.ok(tgz, 'npm pack produced a tarball');
@@ -92,6 +93,24 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.equal(JSON.parse(out).code, 'timeout');
   });
 
+  test('on a Node without node:sqlite the bin says which Node demo needs (exit 2); explain still works', (t) => {
+    const old = olderNode();
+    if (old === undefined) {
+      // CI's machine ships Node 20, so there this test always runs.
+      assert.notEqual(process.env.CI, 'true', 'CI must have a Node older than 22.13 on PATH for this test');
+      t.skip('no Node older than 22.13 on PATH outside node_modules');
+      return;
+    }
+    const bin = join(pkgDir, 'bin', 'faultline.js');
+    const demo = spawnSync(old, [bin, 'demo'], { cwd: join(dir, 'app'), encoding: 'utf8' });
+    assert.equal(demo.status, 2, demo.stderr);
+    assert.match(demo.stderr, /needs Node >= 22\.13/);
+    assert.doesNotMatch(demo.stderr, /at .*\(/, 'no stack trace');
+    const explain = spawnSync(old, [bin, 'explain', '--json', 'Request timed out.'], { cwd: join(dir, 'app'), encoding: 'utf8' });
+    assert.equal(explain.status, 0, explain.stderr);
+    assert.equal(JSON.parse(explain.stdout).code, 'timeout');
+  });
+
   test('a TypeScript consumer type-checks, including narrowing by instanceof', () => {
     const app = join(dir, 'app');
     writeFileSync(join(app, 'consumer.ts'), `
@@ -143,3 +162,16 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.deepEqual(messages.map((m) => `${m.type}: ${m.code} ${JSON.stringify(m.args)}`), []);
   });
 });
+
+/** A `node` on PATH, outside node_modules, older than 22.13 (the machine's own Node 20 in CI). */
+function olderNode(): string | undefined {
+  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    if (folder === '' || folder.includes('node_modules')) continue;
+    const candidate = join(folder, process.platform === 'win32' ? 'node.exe' : 'node');
+    const r = spawnSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    const [major = 0, minor = 0] = r.stdout.trim().split('.').map(Number);
+    if (major < 22 || (major === 22 && minor < 13)) return candidate;
+  }
+  return undefined;
+}

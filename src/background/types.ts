@@ -132,6 +132,8 @@ export interface JournalLink {
    * then adopts the job and sends no create. Absent: treated as new.
    */
   readonly isNew?: boolean;
+  /** The journal row's state when tracked (`creating`, `pending`, `terminal`, `delivering`, `lost`, `delivered`). */
+  readonly state?: string;
   /**
    * `'lease'` (or absent): this wait holds the lease and follows the job itself. `'journal'`: another wait
    * in this process follows it (the join was cut short); `leaseLost` is already aborted, so this wait

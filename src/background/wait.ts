@@ -802,7 +802,24 @@ export async function waitLinked(client: ResponsesClient, token: WaitToken, opti
  * create it again. An orphan (its create was sent, its id never seen) cannot be waited for by id: refused.
  */
 async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn: string): Promise<BackgroundResponse> {
-  if (link.objectId === undefined && (link.mode ?? 'lease') === 'lease') {
+  const lease = (link.mode ?? 'lease') === 'lease';
+  if (lease && (link.state === 'terminal' || link.state === 'delivering' || link.state === 'lost')) {
+    // The outcome is in the journal already (a process died before delivering it): deliver it from there,
+    // no request (the server may no longer hold it).
+    const bound = new AbortController();
+    const timer = r.clock.sleep(Math.max(0, r.deadlineAt - r.clock.now()), bound.signal).then(() => bound.abort());
+    const recorded = await link.awaitRecorded(bound.signal);
+    bound.abort();
+    await timer;
+    if (recorded !== undefined && 'result' in recorded && isResponseLike(recorded.result)) {
+      const start: Start = { id: recorded.result.id, snapshot: recorded.result, streamCapable: false };
+      return settle(new Waiter(client, r, start, link), start, r, link);
+    }
+    const reason = recorded !== undefined && 'lost' in recorded ? recorded.lost : 'no result was recorded';
+    await link.finish({ kind: 'lost', reason });
+    throw makeError('expired', `${fn}: job key ${link.key} names a job that was lost (${reason}); it is not created again.`, { objectId: link.objectId });
+  }
+  if (link.objectId === undefined && lease) {
     await link.finish({ kind: 'detached' });
     throw makeError(
       'conflict',
@@ -823,7 +840,8 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  *
  * With a `journal`, a `jobKey` names one job, and a job is paid for once: when the key is already in the
  * journal, no create is sent. A job with a known id (say, left `pending` by a process that died) is
- * adopted: this call waits for that id and resolves with its result. A job already delivered settles with
+ * adopted: this call waits for that id and resolves with its result (or, when the outcome is journaled
+ * but was never delivered, delivers it and settles with it, without a request). A job already delivered settles with
  * its recorded outcome, without a request (a lost one rejects with `ExpiredError`). A job another wait of
  * this process follows is joined: this call settles with the outcome that one records, or takes the job
  * over if that one ends without it (aborted, or its deadline passed). A job whose create was sent

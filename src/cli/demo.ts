@@ -14,23 +14,57 @@ import { openJournal, type JobOutcome } from '../journal/index.ts';
 import { createMock, type Mock } from '../mock/index.ts';
 import { createFetch } from '../retry/index.ts';
 import type { Rule } from '../mock/scenario.ts';
+import { integerFlag } from './args.ts';
 import type { CliIO } from './main.ts';
+
+/**
+ * The API keys the demo's work items use. Faults that end a request for good (an empty wallet, a prompt
+ * too long, a background run that fails) are tied to a key, and each work item's key is fixed by its
+ * index, so the same seed gives the same outcome counts however the requests interleave. Faults that a
+ * retry or a resume gets past (5xx, overload, resets, a 429 incident, dropped streams) are drawn by
+ * chance and change only the attempt counts.
+ */
+export const DEMO_KEYS = {
+  team: 'sk-demo-team-key',
+  emptyWallet: 'sk-demo-empty-wallet',
+  longPrompts: 'sk-demo-long-prompts',
+  bgRateLimited: 'sk-demo-bg-rate-limited',
+  bgServerError: 'sk-demo-bg-server-error',
+  bgNullError: 'sk-demo-bg-null-error',
+  bgTruncated: 'sk-demo-bg-truncated',
+} as const;
 
 /** The demo's default scenario: a bad day at the API, deterministic under the seed. */
 export const DEMO_SCENARIO: readonly Rule[] = [
-  { id: 'empty-wallet', match: { key: 'sk-demo-empty-wallet' }, fault: { type: 'http', preset: 'insufficient_quota' } },
-  { id: 'too-long', match: { path: '/v1/chat/completions', every: 97 }, fault: { type: 'http', preset: 'context_length_exceeded' } },
+  { id: 'empty-wallet', match: { key: DEMO_KEYS.emptyWallet }, fault: { type: 'http', preset: 'insufficient_quota' } },
+  { id: 'too-long', match: { key: DEMO_KEYS.longPrompts, path: '/v1/chat/completions' }, fault: { type: 'http', preset: 'context_length_exceeded' } },
   { id: 'incident-429', match: { path: '/v1/chat/completions', from: 150, to: 165 }, fault: { type: 'http', preset: 'rate_limit_requests' } },
   { id: 'overload', match: { path: '/v1/chat/completions', probability: 0.03 }, fault: { type: 'http', preset: 'overloaded' } },
   { id: 'server', match: { path: '/v1/chat/completions', probability: 0.03 }, fault: { type: 'http', preset: 'server_error' } },
   { id: 'gateway', match: { path: '/v1/chat/completions', probability: 0.01 }, fault: { type: 'http', preset: 'bad_gateway' } },
   { id: 'reset', match: { path: '/v1/chat/completions', probability: 0.02 }, fault: { type: 'reset', when: 'before_headers' } },
-  { id: 'bg-rate-limit', match: { path: '/v1/responses', background: true, probability: 0.1 }, fault: { type: 'outcome', status: 'failed', code: 'rate_limit_exceeded', message: 'Rate limit reached while processing. Please try again in 2s.' } },
-  { id: 'bg-server', match: { path: '/v1/responses', background: true, probability: 0.05 }, fault: { type: 'outcome', status: 'failed', code: 'server_error' } },
-  { id: 'bg-null-error', match: { path: '/v1/responses', background: true, probability: 0.03 }, fault: { type: 'outcome', status: 'failed', code: null } },
-  { id: 'bg-truncated', match: { path: '/v1/responses', background: true, probability: 0.05 }, fault: { type: 'outcome', status: 'incomplete', reason: 'max_output_tokens' } },
+  { id: 'bg-rate-limit', match: { key: DEMO_KEYS.bgRateLimited, path: '/v1/responses', background: true }, fault: { type: 'outcome', status: 'failed', code: 'rate_limit_exceeded', message: 'Rate limit reached while processing. Please try again in 2s.' } },
+  { id: 'bg-server', match: { key: DEMO_KEYS.bgServerError, path: '/v1/responses', background: true }, fault: { type: 'outcome', status: 'failed', code: 'server_error' } },
+  { id: 'bg-null-error', match: { key: DEMO_KEYS.bgNullError, path: '/v1/responses', background: true }, fault: { type: 'outcome', status: 'failed', code: null } },
+  { id: 'bg-truncated', match: { key: DEMO_KEYS.bgTruncated, path: '/v1/responses', background: true }, fault: { type: 'outcome', status: 'incomplete', reason: 'max_output_tokens' } },
   { id: 'bg-stream-drop', match: { path: '/v1/responses', background: true, stream: true, probability: 0.3 }, fault: { type: 'stream', action: 'reset', afterEvents: 3 } },
 ];
+
+/** The key chat request `i` uses: every 50th an empty wallet, every 97th a prompt too long. */
+export function chatKeyOf(i: number): string {
+  if (i % 50 === 49) return DEMO_KEYS.emptyWallet;
+  if (i % 97 === 96) return DEMO_KEYS.longPrompts;
+  return DEMO_KEYS.team;
+}
+
+/** The key background job `i` uses: one in ten is rate limited while it runs, a few fail otherwise. */
+export function jobKeyOf(i: number): string {
+  if (i % 10 === 3) return DEMO_KEYS.bgRateLimited;
+  if (i % 20 === 7) return DEMO_KEYS.bgServerError;
+  if (i % 40 === 15) return DEMO_KEYS.bgNullError;
+  if (i % 20 === 11) return DEMO_KEYS.bgTruncated;
+  return DEMO_KEYS.team;
+}
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -58,6 +92,11 @@ export interface DemoReport {
   /** Outcomes per stable code, both workloads together (`ok` for success). */
   readonly outcomes: Readonly<Record<string, number>>;
   readonly retries: number;
+}
+
+/** The record with its keys in order (`ok` first), so `--json` prints the same text for the same counts. */
+function sorted(map: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function count(map: Record<string, number>, key: string): void {
@@ -114,8 +153,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     // Every attempt and every request's retries are bounded, so the demo always ends.
     const transport = createFetch({ fetch: mock.fetch, timeout: 15_000, maxRetryTime: 30_000, onRetry: () => void retries++ });
     const make = (apiKey: string) => new OpenAI({ apiKey, baseURL: 'http://mock.faultline.local/v1', fetch: transport, maxRetries: 0 });
-    const client = make('sk-demo-team-key');
-    const emptyWallet = make('sk-demo-empty-wallet');
+    const clients = new Map<string, ReturnType<typeof make>>(Object.values(DEMO_KEYS).map((key) => [key, make(key)]));
+    const clientOf = (key: string) => clients.get(key) as ReturnType<typeof make>;
     const chatWork = Array.from({ length: requests }, (_, i) => i);
     const bgWork = Array.from({ length: jobs }, (_, i) => i);
     // Runs one unit of work and files its outcome under `ok` or its stable code.
@@ -132,14 +171,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       return code === 'ok';
     };
     const chat = pool(chatWork, concurrency, async (i) => {
-      const c = i % 50 === 49 ? emptyWallet : client;
+      const c = clientOf(chatKeyOf(i));
       const content = `Question ${i}: what is ${i} + ${i}?`;
       if (await settle(chatFailed, () => c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], max_tokens: 64 }))) chatOk++;
     });
     const background = pool(bgWork, Math.max(1, Math.floor(concurrency / 2)), async (i) => {
       const params = { model: 'gpt-4.1-mini', input: `Background report ${i}`, max_output_tokens: 256 };
       const wait = { journal, jobKey: `demo-job-${i}`, timeoutMs: 45_000, stream: i % 2 === 0, minDelayMs: 100, maxDelayMs: 1000 };
-      if (await settle(bgFailed, () => createAndWait(client, params, wait))) bgOk++;
+      if (await settle(bgFailed, () => createAndWait(clientOf(jobKeyOf(i)), params, wait))) bgOk++;
     });
     await Promise.all([chat, background]);
   } finally {
@@ -157,14 +196,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   return {
     seed,
     durationMs: Math.round(performance.now() - started),
-    chat: { requests, ok: chatOk, failed: chatFailed, attempts: chatAttempts },
-    background: { jobs, ok: bgOk, failed: bgFailed, lost, delivered: delivered.size },
+    chat: { requests, ok: chatOk, failed: sorted(chatFailed), attempts: chatAttempts },
+    background: { jobs, ok: bgOk, failed: sorted(bgFailed), lost, delivered: delivered.size },
     server: {
       attempts: log.length,
       rateLimited: log.filter((e) => e.status === 429).length,
       faults: log.filter((e) => e.fault !== null).length,
     },
-    outcomes,
+    outcomes: sorted(outcomes),
     retries,
   };
 }
@@ -198,11 +237,7 @@ export async function runDemoCommand(argv: string[], io: CliIO): Promise<number>
     strict: true,
     allowPositionals: false,
   });
-  const int = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw Object.assign(new TypeError(`--${name} must be a whole number, got ${JSON.stringify(v)}`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-    return Number(v);
-  };
+  const int = (name: string, v: string | undefined): number | undefined => integerFlag(name, v, name === 'concurrency' ? 1 : 0, Number.MAX_SAFE_INTEGER, 'demo');
   const tty = io.stdout.isTTY === true && !values.json;
   let lastPlain = -1;
   const opts: DemoOptions = {

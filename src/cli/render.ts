@@ -35,6 +35,17 @@ export function renderCodesMarkdown(): string {
   return out.join('\n');
 }
 
+// Terminal escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \\`, and two-byte `ESC x`) and
+// any other C0/C1 control character but tab and newline. Text from the input (a pasted message, a wire
+// code) is printed to a terminal: it must not move the cursor, recolour the screen or set the title.
+const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** `text` without terminal escape sequences; other control characters (but tab and newline) become `�`. */
+export function clean(text: string): string {
+  return text.replace(ESCAPES, '').replace(CONTROLS, '\ufffd');
+}
+
 function wrap(text: string, width: number, indent: string): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
@@ -76,7 +87,8 @@ export function renderExplanation(failure: Failure): string {
   lines.push('', 'Common causes', ...e.causes.map((c) => wrap(`- ${c}`, 96, '  ')));
   lines.push('', 'How to fix it', ...e.fix.map((c) => wrap(`- ${c}`, 96, '  ')));
   lines.push('', 'How to know the fix worked', wrap(e.verify, 96, '  '), '');
-  return lines.join('\n');
+  // The message, wire values and request id come from the input: never echo a terminal escape.
+  return clean(lines.join('\n'));
 }
 
 /** The table printed by `faultline codes`. */

@@ -305,6 +305,7 @@ export class Journal implements WaitJournal {
       key: row.key,
       mode,
       isNew,
+      state: row.state,
       stream: row.stream,
       ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
@@ -346,6 +347,7 @@ export class Journal implements WaitJournal {
       key,
       mode: 'lease',
       isNew,
+      state: row.state,
       stream: row.stream,
       ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
@@ -516,8 +518,30 @@ export class Journal implements WaitJournal {
     const report = { delivered: 0, lost: 0, deliveredElsewhere: 0, unfinished: [] as string[], errors: [] as { key: string; error: FaultlineError }[] };
     const queue = [...jobs];
     let idle = 0; // consecutive "later" answers: when the whole queue is busy elsewhere, wait a little
+    // Workers, and joins of waits this process already runs (kept off the worker pool: a long wait in
+    // flight must not hold up a dead peer's jobs). A join that ends without a result puts its job back.
+    const tasks: Promise<void>[] = [];
+    let workers = 0;
+    const spawn = (): void => {
+      workers++;
+      tasks.push(worker().finally(() => void workers--));
+    };
+    const join = (job: JobRecord, busy: Busy): void => {
+      tasks.push(
+        this.#join(busy, deadlineAt, signal).then((ended) => {
+          if (!ended) return void report.unfinished.push(job.key);
+          queue.push(job);
+          if (workers < concurrency) spawn();
+        }),
+      );
+    };
     const worker = async (): Promise<void> => {
       for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        const busy = this.#busy.get(job.key);
+        if (busy !== undefined) {
+          join(job, busy);
+          continue;
+        }
         const result = await this.#resumeOne(client, job.key, waitOptions, deadlineAt, signal);
         if (result.kind === 'later') {
           queue.push(job);
@@ -538,7 +562,8 @@ export class Journal implements WaitJournal {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+    for (let i = 0; i < Math.min(concurrency, jobs.length); i++) spawn();
+    while (tasks.length > 0) await Promise.all(tasks.splice(0));
     return report;
   }
 

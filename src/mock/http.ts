@@ -39,6 +39,82 @@ export class ConnectionReset extends Error {
   override readonly name = 'ConnectionReset';
 }
 
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/** Default of `MockOptions.maxBodyBytes`: 16 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A request body passed `maxBodyBytes`: `bytes()`/`text()` reject with it as soon as the count is
+ * passed (the rest is never buffered), and the core answers {@link tooLargeReply}.
+ */
+export class BodyTooLarge extends Error {
+  override readonly name = 'BodyTooLarge';
+  readonly maxBodyBytes: number;
+  constructor(maxBodyBytes: number) {
+    super(`request body larger than ${maxBodyBytes} bytes`);
+    this.maxBodyBytes = maxBodyBytes;
+  }
+}
+
+/**
+ * What api.openai.com answers to a body over its size limit: Cloudflare's own 413 page (the edge refuses
+ * it before the API sees it), as clients report it (see openai/codex#2908).
+ */
+export function tooLargeReply(headers: Record<string, string>): MockReply {
+  return {
+    status: 413,
+    headers: { ...headers, 'content-type': 'text/html' },
+    body: '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n',
+  };
+}
+
+/**
+ * The 500 an adapter sends when the platform refuses a reply's headers (node's writer or `new Response`
+ * throws): an OpenAI-shaped `server_error` body naming the problem, instead of a crash.
+ */
+export function unsendableReply(err: unknown): MockReply {
+  const why = err instanceof Error ? err.message : String(err);
+  const body = JSON.stringify({
+    error: { message: `The mock could not send its reply headers (${why.slice(0, 200)}).`, type: 'server_error', param: null, code: 'server_error' },
+  });
+  return { status: 500, headers: { 'content-type': 'application/json' }, body };
+}
+
+/** A declared `content-length` over `max` (a body that cannot fit, refused before reading). */
+export function declaredTooLarge(contentLength: string | undefined, max: number): boolean {
+  if (contentLength === undefined || max === Infinity) return false;
+  const n = Number(contentLength);
+  return Number.isFinite(n) && n > max;
+}
+
+/** Reads a web stream into one array, cancelling it (and rejecting) once it passes `max` bytes. */
+async function readLimited(stream: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (stream === null) return EMPTY;
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(max);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** The error undici's fetch gives for a socket reset (`TypeError: fetch failed`, cause ECONNRESET). */
 export function fetchResetError(phase: 'headers' | 'body'): TypeError {
   const cause = Object.assign(new Error(phase === 'headers' ? 'read ECONNRESET' : 'other side closed'), {
@@ -48,8 +124,6 @@ export function fetchResetError(phase: 'headers' | 'body'): TypeError {
   return new TypeError(phase === 'headers' ? 'fetch failed' : 'terminated', { cause });
 }
 
-const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 function headerGetter(init: HeadersInit | undefined): (name: string) => string | undefined {
   if (init === undefined) return () => undefined;
@@ -89,12 +163,19 @@ function signalOf(v: unknown): AbortSignal | undefined {
   return v instanceof AbortSignal ? v : undefined;
 }
 
-/** Builds a {@link MockRequest} from `fetch(input, init)` arguments without copying a string body. */
-export function requestFromFetch(input: FetchInput, init?: FetchInit): MockRequest {
+/**
+ * Builds a {@link MockRequest} from `fetch(input, init)` arguments without copying a string body. A body
+ * over `maxBodyBytes` makes `bytes()`/`text()` reject with {@link BodyTooLarge}: a declared
+ * `content-length` or a string is refused before it is read, a stream is read only up to the limit.
+ */
+export function requestFromFetch(input: FetchInput, init?: FetchInit, maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES): MockRequest {
   if (input instanceof Request && init === undefined) {
     const u = new URL(input.url);
     let cached: Promise<Uint8Array> | undefined;
-    const bytes = (): Promise<Uint8Array> => (cached ??= input.arrayBuffer().then((b) => new Uint8Array(b)));
+    const bytes = (): Promise<Uint8Array> =>
+      (cached ??= declaredTooLarge(input.headers.get('content-length') ?? undefined, maxBodyBytes)
+        ? Promise.reject(new BodyTooLarge(maxBodyBytes))
+        : readLimited(input.body, maxBodyBytes));
     return {
       method: input.method.toUpperCase(),
       url: u.pathname + u.search,
@@ -114,27 +195,44 @@ export function requestFromFetch(input: FetchInput, init?: FetchInit): MockReque
   const bytes = (): Promise<Uint8Array> => {
     if (cached) return cached;
     if (body === undefined || body === null) return (cached = Promise.resolve(EMPTY));
-    if (typeof body === 'string') return (cached = Promise.resolve(encoder.encode(body)));
+    if (typeof body === 'string') {
+      // A string of n UTF-16 units is at least n UTF-8 bytes: a long one is refused without encoding it.
+      const encoded = body.length > maxBodyBytes ? undefined : encoder.encode(body);
+      return (cached = encoded === undefined || encoded.byteLength > maxBodyBytes ? Promise.reject(new BodyTooLarge(maxBodyBytes)) : Promise.resolve(encoded));
+    }
     // FormData, streams, blobs...: let the platform serialise them (sets the multipart boundary too).
     // The cast: `duplex` is not in the DOM lib's RequestInit yet, and body/headers were typed loosely.
     const r = new Request(u, { method: init?.method ?? 'POST', body, headers: init?.headers ?? {}, duplex: 'half' } as unknown as RequestInit);
     contentTypeOverride = r.headers.get('content-type') ?? undefined;
-    return (cached = r.arrayBuffer().then((b) => new Uint8Array(b)));
+    return (cached = readLimited(r.body, maxBodyBytes));
   };
   return {
     method: (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(),
     url: u.pathname + u.search,
     header: (n) => (n === 'content-type' && contentTypeOverride !== undefined ? contentTypeOverride : header(n)),
     bytes,
-    text: async () => (typeof body === 'string' ? body : new TextDecoder().decode(await bytes())),
+    text: async () => {
+      const b = await bytes(); // the size check, for a string too
+      return typeof body === 'string' ? body : new TextDecoder().decode(b);
+    },
     signal: signalOf(init?.signal) ?? (input instanceof Request ? input.signal : undefined),
   };
 }
 
-/** Converts a reply to a WHATWG `Response`; throws the undici-like error for a reset before headers. */
+/**
+ * Converts a reply to a WHATWG `Response`; throws the undici-like error for a reset before headers. A
+ * reply whose headers a `Response` refuses becomes {@link unsendableReply}'s 500, never a throw.
+ */
 export function replyToResponse(reply: MockReply): Response {
   if (reply.reset) throw fetchResetError('headers');
-  const init: ResponseInit = { status: reply.status, headers: reply.headers };
+  let headers: Headers;
+  try {
+    headers = new Headers(reply.headers);
+  } catch (err) {
+    const fallback = unsendableReply(err);
+    return new Response(fallback.body, { status: fallback.status, headers: fallback.headers });
+  }
+  const init: ResponseInit = { status: reply.status, headers };
   if (reply.stream === undefined) return new Response(reply.body ?? '', init);
   const iterator = reply.stream[Symbol.asyncIterator]();
   const body = new ReadableStream<Uint8Array>({

@@ -3,9 +3,10 @@
  * the core, never the reverse, and converts node's request/response to the core's neutral shapes
  * directly (no WHATWG objects per request) to keep the mock fast.
  */
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ConnectionReset, type MockReply, type MockRequest } from './http.ts';
+import { BodyTooLarge, ConnectionReset, DEFAULT_MAX_BODY_BYTES, declaredTooLarge, unsendableReply, type MockReply, type MockRequest } from './http.ts';
 import { createMock, type Mock } from './server.ts';
 import type { MockOptions } from './types.ts';
 
@@ -14,7 +15,10 @@ export interface ListenOptions {
   readonly port?: number;
   /** The interface to bind. Loopback unless you ask for another explicitly. @default '127.0.0.1' */
   readonly host?: string;
-  /** A mock to serve; a new one is created from `mock` options otherwise. */
+  /**
+   * A mock to serve; a new one is created from `mock` options otherwise (then a `log` file that cannot
+   * be opened for appending rejects the call). Its `maxBodyBytes` is enforced while bodies stream in.
+   */
   readonly mock?: Mock | MockOptions;
 }
 
@@ -34,13 +38,49 @@ function isMock(v: unknown): v is Mock {
   return typeof v === 'object' && v !== null && typeof (v as Mock).handle === 'function';
 }
 
-function toMockRequest(req: IncomingMessage, signal: AbortSignal): MockRequest {
+/**
+ * After a body was refused, read and drop what the client still sends (so it gets to read the 413
+ * instead of a broken pipe), up to this many times the limit; past that the connection is cut.
+ */
+const DRAIN_FACTOR = 8;
+
+/** Reads and drops the rest of a refused body; cuts the connection past {@link DRAIN_FACTOR} × the limit. */
+function drain(req: IncomingMessage, maxBodyBytes: number): void {
+  let dropped = 0;
+  req.on('data', (d: Buffer) => {
+    dropped += d.length;
+    if (dropped > DRAIN_FACTOR * maxBodyBytes) req.socket.destroy();
+  });
+  req.resume();
+}
+
+function toMockRequest(req: IncomingMessage, signal: AbortSignal, maxBodyBytes: number): MockRequest {
   let cached: Promise<Uint8Array> | undefined;
   const bytes = (): Promise<Uint8Array> =>
     (cached ??= new Promise<Uint8Array>((resolve, reject) => {
+      // Announced too big: refused before a byte is kept.
+      if (declaredTooLarge(req.headers['content-length'], maxBodyBytes)) {
+        drain(req, maxBodyBytes);
+        return reject(new BodyTooLarge(maxBodyBytes));
+      }
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      let total = 0;
+      const onData = (c: Buffer): void => {
+        total += c.length;
+        if (total <= maxBodyBytes) {
+          chunks.push(c);
+          return;
+        }
+        // Over the limit while streaming in: stop keeping it and answer now.
+        req.off('data', onData);
+        req.off('end', onEnd);
+        chunks.length = 0;
+        drain(req, maxBodyBytes);
+        reject(new BodyTooLarge(maxBodyBytes));
+      };
+      const onEnd = (): void => resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      req.on('data', onData);
+      req.on('end', onEnd);
       req.on('error', reject);
     }));
   return {
@@ -59,6 +99,25 @@ function toMockRequest(req: IncomingMessage, signal: AbortSignal): MockRequest {
   };
 }
 
+/**
+ * `res.writeHead`, or, when node refuses the headers (a `trailer` on a sized body, anything a scenario
+ * check could not foresee), the {@link unsendableReply} 500 instead of a throw that would kill the host.
+ * Returns false when the fallback was sent.
+ */
+function writeHead(res: ServerResponse, reply: MockReply): boolean {
+  try {
+    res.writeHead(reply.status, reply.headers);
+    return true;
+  } catch (err) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    const fallback = unsendableReply(err);
+    const body = fallback.body ?? '';
+    res.writeHead(fallback.status, { ...fallback.headers, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    return false;
+  }
+}
+
 async function write(res: ServerResponse, reply: MockReply): Promise<void> {
   if (reply.reset) {
     res.socket?.resetAndDestroy(); // TCP RST before any byte: the client sees ECONNRESET
@@ -67,11 +126,10 @@ async function write(res: ServerResponse, reply: MockReply): Promise<void> {
   if (reply.stream === undefined) {
     const body = reply.body ?? '';
     reply.headers['content-length'] = String(Buffer.byteLength(body));
-    res.writeHead(reply.status, reply.headers);
-    res.end(body);
+    if (writeHead(res, reply)) res.end(body);
     return;
   }
-  res.writeHead(reply.status, reply.headers);
+  if (!writeHead(res, reply)) return;
   res.flushHeaders();
   let flushed: Promise<void> = Promise.resolve();
   try {
@@ -93,26 +151,47 @@ async function write(res: ServerResponse, reply: MockReply): Promise<void> {
 }
 
 /**
+ * Throws a TypeError naming `what` and `path` unless `path` can be opened for appending (the mock's log
+ * file would otherwise fail in the background, every entry lost). Creates the file, as the log would.
+ */
+export async function assertAppendable(path: string, what: string): Promise<void> {
+  try {
+    await (await open(path, 'a')).close();
+  } catch (err) {
+    throw new TypeError(`${what} cannot be opened for appending: ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/**
  * Serves a mock over HTTP. Resolves once listening.
  *
- * @throws TypeError/RangeError for a bad port or host.
+ * @throws TypeError/RangeError for a bad port or host, or a `mock.log` file that cannot be opened for
+ *   appending (the promise rejects).
  */
 export async function listen(options: ListenOptions = {}): Promise<MockServerHandle> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('listen: `port` must be an integer in [0, 65535]');
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host === '') throw new TypeError('listen: `host` must be a non-empty string');
+  if (!isMock(options.mock) && typeof options.mock?.log === 'string' && options.mock.log !== '') {
+    await assertAppendable(options.mock.log, 'listen: options.mock.log');
+  }
   const mock = isMock(options.mock) ? options.mock : createMock(options.mock ?? {});
+  const maxBodyBytes = typeof mock.maxBodyBytes === 'number' ? mock.maxBodyBytes : DEFAULT_MAX_BODY_BYTES;
   const sockets = new Set<Socket>();
   const server = createServer({ keepAlive: true }, (req, res) => {
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
     });
-    mock.handle(toMockRequest(req, ac.signal)).then(
-      (reply) => write(res, reply),
-      () => res.socket?.destroy(),
-    );
+    mock
+      .handle(toMockRequest(req, ac.signal, maxBodyBytes))
+      .then(
+        (reply) => write(res, reply),
+        () => res.socket?.destroy(),
+      )
+      // Whatever goes wrong answering one request must never become an unhandled rejection (a crash).
+      .catch(() => res.socket?.destroy());
   });
   server.on('connection', (s) => {
     sockets.add(s);

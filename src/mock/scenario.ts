@@ -45,11 +45,14 @@ export interface HttpFault {
   readonly type: 'http';
   /** A named real-world body (see `PRESETS`/`AZURE_PRESETS`). */
   readonly preset?: PresetName;
-  /** The status (overrides the preset's). */
+  /** The HTTP status to answer with (overrides the preset's). */
   readonly status?: number;
   /** A JSON body or a raw string body (overrides the preset's). */
   readonly body?: unknown;
-  /** Extra response headers. */
+  /**
+   * Extra response headers. Names must be RFC 9110 tokens and values strings of tab, visible ASCII,
+   * space and Latin-1 only (no CR, LF or NUL): checked when the scenario loads.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sends `x-should-retry: true|false`. */
   readonly shouldRetry?: boolean;
@@ -58,14 +61,14 @@ export interface HttpFault {
 /** Waits before answering (on the mock's clock), honouring the client's abort signal. */
 export interface DelayFault {
   readonly type: 'delay';
-  /** Milliseconds. */
+  /** How long to wait before answering, in milliseconds on the mock's clock. */
   readonly ms: number;
 }
 
 /** Drops the connection: before any header, or after `afterBytes` bytes of the body. */
 export interface ResetFault {
   readonly type: 'reset';
-  /** @default 'before_headers' */
+  /** When to cut: before any header is sent, or part-way through the body. @default 'before_headers' */
   readonly when?: 'before_headers' | 'mid_body';
   /** For `mid_body`: body bytes sent before the cut. @default half of the body */
   readonly afterBytes?: number;
@@ -84,7 +87,7 @@ export interface StreamFault {
   readonly action: 'truncate' | 'reset' | 'error';
   /** Events delivered before the fault. @default 3 */
   readonly afterEvents?: number;
-  /** For `error`. @default 'flat' */
+  /** For `error`: the shape of the error event (see `action`). @default 'flat' */
   readonly shape?: 'flat' | 'nested' | 'azure';
   /** For `error`: the error code. @default 'server_error' */
   readonly code?: string;
@@ -98,6 +101,7 @@ export interface StreamFault {
  */
 export interface OutcomeFault {
   readonly type: 'outcome';
+  /** The terminal status the Response ends in. */
   readonly status: 'failed' | 'incomplete' | 'cancelled';
   /** For `failed`: the `ResponseError.code`; `null` sends `error: null`. @default 'server_error' */
   readonly code?: string | null;
@@ -122,16 +126,18 @@ export interface StripHeadersFault {
 /** Makes a stored (background) Response expire: reads after `afterMs` get 404. */
 export interface ExpireFault {
   readonly type: 'expire';
-  /** Milliseconds after creation. */
+  /** Milliseconds after creation from which reads get 404. */
   readonly afterMs: number;
 }
 
 /** For batches: the batch ends `failed`, `expired` or `cancelled`. For batch lines: the line lands in the error file. */
 export interface BatchFault {
   readonly type: 'batch';
+  /** For a batch: the terminal status it ends in (absent: the fault applies to batch lines). */
   readonly status?: 'failed' | 'expired' | 'cancelled';
   /** For a line: the error file's `error.code`. @default 'batch_expired' for expired, else 'server_error' */
   readonly code?: string;
+  /** The error message written with the batch's or the line's error. */
   readonly message?: string;
 }
 
@@ -148,6 +154,7 @@ export type Fault =
 export interface Rule {
   /** A label written to the log when the rule fires. @default `rule-<index>` */
   readonly id?: string;
+  /** The conditions a request must meet for the rule to fire. @default every request */
   readonly match?: RuleMatch;
   /** One fault or several (e.g. a delay then an HTTP error). */
   readonly fault: Fault | readonly Fault[];
@@ -157,10 +164,39 @@ export interface Rule {
 
 /** A scenario: `{ rules }` (a bare array of rules is accepted too). */
 export interface Scenario {
+  /** The rules, tried in order for every request; the first that fits fires. */
   readonly rules: readonly Rule[];
 }
 
-const FAULT_TYPES = new Set(['http', 'delay', 'reset', 'stream', 'outcome', 'strip_headers', 'expire', 'batch']);
+/**
+ * The fields each part of a scenario may have. A field outside these is an error naming its path: a typo
+ * in `match` (say `"backgroud"`) would otherwise match every request. test/scenario-docs.test.ts checks
+ * these lists against the interfaces above, so the two cannot drift.
+ */
+export const SCENARIO_FIELDS = {
+  scenario: ['rules'],
+  rule: ['id', 'match', 'fault', 'times'],
+  match: ['path', 'method', 'model', 'key', 'stream', 'background', 'batch', 'nth', 'every', 'from', 'to', 'probability'],
+  fault: {
+    http: ['type', 'preset', 'status', 'body', 'headers', 'shouldRetry'],
+    delay: ['type', 'ms'],
+    reset: ['type', 'when', 'afterBytes'],
+    stream: ['type', 'action', 'afterEvents', 'shape', 'code', 'message'],
+    outcome: ['type', 'status', 'code', 'message', 'reason', 'thenCompleted'],
+    strip_headers: ['type', 'headers'],
+    expire: ['type', 'afterMs'],
+    batch: ['type', 'status', 'code', 'message'],
+  },
+} as const;
+
+const FAULT_TYPES = new Set(Object.keys(SCENARIO_FIELDS.fault));
+
+/** Throws a TypeError naming `at.key` for the first own field of `value` that is not in `allowed`. */
+function checkFields(value: object, allowed: readonly string[], at: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new TypeError(`${at}.${key}: unknown field (expected one of ${allowed.join(', ')})`);
+  }
+}
 
 /** Throws a TypeError naming `at.field` when a fault of `type` has a value outside `allowed`. */
 function checkEnum(fault: Record<string, unknown>, type: string, field: string, allowed: readonly string[], required: boolean, at: string): void {
@@ -170,14 +206,33 @@ function checkEnum(fault: Record<string, unknown>, type: string, field: string, 
   if (typeof v !== 'string' || !allowed.includes(v)) throw new TypeError(`${at}.${field}: must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
 }
 
+// RFC 9110 §5.6.2: token = 1*tchar. Field values (§5.5) as node's HTTP/1.1 writer accepts them: tab,
+// visible ASCII, space, obs-text (0x80-0xFF); CR, LF, NUL and other controls could split the response.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Throws a TypeError naming `at.headers["name"]` for a header no HTTP/1.1 response could carry. */
+function checkHeaders(headers: unknown, at: string): void {
+  if (headers === undefined) return;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new TypeError(`${at}.headers: must be an object of header names to string values`);
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `${at}.headers[${JSON.stringify(name)}]`;
+    if (!TOKEN.test(name)) throw new TypeError(`${field}: the name must be an RFC 9110 token (letters, digits and !#$%&'*+.^_\`|~-; no spaces or colons)`);
+    if (typeof value !== 'string') throw new TypeError(`${field}: the value must be a string`);
+    if (!FIELD_VALUE.test(value)) throw new TypeError(`${field}: the value must not contain CR, LF, NUL, other control characters or characters above U+00FF`);
+  }
+}
+
 /** Validates a scenario; throws a TypeError naming the bad field. */
 export function parseScenario(input: unknown): Scenario {
   const rules = Array.isArray(input) ? input : (input as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(rules)) throw new TypeError('scenario: expected `{ "rules": [...] }` or an array of rules');
+  if (!Array.isArray(input)) checkFields(input as object, SCENARIO_FIELDS.scenario, 'scenario');
   rules.forEach((rule: unknown, i) => {
     const at = `scenario.rules[${i}]`;
     if (typeof rule !== 'object' || rule === null) throw new TypeError(`${at}: must be an object`);
     const r = rule as Record<string, unknown>;
+    checkFields(r, SCENARIO_FIELDS.rule, at);
     const faults = Array.isArray(r['fault']) ? r['fault'] : [r['fault']];
     if (faults.length === 0) throw new TypeError(`${at}.fault: must not be empty`);
     faults.forEach((f: unknown, j) => {
@@ -186,9 +241,11 @@ export function parseScenario(input: unknown): Scenario {
       if (typeof ft !== 'object' || ft === null || !FAULT_TYPES.has(ft['type'] as string)) {
         throw new TypeError(`${fat}.type: must be one of ${[...FAULT_TYPES].join(', ')}`);
       }
+      checkFields(ft, SCENARIO_FIELDS.fault[ft['type'] as keyof typeof SCENARIO_FIELDS.fault], fat);
       if (ft['type'] === 'http' && ft['preset'] !== undefined && !isPresetName(ft['preset'])) {
         throw new TypeError(`${fat}.preset: unknown preset ${JSON.stringify(ft['preset'])}`);
       }
+      if (ft['type'] === 'http') checkHeaders(ft['headers'], fat);
       if (ft['type'] === 'http' && ft['preset'] === undefined && ft['status'] === undefined) {
         throw new TypeError(`${fat}: give \`preset\` or \`status\``);
       }
@@ -217,7 +274,8 @@ export function parseScenario(input: unknown): Scenario {
     const times = r['times'];
     if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) throw new RangeError(`${at}.times: must be an integer >= 1`);
     const m = r['match'] as Record<string, unknown> | undefined;
-    if (m !== undefined && (typeof m !== 'object' || m === null)) throw new TypeError(`${at}.match: must be an object`);
+    if (m !== undefined && (typeof m !== 'object' || m === null || Array.isArray(m))) throw new TypeError(`${at}.match: must be an object`);
+    if (m !== undefined) checkFields(m, SCENARIO_FIELDS.match, `${at}.match`);
     const p = m?.['probability'];
     if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) {
       throw new RangeError(`${at}.match.probability: must be a number in [0, 1]`);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { sleepFor } from '../internal/clock.ts';
 import { realClock, type ManualClock, type MockClock } from './clock.ts';
-import { ConnectionReset, replyToResponse, requestFromFetch, type FetchInit, type FetchInput, type MockReply, type MockRequest } from './http.ts';
+import { BodyTooLarge, ConnectionReset, DEFAULT_MAX_BODY_BYTES, replyToResponse, requestFromFetch, tooLargeReply, type FetchInit, type FetchInput, type MockReply, type MockRequest } from './http.ts';
 import {
   chatChunks,
   chatCompletion,
@@ -58,6 +58,8 @@ export interface Mock {
   readonly fetch: (input: FetchInput, init?: FetchInit) => Promise<Response>;
   /** The core handler (used by adapters such as `listen()`). */
   readonly handle: (req: MockRequest) => Promise<MockReply>;
+  /** The request body limit in bytes (`maxBodyBytes`), for adapters that read bodies themselves. */
+  readonly maxBodyBytes: number;
   /** The ground-truth log: every attempt, in order. Append-only. */
   readonly log: readonly MockLogEntry[];
   /** The clock the mock reads. */
@@ -229,6 +231,7 @@ class MockServer {
   readonly #azure: boolean;
   readonly #strip: readonly string[] | undefined;
   readonly #maxLog: number;
+  readonly #maxBodyBytes: number;
   readonly #log: MockLogEntry[] = [];
   #seq = 0;
   readonly #file: WriteStream | undefined;
@@ -280,6 +283,11 @@ class MockServer {
     if (typeof strip !== 'boolean' && !Array.isArray(strip)) throw new TypeError('createMock: `stripHeaders` must be a boolean or an array of header names');
     this.#strip = strip === true ? DEFAULT_STRIP : strip === false || strip.length === 0 ? undefined : strip.map((h) => h.toLowerCase());
     this.#maxLog = positive('maxLogEntries', o.maxLogEntries, Infinity);
+    const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (typeof maxBody !== 'number' || !(maxBody >= 1) || (!Number.isInteger(maxBody) && maxBody !== Infinity)) {
+      throw new RangeError('createMock: options.maxBodyBytes must be an integer >= 1 (bytes) or Infinity');
+    }
+    this.#maxBodyBytes = maxBody;
     if (o.log !== undefined) {
       if (typeof o.log !== 'string' || o.log === '') throw new TypeError('createMock: `log` must be a file path');
       this.#file = createWriteStream(o.log, { flags: 'a' });
@@ -295,9 +303,11 @@ class MockServer {
   api(): Mock {
     const handle = (req: MockRequest): Promise<MockReply> => this.handle(req);
     const clock = this.#clock;
+    const maxBodyBytes = this.#maxBodyBytes;
     return {
-      fetch: async (input, init) => replyToResponse(await handle(requestFromFetch(input, init))),
+      fetch: async (input, init) => replyToResponse(await handle(requestFromFetch(input, init, maxBodyBytes))),
       handle,
+      maxBodyBytes,
       log: this.#log,
       clock,
       now: () => clock.now(),
@@ -423,6 +433,9 @@ class MockServer {
       if (err instanceof HttpError) {
         if (ctx.outcome === 'ok') ctx.outcome = err.outcome;
         reply = this.#json(ctx, err.status, err.body);
+      } else if (err instanceof BodyTooLarge) {
+        ctx.outcome = 'request_too_large';
+        reply = tooLargeReply(this.#baseHeaders(ctx));
       } else {
         // A bug in the mock must still answer like a server, never crash the host.
         reply = this.#json(ctx, 500, errorEnvelope('The mock server had an internal error.', 'server_error', 'server_error'));

@@ -90,8 +90,18 @@ export interface MockOptions {
   readonly stripHeaders?: boolean | readonly string[];
   /** Deliver webhooks for terminal Responses and batches. @default none */
   readonly webhooks?: MockWebhookOptions;
-  /** Also append the log as JSON lines to this file. @default in memory only */
+  /**
+   * Also append the log as JSON lines to this file. `listen()` and `faultline mock` refuse to start when
+   * it cannot be opened for appending. @default in memory only
+   */
   readonly log?: string;
+  /**
+   * The largest request body accepted, in bytes; a larger one is answered 413 with the page
+   * api.openai.com's edge sends. Enforced while the body streams in (`listen()` stops reading there, the
+   * `fetch` handler cancels a stream body there). Raise it to upload big batch files.
+   * @default 16777216 (16 MiB)
+   */
+  readonly maxBodyBytes?: number;
   /**
    * Keep at most this many entries in the in-memory log. The oldest are dropped an eighth of it at a
    * time (so between seven eighths of it and all of it are kept); the `log` file keeps every entry.

@@ -10,7 +10,7 @@
 import { detectFailure } from '../classify.ts';
 import type { Failure } from '../failure.ts';
 import { redact } from '../redact.ts';
-import { verifyWebhook, type WebhookHeaderInput } from '../webhook-signature.ts';
+import { toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from '../webhook-signature.ts';
 import type { ResultHub } from '../background/hub.ts';
 import type { CallOptions } from '../background/types.ts';
 
@@ -29,9 +29,12 @@ export interface WebhookClient {
 
 /** Options of {@link createWebhookHandler}. */
 export interface WebhookHandlerOptions {
-  /** The endpoint's signing secret (`whsec_…`). Give this or `secrets`. */
+  /**
+   * The endpoint's signing secret (`whsec_` + base64). Give this or `secrets`, not both. Checked when the
+   * handler is created: a malformed one throws a `TypeError` naming the option (never showing it).
+   */
   secret?: string;
-  /** Several secrets during a rotation: a signature matching any of them is accepted. */
+  /** Several secrets during a rotation (non-empty, each checked like `secret`): a signature matching any of them is accepted. */
   secrets?: readonly string[];
   /**
    * How far the `webhook-timestamp` may be from now, either way, in seconds.
@@ -110,9 +113,9 @@ const reply = (status: number, data: Record<string, unknown>, extra: Partial<Web
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): (request: WebhookRequest) => Promise<WebhookReply> {
   if (typeof options !== 'object' || options === null) throw new TypeError('createWebhookHandler: options are required');
-  if (options.secret === undefined && (options.secrets === undefined || options.secrets.length === 0)) {
-    throw new TypeError('createWebhookHandler: `secret` or `secrets` is required');
-  }
+  // Decoded once here: a malformed secret is misuse now, not a throw at every delivery.
+  const keys = webhookKeys(options, 'createWebhookHandler');
+  const tolerance = toleranceOf(options.toleranceSeconds, 'createWebhookHandler');
   const retrieve = options.client?.responses?.retrieve;
   if (typeof retrieve !== 'function') throw new TypeError('createWebhookHandler: `client` must be an OpenAI client (client.responses.retrieve)');
   const size = options.dedupeSize ?? 10_000;
@@ -129,14 +132,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
   };
 
   return async (request) => {
-    const verdict = verifyWebhook({
-      body: request.body,
-      headers: request.headers,
-      now: now(),
-      ...(options.secret !== undefined ? { secret: options.secret } : {}),
-      ...(options.secrets !== undefined ? { secrets: options.secrets } : {}),
-      ...(options.toleranceSeconds !== undefined ? { toleranceSeconds: options.toleranceSeconds } : {}),
-    });
+    const verdict = verifyWithKeys({ body: request.body, headers: request.headers, now: now() }, keys, tolerance, 'createWebhookHandler');
     if (!verdict.ok) return reply(401, { error: verdict.reason, message: redact(verdict.message) });
     const webhookId = verdict.id;
     if (seen.has(webhookId) || inflight.has(webhookId)) return reply(200, { ok: true, duplicate: true }, { duplicate: true });

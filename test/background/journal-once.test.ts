@@ -82,6 +82,31 @@ describe('one process follows a job once', () => {
     await journal.close();
   });
 
+  test("joining this process's long waits does not hold up resumeAll's workers: a dead peer's job is delivered first", async () => {
+    const { clock, fake, journal, outcomes, opts } = setup();
+    fake.defaults = { durationMs: 3_600_000 };
+    const mine = [0, 1, 2].map((i) => createAndWait(fake, { model: 'm' }, opts({ jobKey: `mine${i}`, stream: i === 0, timeoutMs: 7_200_000 })));
+    for (const w of mine) w.catch(() => {});
+    await clock.advance(1_000);
+    const peerId = fake.add({ durationMs: 20_000 });
+    const t0 = clock.now();
+    await journal.store.insert({ key: 'peer', kind: 'response', stream: false, objectId: peerId }, t0);
+    assert.ok(await journal.store.acquireLease('peer', deadOwner(), t0 + 3_600_000, t0));
+    let peerAt = 0;
+    journal.onResult(async (o) => {
+      outcomes.push(o);
+      if (o.key === 'peer') peerAt = clock.now();
+    });
+    const report = await clock.run(journal.resumeAll(fake, { timeoutMs: 7_200_000, concurrency: 1, random: () => 0.5 }));
+    await clock.run(Promise.all(mine));
+    assert.equal(outcomes[0]?.key, 'peer');
+    assert.ok(peerAt - t0 < 60_000, `the peer's job waited ${peerAt - t0} ms`);
+    assert.deepEqual(outcomes.map((o) => o.key).sort(), ['mine0', 'mine1', 'mine2', 'peer']);
+    assert.deepEqual(report.unfinished, []);
+    assert.equal(report.delivered, 4);
+    await journal.close();
+  });
+
   test('waitForResponse on an id that resumeAll follows in this process reads the journal, no second poller', async () => {
     const run = async (join: boolean) => {
       const { clock, fake, journal, outcomes, leaseLost, opts } = setup();
@@ -213,6 +238,24 @@ describe('a job key names one job', () => {
     assert.equal(((await clock.run(aborted)) as { code?: string }).code, 'aborted');
     assert.equal(fake.calls.create, 1);
     assert.equal((await clock.run(a)).status, 'completed');
+    await journal.close();
+  });
+
+  test('a key whose outcome is journaled but undelivered (a process died before delivering) settles from the journal, no request', async () => {
+    const { clock, fake, journal, outcomes, opts } = setup();
+    const id = fake.add({ durationMs: 1000, retentionMs: 1000 });
+    const t0 = clock.now();
+    await journal.store.insert({ key: 'kept', kind: 'response', stream: false, objectId: id }, t0);
+    await clock.advance(5_000); // terminal, and already gone from the server (retention)
+    await journal.store.recordTerminal('kept', fake.snapshot(id, t0 + 2_000), undefined, clock.now());
+    assert.ok(await journal.store.acquireLease('kept', deadOwner(), clock.now() + 3_600_000, clock.now()));
+    const before = fake.calls.retrieve + fake.calls.create;
+    const res = await clock.run(createAndWait(fake, { model: 'm' }, opts({ jobKey: 'kept' })));
+    assert.equal(res.id, id);
+    assert.equal(res.status, 'completed');
+    assert.equal(fake.calls.retrieve + fake.calls.create, before, 'no request');
+    assert.equal(outcomes.length, 1);
+    assert.equal((await journal.get('kept'))?.state, 'delivered');
     await journal.close();
   });
 });

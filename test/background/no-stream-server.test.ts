@@ -132,4 +132,19 @@ describe('a server that answers stream: true with plain JSON', () => {
       }
     }
   });
+
+  test('a proxy that ignores both stream and background (answers the finished Response at once): settled with no poll', async () => {
+    const done = { id: 'resp_sync', object: 'response', created_at: 1_700_000_000, status: 'completed', error: null, incomplete_details: null, output: [{ type: 'message', content: [{ type: 'output_text', text: 'at once' }] }] };
+    const server = await serveLoopback((_req, res) => json(res, 200, done));
+    try {
+      const clock = new VirtualClock();
+      const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+      const res = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep }));
+      assert.equal(res.id, 'resp_sync');
+      assert.equal((res as { output_text?: string }).output_text, 'at once');
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
 });

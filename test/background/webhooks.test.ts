@@ -147,4 +147,29 @@ describe('webhook handler', () => {
     assert.throws(() => createWebhookHandler({ client: {} as never }), /secret/);
     assert.throws(() => createWebhookHandler({ secret: 'whsec_abc', client: {} as never }), /client/);
   });
+
+  test('malformed secrets are rejected at creation (naming the option, not showing it), not at every delivery', async () => {
+    const { clock, fake, secret, deliver } = setup();
+    const planted = 'cGxhbnRlZHNlY3JldA';
+    for (const [options, name] of [
+      [{ secret: 'whsec_' }, 'options.secret'],
+      [{ secret: '' }, 'options.secret'],
+      [{ secret: `whsec_${planted}%%` }, 'options.secret'],
+      [{ secrets: [] }, 'options.secrets'],
+      [{ secrets: [secret, ''] }, 'options.secrets[1]'],
+      [{ secrets: [`whsec_${planted}!`] }, 'options.secrets[0]'],
+      [{ secret, secrets: [secret] }, 'options.secrets'],
+    ] as const) {
+      assert.throws(
+        () => createWebhookHandler({ ...options, client: fake } as never),
+        (e: unknown) => e instanceof TypeError && e.message.startsWith(`createWebhookHandler: ${name}`) && !e.message.includes(planted),
+        JSON.stringify(options),
+      );
+    }
+    assert.throws(() => createWebhookHandler({ secret, client: fake, toleranceSeconds: -1 }), /createWebhookHandler: options\.toleranceSeconds must/);
+    // A good handler still answers every delivery (none throws).
+    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, now: clock.now });
+    const r = await handle(deliver('wh_ok', 'fine_tuning.job.succeeded', 'ftjob_1'));
+    assert.equal(r.status, 200);
+  });
 });

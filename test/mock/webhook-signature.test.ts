@@ -116,3 +116,55 @@ describe('verifyWebhook', () => {
     assert.throws(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds: -1 }), RangeError);
   });
 });
+
+describe('strict secrets and signatures (Standard Webhooks reference libraries compare the base64 text)', () => {
+  const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET });
+  const valid = headers['webhook-signature'].slice(3);
+  const verdict = (signature: string): string => {
+    const r = verifyWebhook({ body: BODY, headers: { ...headers, 'webhook-signature': signature }, secret: SECRET, now: NOW });
+    return r.ok ? 'ok' : r.reason;
+  };
+
+  test('only the exact signature verifies: junk appended, extra padding, truncated, wrong length, other bits', () => {
+    assert.equal(verdict(`v1,${valid}`), 'ok');
+    assert.equal(verdict(`v1,bogus v1,${valid}`), 'ok', 'one of several');
+    // The last base64 digit before the padding carries two unused bits: same bytes, different text.
+    const last = valid.at(-2)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const sameBytes = valid.slice(0, -2) + alphabet[alphabet.indexOf(last) ^ 1] + '=';
+    assert.deepEqual(Buffer.from(sameBytes, 'base64'), Buffer.from(valid, 'base64'), 'the test builds a real alias');
+    for (const bad of [`${valid}junk`, `${valid}==`, `${valid}=`, valid.slice(0, -1), valid.slice(0, -2), valid.slice(0, 40), `${valid}AAAA`, `${valid.slice(0, -1)}`, sameBytes, `${valid},x`, `A${valid}`]) {
+      assert.equal(verdict(`v1,${bad}`), 'no_matching_signature', bad);
+    }
+    for (const bad of [`V1,${valid}`, `v1 ,${valid}`, `v1a,${valid}`, `,${valid}`, valid]) {
+      assert.equal(verdict(bad), 'no_matching_signature', bad);
+    }
+  });
+
+  test('malformed secrets are misuse at once, naming the option, never echoing the value', () => {
+    const planted = 'Zm9vYmFyYmF6cXV4';
+    const cases: ReadonlyArray<readonly [Record<string, unknown>, RegExp]> = [
+      [{ secret: 'whsec_' }, /options\.secret must/],
+      [{ secret: '' }, /options\.secret must/],
+      [{ secret: `whsec_${planted}*` }, /options\.secret must/],
+      [{ secret: `whsec_${planted}=` }, /options\.secret must/], // padding on a length that needs none
+      [{ secret: `whsec_${planted.slice(0, 5)}` }, /options\.secret must/], // 5 base64 digits encode no whole byte count
+      [{ secret: `whsec_ ${planted}` }, /options\.secret must/],
+      [{ secret: 42 }, /options\.secret must/],
+      [{ secrets: [] }, /options\.secrets must/],
+      [{ secrets: [SECRET, ''] }, /options\.secrets\[1\] must/],
+      [{ secrets: [SECRET, `whsec_${planted}!`] }, /options\.secrets\[1\] must/],
+      [{ secrets: SECRET }, /options\.secrets must/],
+      [{ secret: SECRET, secrets: [SECRET] }, /not both/],
+      [{}, /options\.secret/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(
+        () => verifyWebhook({ body: BODY, headers, now: NOW, ...options } as never),
+        (e: unknown) => e instanceof TypeError && message.test(e.message) && /^verifyWebhook: /.test(e.message) && !e.message.includes(planted.slice(0, 5)),
+        JSON.stringify(options),
+      );
+    }
+    assert.throws(() => signWebhook({ id: ID, timestamp: TS, body: BODY, secret: 'whsec_' }), /signWebhook: options\.secret must/);
+  });
+});
