@@ -4,6 +4,9 @@
  * No I/O, no globals, never throws (hostile getters, proxies, cycles and megabyte strings included).
  *
  * PRECEDENCE — the one place it is decided is {@link decide}; highest first:
+ *  0. An HTTP status outside 100–599 (600, 999: not HTTP, a hostile server or a broken relay) → unknown,
+ *     whatever the body claims; the raw status heads the message (`status` stays a valid HTTP status,
+ *     so it is absent) and no `x-should-retry` is honoured.
  *  1. Quota evidence (a quota/billing wire code or type, or "exceeded your current quota" / "billing hard
  *     limit" in the message). Quota wins over rate limit and over a 429 status: waiting never fixes it.
  *  2. "Request too large … tokens per min" on a 429 or a rate-limit code, or that whole sentence alone
@@ -386,6 +389,11 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** A status a transport had that HTTP does not allow (1–99, 600 and up); 0 stays "no status" (opaque). */
+function invalidStatus(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && (v < 100 || v > 599) ? v : undefined;
+}
+
 function httpStatus(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d{3}$/.test(v) ? Number(v) : num(v);
   return n !== undefined && Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
@@ -491,6 +499,8 @@ interface Signals {
   state?: FailureCode | undefined;
   /** Transport evidence (precedence 8). */
   transport?: FailureCode | undefined;
+  /** A status outside 100–599 (precedence 0). */
+  invalidStatus?: number | undefined;
   transportCode?: string | undefined;
   /** {@link messageFacts} of the message head, set by decide() for the checks that follow it. */
   facts?: number | undefined;
@@ -511,6 +521,7 @@ function newSignals(): Signals {
     state: undefined,
     transport: undefined,
     transportCode: undefined,
+    invalidStatus: undefined,
     facts: undefined,
   };
 }
@@ -795,6 +806,20 @@ function chainLink(e: Obj): ChainLink {
   }
 }
 
+/**
+ * A response the HTTP parser refused (headers over the client's limit, a status line outside 100–599,
+ * bytes that are not HTTP): undici's `HeadersOverflowError`/`HTTPParserError` and its `statusCode >= 100`
+ * assertion, node:http's `HPE_*` codes. The same server sends it again, so it is no connection blip:
+ * `unknown` (not retried), with the parser's code kept, whatever an outer "fetch failed" suggested.
+ */
+function protocolViolation(link: { code: unknown; name: unknown; message: unknown }): string | undefined {
+  if (typeof link.code === 'string' && (link.code === 'UND_ERR_HEADERS_OVERFLOW' || link.code.startsWith('HPE_'))) return link.code;
+  if (link.name === 'HeadersOverflowError') return 'UND_ERR_HEADERS_OVERFLOW';
+  if (link.name === 'HTTPParserError') return 'HPE_INVALID_RESPONSE';
+  if (link.name === 'AssertionError' && typeof link.message === 'string' && link.message.includes('assert(statusCode')) return 'HPE_INVALID_STATUS';
+  return undefined;
+}
+
 /** The error and its causes: transport codes, names and messages (precedence 8). */
 function readErrorChain(s: Signals, err: unknown): void {
   const seen: unknown[] = [];
@@ -802,6 +827,12 @@ function readErrorChain(s: Signals, err: unknown): void {
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.includes(cur); depth++) {
     seen.push(cur);
     const link = chainLink(cur);
+    const violation = protocolViolation(link);
+    if (violation !== undefined) {
+      s.transport = 'unknown';
+      s.transportCode = violation;
+      return;
+    }
     const code = link.code;
     if (typeof code === 'string') {
       const t = TRANSPORT_CODES.get(code);
@@ -884,6 +915,7 @@ function readError(s: Signals, e: unknown): void {
   const x = errorFields(e);
   const status = httpStatus(x.status);
   if (status !== undefined) s.status = status;
+  else s.invalidStatus = invalidStatus(x.status);
   s.requestId ??= str(x.requestID);
   readRequestId(s, x.headers);
   if (isObj(x.body)) readErrorBody(s, x.body);
@@ -945,6 +977,8 @@ function readString(s: Signals, text: string, options: ClassifyOptions | undefin
 // ---------------------------------------------------------------------------------------------------
 
 function decide(s: Signals): FailureCode {
+  // 0. Not HTTP: nothing the answer claims is believed.
+  if (s.invalidStatus !== undefined) return 'unknown';
   const code = s.wireCode !== undefined ? wireFacts(s.wireCode) : undefined;
   const type = s.wireType !== undefined ? wireFacts(s.wireType) : undefined;
   const message = s.message;
@@ -1108,13 +1142,14 @@ function build(s: Signals, options: ClassifyOptions | undefined): Failure {
     message: s.message !== undefined ? clipMessage(s.message, s.facts) : e.summary,
     source: s.source,
   };
-  const should = s.headers !== undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
+  const should = s.headers !== undefined && s.invalidStatus === undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
   // A wait only means something before a retry: none is read for a failure that is never retried.
   if (e.retryable || should === 'true') {
     const retryAfterMs = retryAfterOf(s, options);
     if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
   }
   if (s.status !== undefined) f.status = s.status;
+  if (s.invalidStatus !== undefined) f.message = clip(`HTTP status ${s.invalidStatus} (outside 100–599, not HTTP): ${f.message}`);
   if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
   if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
   if (s.param !== undefined) f.param = clipShort(s.param);
@@ -1217,11 +1252,12 @@ function inspect(input: unknown, options: ClassifyOptions | undefined, depth: nu
   } else if (input instanceof Error || typeof get(input, 'stack') === 'string') {
     readError(s, input);
     verdict = 'failure';
-  } else if (httpStatus(get(input, 'status')) !== undefined) {
+  } else if (httpStatus(get(input, 'status')) !== undefined || invalidStatus(get(input, 'status')) !== undefined) {
     // A plain HTTP record { status, headers, body } or a fetch Response (whose body cannot be read
     // synchronously: only its status and headers count).
     s.source = 'http';
     s.status = httpStatus(get(input, 'status'));
+    s.invalidStatus = invalidStatus(get(input, 'status'));
     readRequestId(s, get(input, 'headers'));
     const body = get(input, 'body');
     if (!(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream)) readBodyText(s, body ?? get(input, 'error'));

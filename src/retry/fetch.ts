@@ -18,7 +18,7 @@
  * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
  * that: the caller may already hold its first bytes.
  */
-import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
+import { deadlineSignal, type Clock } from '../internal/clock.ts';
 import { classify } from '../classify.ts';
 import { errorFor, FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
@@ -158,24 +158,6 @@ function positive(owner: string, name: string, v: unknown, fallback: number): nu
   return v;
 }
 
-/** A signal that follows `parent` and also aborts `ms` after now, with a `TimeoutError`. */
-function sendDeadline(clock: Clock, parent: AbortSignal, ms: number): { signal: AbortSignal; end: () => void } {
-  const controller = new AbortController();
-  const stop = new AbortController();
-  const forward = (): void => controller.abort(parent.reason);
-  parent.addEventListener('abort', forward, { once: true });
-  void sleepFor(clock, ms, undefined, stop.signal).then(() => {
-    if (!stop.signal.aborted) controller.abort(new DOMException(`The request took longer than ${ms} ms`, 'TimeoutError'));
-  });
-  return {
-    signal: controller.signal,
-    end: () => {
-      stop.abort();
-      parent.removeEventListener('abort', forward);
-    },
-  };
-}
-
 /**
  * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
  * and never retries what cannot succeed. See the module comment for the flow and
@@ -262,7 +244,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
       const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
-      const deadline = plan.timeout === undefined ? undefined : sendDeadline(clock, turnSignal, plan.timeout);
+      const deadline = plan.timeout === undefined ? undefined : deadlineSignal(clock, plan.timeout, turnSignal, `The request took longer than ${plan.timeout} ms`);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
@@ -284,6 +266,14 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         throw e;
       }
       const headers = readRateLimitHeaders(res.headers);
+      if (!(res.status >= 200 && res.status <= 599)) {
+        // undici passes 600–999 through, and `new Response` cannot hold them (RangeError): read a copy,
+        // hand the caller the original answer as it arrived. classify() makes it `unknown`, never retried.
+        const text = await res.clone().text().catch(() => '');
+        limiterOf?.observe(headers, grant);
+        pacer?.poke();
+        throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
+      }
       const stream = estimate?.stream === true || isEventStream(res);
       if (res.ok && stream) {
         limiterOf?.observe(headers, grant);

@@ -125,8 +125,9 @@ export interface RetryOptions {
    */
   readonly now?: () => number;
   /**
-   * How to wait: resolves after `ms` milliseconds or when `signal` aborts.
-   * @default setTimeout
+   * How to wait: resolves after `ms` milliseconds, or as soon as `signal` aborts (resolving, not
+   * rejecting; a `sleep` that rejects on abort is accepted and held to that rule).
+   * @default faultline's sleep on `setTimeout`, re-armed past 2³¹−1 ms and cleared when the wait ends
    */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /**

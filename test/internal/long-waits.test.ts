@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAndWait } from '../../src/index.ts';
+import { createAndWait, createFetch, waitForResponse } from '../../src/index.ts';
+import { createMock } from '../../src/mock/index.ts';
 
 const DAY = 86_400_000;
 
@@ -58,4 +59,72 @@ test('createAndWait with a 25-day deadline keeps one stream open instead of reop
   assert.ok(counts.stream + counts.poll <= 1, `made ${counts.stream} stream and ${counts.poll} poll requests in 3 simulated seconds`);
   ctl.abort();
   await assert.rejects(wait, /detached/);
+});
+
+test('waitForResponse with openai-poll-after-ms: 1e12 polls once and sleeps, instead of polling every millisecond', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_767_225_600_000 });
+  let polls = 0;
+  const queued = { id: 'resp_slow', object: 'response', status: 'queued', created_at: Math.floor(Date.now() / 1000) };
+  const client = {
+    responses: {
+      retrieve: (_id: string) => {
+        polls++;
+        const p = Promise.resolve(queued);
+        return Object.assign(p, { withResponse: async () => ({ data: queued, response: { headers: new Headers({ 'openai-poll-after-ms': '1000000000000' }) } }) });
+      },
+      cancel: async () => queued,
+    },
+  };
+  const ctl = new AbortController();
+  const wait = waitForResponse(client as never, 'resp_slow', { timeoutMs: 30 * DAY, signal: ctl.signal, stream: false });
+  wait.catch(() => {});
+  for (let ms = 0; ms < 3000; ms++) {
+    t.mock.timers.tick(1);
+    await flush(2);
+  }
+  assert.equal(polls, 1, `made ${polls} polls in 3 simulated seconds`);
+  ctl.abort();
+  await assert.rejects(wait, /detached/);
+});
+
+test('createFetch told to honour retry-after-ms: 1e12 (no caps) waits, instead of resending every millisecond', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_767_225_600_000 });
+  for (const pacing of [true, false]) {
+    let calls = 0;
+    const fetch = async () => {
+      calls++;
+      return new Response(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after-ms': '1000000000000' },
+      });
+    };
+    const ctl = new AbortController();
+    const f = createFetch({ fetch, pacing, maxRetryAfter: Infinity, maxRetryTime: Infinity, signal: ctl.signal });
+    const res = f('https://api.openai.com/v1/responses', { method: 'POST', body: JSON.stringify({ model: 'gpt-x', input: 'hi' }) });
+    res.catch(() => {});
+    for (let ms = 0; ms < 3000; ms++) {
+      t.mock.timers.tick(1);
+      await flush(2);
+    }
+    assert.equal(calls, 1, `pacing ${pacing}: sent ${calls} requests in 3 simulated seconds`);
+    ctl.abort();
+    await assert.rejects(res);
+  }
+});
+
+test("the mock's injected delay of 2³¹ ms + 1 s does not answer after 1 ms (its real clock re-arms)", async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const mock = createMock({ scenario: [{ fault: { type: 'delay', ms: 2 ** 31 + 1000 } }] });
+  const ctl = new AbortController();
+  let answered = false;
+  const res = mock.fetch('http://mock.test/v1/responses', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${['sk', 'test', 'mock'].join('-')}` }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }), signal: ctl.signal });
+  res.then(() => void (answered = true), () => {});
+  for (let ms = 0; ms < 100; ms++) {
+    t.mock.timers.tick(1);
+    await flush(2);
+  }
+  assert.equal(answered, false, 'answered at once: the delay overflowed');
+  ctl.abort();
+  await assert.rejects(res);
+  await mock.close();
 });

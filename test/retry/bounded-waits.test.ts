@@ -87,6 +87,7 @@ describe("a server's hint is capped for the shared pause, and each request keeps
       const res = await s.f(URL_, init());
       assert.equal(res.status, 200);
       assert.ok(s.clock.now() <= 60_000 * 1.1, `the next request waited ${s.clock.now()} ms (maxRetryAfter is 60 s, plus 10 % jitter)`);
+      assert.equal(s.clock.pending, 0, 'no sleeper left behind');
     });
   }
 
@@ -121,5 +122,6 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     assert.equal((await a).status, 200);
     assert.ok(clock.now() >= 50_000 && clock.now() <= 55_000, `the patient request ended after ${clock.now()} ms`);
     assert.equal(script.calls.length, 2);
+    assert.equal(clock.pending, 0, 'no sleeper left behind');
   });
 });
