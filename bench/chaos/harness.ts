@@ -58,17 +58,22 @@ interface Proc {
   stdout: string;
 }
 
-/** Every child any run started and that has not exited: killed by {@link killAllChildren}. */
+/** Every child any run started and that has not exited, and every run's temporary folder: see {@link abortAll}. */
 const everyChild = new Set<ChildProcessWithoutNullStreams>();
+const everyDir = new Set<string>();
 
 /** How many child processes of any run are still running (0 once every run has returned). */
 export function runningChildren(): number {
   return everyChild.size;
 }
 
-/** SIGKILL every child process still running (for a CLI's exit path). */
-export function killAllChildren(): void {
+/**
+ * SIGKILL every child process still running and remove every run's temporary folder, synchronously (for
+ * a CLI's `exit` handler, where a run's own `finally` does not get to run).
+ */
+export function abortAll(): void {
   for (const c of everyChild) c.kill('SIGKILL');
+  for (const d of everyDir) rmSync(d, { recursive: true, force: true });
 }
 
 const MID_STREAM_EVENTS: ReadonlySet<string> = new Set(['response.in_progress', 'response.output_text.delta']);
@@ -100,6 +105,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const log = o.log ?? (() => {});
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'faultline-chaos-'));
+  everyDir.add(dir);
   const killsDir = join(dir, 'kills');
   mkdirSync(killsDir);
   const deliveries = join(dir, 'deliveries.jsonl');
@@ -117,6 +123,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const secret = o.webhooks ? generateWebhookSecret() : undefined;
   let receiver: Proc | undefined;
   let restartSeq = 0;
+  // Each planned kill restarts one process; a process that keeps crashing is not restarted forever.
+  const maxRestarts = plan.length + 20;
 
   /** Fire a server-side kill: SIGKILL the process that sent this request, if the plan says so. */
   async function serverKill(point: KillPoint, key: string, tag: string | null): Promise<boolean> {
@@ -186,6 +194,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       live.delete(p.tag);
       resolveExit();
       if (stopping) return;
+      if (restarts >= maxRestarts) {
+        log(`${p.tag} not restarted: ${maxRestarts} restarts already`);
+        return;
+      }
       if (signal !== 'SIGKILL') {
         crashes++;
         log(`${p.tag} exited with ${String(code ?? signal)}: ${p.stderr.slice(-600)}`);
@@ -313,5 +325,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       writeFileSync(join(dir, 'creates.jsonl'), (server?.creates() ?? []).map((c) => JSON.stringify(c) + '\n').join(''));
       log(`kept ${dir}`);
     } else rmSync(dir, { recursive: true, force: true });
+    everyDir.delete(dir);
   }
 }

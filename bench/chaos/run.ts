@@ -9,7 +9,7 @@
  *
  * Loopback only; every run is bounded by its hard timeout, after which everything is killed and reported.
  */
-import { killAllChildren, runChaos } from './harness.ts';
+import { abortAll, runChaos } from './harness.ts';
 import { invariants, table, type ChaosFigures } from './report.ts';
 
 const args = process.argv.slice(2);
@@ -29,7 +29,7 @@ const jobs = int('jobs', quick ? 12 : 36);
 const workers = int('workers', quick ? 3 : 4);
 const modes = (arg('mode')?.split(',') ?? ['normal', 'hostile']) as ('normal' | 'hostile')[];
 const hooks = arg('webhooks') === undefined ? [false, true] : [arg('webhooks') === 'on'];
-process.on('exit', killAllChildren);
+process.on('exit', abortAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 const runs: ChaosFigures[] = [];
