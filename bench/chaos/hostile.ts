@@ -111,6 +111,7 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
   const closing = new AbortController();
   const timers = new Set<NodeJS.Timeout>();
   let requests = 0;
+  let streamedWindows = 0;
   const later = (ms: number, signal: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       if (signal.aborted) return resolve();
@@ -192,6 +193,11 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
       } catch {
         return sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
       }
+      const window = (body['background_options'] as { completion_window?: unknown } | undefined)?.completion_window;
+      if (body['stream'] === true && window !== undefined) {
+        streamedWindows++;
+        return sendJson(res, 400, { error: { message: 'Streaming is not supported with background_options.completion_window.', type: 'invalid_request_error', param: 'stream', code: null } });
+      }
       const metadata = (typeof body['metadata'] === 'object' && body['metadata'] !== null ? body['metadata'] : {}) as Record<string, string>;
       const key = metadata['faultline_job'] ?? '';
       const job: Job = { id: `resp_${randomBytes(12).toString('hex')}`, key, createdAt: Date.now(), hostility: o.hostilityOf(key), metadata, queuedMs: o.queuedMs, endMs: o.queuedMs + o.runMs, polls: 0, resumes: 0 };
@@ -242,6 +248,7 @@ export async function serveHostile(o: HostileOptions): Promise<ChaosServer> {
     url: `http://127.0.0.1:${port}/v1`,
     creates: () => creates,
     requests: () => requests,
+    streamedWindows: () => streamedWindows,
     close: () =>
       (closed ??= (async () => {
         closing.abort();

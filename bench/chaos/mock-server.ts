@@ -39,6 +39,7 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
   const keyById = new Map<string, string>();
   const records = new Map<string, CreateRecord>(); // by request id
   let requests = 0;
+  let streamedWindows = 0;
 
   async function* watched(stream: AsyncIterable<string>, key: string, tag: string | null): AsyncGenerator<string> {
     for await (const chunk of stream) {
@@ -55,8 +56,9 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
     const isCreate = req.method === 'POST' && path === '/v1/responses';
     if (isCreate) {
       try {
-        const meta = (JSON.parse(await req.text()) as { metadata?: Record<string, unknown> }).metadata;
-        key = typeof meta?.['faultline_job'] === 'string' ? meta['faultline_job'] : undefined;
+        const body = JSON.parse(await req.text()) as { metadata?: Record<string, unknown>; stream?: unknown; background_options?: { completion_window?: unknown } };
+        key = typeof body.metadata?.['faultline_job'] === 'string' ? body.metadata['faultline_job'] : undefined;
+        if (body.stream === true && body.background_options?.completion_window !== undefined) streamedWindows++;
       } catch {
         key = undefined;
       }
@@ -90,6 +92,7 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
         return key === undefined ? [] : [records.get(e.requestId) ?? { key, id: e.objectId, tag: e.benchId }];
       }),
     requests: () => requests,
+    streamedWindows: () => streamedWindows,
     close: () => server.close(),
   };
 }

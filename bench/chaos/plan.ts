@@ -52,6 +52,11 @@ export interface PlannedJob {
   readonly stream: boolean;
   /** A 25-day deadline instead of the short one. */
   readonly long: boolean;
+  /**
+   * Created with `background_options.completion_window: '2h'` (a flex job: never streamed, its orphan
+   * held by the journal for the whole window). The worker leaves `stream` unset for it.
+   */
+  readonly flex: boolean;
   /** Where its process is killed, if anywhere. */
   readonly kill: KillPoint | null;
   /** Hostile mode only. */
@@ -67,6 +72,8 @@ export interface PlanOptions {
   readonly killRate: number;
   /** Fraction of jobs with the 25-day deadline. */
   readonly longRate: number;
+  /** Fraction of (non-streaming-hostility) jobs created as flex jobs with a 2-hour completion window. */
+  readonly flexRate: number;
 }
 
 function shuffled<T>(items: readonly T[], next: () => number): T[] {
@@ -93,8 +100,9 @@ export function makePlan(o: PlanOptions): PlannedJob[] {
     // Poll-hint hostilities only bite a polled job; a non-streaming answer only a streamed one.
     const polled = hostility === 'huge_poll_after' || hostility === 'huge_retry_after';
     const streamed = hostility === 'json_for_stream' || hostility === 'keepalive_forever';
-    const stream = polled ? false : streamed ? true : next() < 0.6;
-    return { key: `j${String(i).padStart(3, '0')}`, worker: `w${i % o.workers}`, stream, long: next() < o.longRate, hostility };
+    const flex = !streamed && next() < o.flexRate;
+    const stream = polled || flex ? false : streamed ? true : next() < 0.6;
+    return { key: `j${String(i).padStart(3, '0')}`, worker: `w${i % o.workers}`, stream, long: next() < o.longRate, flex, hostility };
   });
   // Kill points cycle in a shuffled order; each goes to the next job (in a shuffled order) that can
   // reach it, so each point is used when there are enough jobs.

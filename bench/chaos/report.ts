@@ -19,6 +19,7 @@ export interface RunFacts {
   /** Journal state of every row at the end, by key. */
   readonly rows: ReadonlyMap<string, string>;
   readonly requests: number;
+  readonly streamedWindows: number;
   readonly cpuUs: number;
   readonly wallMs: number;
   readonly restarts: number;
@@ -60,6 +61,17 @@ export interface ChaosFigures {
   readonly lostSilently: number;
   /** Never delivered, still unfinished in the journal when the run ended (a wait that did not end): must be 0. */
   readonly unfinished: number;
+  /**
+   * Never delivered, still unfinished, and the server had answered them an absurd hint
+   * (`openai-poll-after-ms: 1e12`, `retry-after-ms: 1e12`): a wait parked until its deadline: must be 0.
+   */
+  readonly parkedByHint: number;
+  /** Flex orphans the journal still holds (`creating`) inside their 2-hour window: expected, not lost. */
+  readonly heldForWindow: number;
+  /** Flex jobs delivered as orphans although their 2-hour window was still open: must be 0. */
+  readonly lostInsideWindow: number;
+  /** Creates sent with `stream: true` for a flex job: must be 0. */
+  readonly streamedWindows: number;
   /** Job keys the server created more than once (a second paid create): must be 0. */
   readonly paidTwice: number;
   readonly kills: Readonly<Record<KillPoint, number>>;
@@ -113,13 +125,20 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
   let lostThoughIdReceived = 0;
   let lostSilently = 0;
   let unfinished = 0;
+  let heldForWindow = 0;
+  let parkedByHint = 0;
+  let lostInsideWindow = 0;
   const lostReasons: Record<string, number> = {};
   for (const job of f.plan) {
     const lines = byKey.get(job.key) ?? [];
     const creates = createsByKey.get(job.key) ?? [];
     if (lines.length === 0) {
       const state = f.rows.get(job.key);
-      if (state !== undefined && state !== 'delivered') {
+      if (job.flex && state === 'creating') heldForWindow++;
+      else if (state !== undefined && state !== 'delivered' && (job.hostility === 'huge_poll_after' || job.hostility === 'huge_retry_after')) {
+        parkedByHint++;
+        note(`parkedByHint (${state})`, job.key);
+      } else if (state !== undefined && state !== 'delivered') {
         unfinished++;
         note(`unfinished (${state})`, job.key);
       } else if (state === 'delivered' || creates.length > 0) {
@@ -143,6 +162,11 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
       lost++;
       const r = reasonOf(first.lostReason);
       lostReasons[r] = (lostReasons[r] ?? 0) + 1;
+      // Every run lasts far less than the two hours of a flex job's window.
+      if (job.flex && r === 'orphan') {
+        lostInsideWindow++;
+        note('lostInsideWindow', job.key);
+      }
       if (creates.some((c) => droppedIds.has(c.id))) {
         lostToDroppedWebhook++;
         note('lostToDroppedWebhook', `${job.key}(${r})`);
@@ -179,6 +203,10 @@ export function computeFigures(run: { seed: number; mode: 'normal' | 'hostile'; 
     lostToDroppedWebhook,
     lostSilently,
     unfinished,
+    parkedByHint,
+    heldForWindow,
+    lostInsideWindow,
+    streamedWindows: f.streamedWindows,
     paidTwice,
     kills,
     restarts: f.restarts,
@@ -211,6 +239,8 @@ const COLUMNS: readonly (readonly [string, (x: ChaosFigures) => string])[] = [
   ['lost to a dropped webhook', (x) => String(x.lostToDroppedWebhook)],
   ['lost silently', (x) => String(x.lostSilently)],
   ['unfinished', (x) => String(x.unfinished)],
+  ['parked by a hint', (x) => String(x.parkedByHint)],
+  ['flex: held / lost in window / streamed', (x) => `${x.heldForWindow} / ${x.lostInsideWindow} / ${x.streamedWindows}`],
   ['paid twice', (x) => String(x.paidTwice)],
   ['kills', (x) => String(Object.values(x.kills).reduce((a, b) => a + b, 0))],
   ['lease-lost warnings', (x) => String(x.leaseLostWarnings)],
@@ -234,7 +264,9 @@ export const INVARIANTS: readonly { readonly name: string; readonly holds: (x: C
   { name: 'no job delivered twice except after a kill inside the handler', holds: (x) => x.deliveredTwiceOther === 0 },
   { name: 'no job lost whose id had reached its process', holds: (x) => x.lostThoughIdReceived === 0 },
   { name: 'no orphan lost whose webhook reached a receiver', holds: (x) => x.lostToDroppedWebhook === 0 },
-  { name: 'every wait ended (no job unfinished)', holds: (x) => x.unfinished === 0 && !x.timedOut },
+  { name: 'every wait ended (no job unfinished)', holds: (x) => x.unfinished === 0 && (!x.timedOut || x.parkedByHint > 0) },
+  { name: 'no wait parked by an absurd server hint', holds: (x) => x.parkedByHint === 0 },
+  { name: 'no flex job streamed, nor declared lost inside its window', holds: (x) => x.streamedWindows === 0 && x.lostInsideWindow === 0 },
   { name: 'no worker crashed', holds: (x) => x.crashes === 0 },
 ];
 

@@ -78,5 +78,7 @@ export interface ChaosServer {
   creates(): readonly CreateRecord[];
   /** Requests seen, in total. */
   requests(): number;
+  /** Creates asking `stream: true` for a job with `background_options.completion_window` (the API streams none). */
+  streamedWindows(): number;
   close(): Promise<void>;
 }

@@ -153,11 +153,13 @@ function delivered(): Set<string> {
 
 async function run(job: ChaosConfig['jobs'][number], attempt: number): Promise<void> {
   try {
-    await createAndWait(client, { model: 'gpt-4o-mini', input: `chaos job ${job.key}` }, {
+    const params = { model: 'gpt-4o-mini', input: `chaos job ${job.key}`, ...(job.flex ? { background_options: { completion_window: '2h' } } : {}) };
+    await createAndWait(client, params, {
       ...pace,
       journal,
       jobKey: job.key,
-      stream: job.stream,
+      // A flex job leaves `stream` to the library (which must not stream it).
+      ...(job.flex ? {} : { stream: job.stream }),
       timeoutMs: job.long ? cfg.longDeadlineMs : cfg.shortDeadlineMs,
     });
     print({ ev: 'settled', key: job.key, how: 'completed' });
