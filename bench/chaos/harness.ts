@@ -7,7 +7,7 @@
  * figures computed and the temporary folder removed, on success and on failure alike.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,7 @@ import { generateWebhookSecret } from '../../src/webhook-signature.ts';
 import { SqliteJournalStore } from '../../src/journal/index.ts';
 import { serveHostile } from './hostile.ts';
 import { serveMock } from './mock-server.ts';
+import { claimKill, firedKills } from './kills.ts';
 import { LONG_DEADLINE_MS, makePlan, type KillPoint } from './plan.ts';
 import { computeFigures, type ChaosFigures } from './report.ts';
 import type { ChaosConfig, ChaosServer, DeliveryLine, ReceivedLine, ServerHooks } from './types.ts';
@@ -135,15 +136,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   async function serverKill(point: KillPoint, key: string, tag: string | null): Promise<boolean> {
     if (byKey.get(key)?.kill !== point || tag === null) return false;
     const p = live.get(tag);
-    if (p === undefined) return false;
-    let fd: number;
-    try {
-      fd = openSync(join(killsDir, `${key}@${point}`), 'wx');
-    } catch {
-      return false;
-    }
-    writeSync(fd, JSON.stringify({ key, point, tag, t: Date.now() }));
-    closeSync(fd);
+    if (p === undefined || !claimKill(killsDir, key, point, 'harness')) return false;
     p.child.kill('SIGKILL');
     await p.exited;
     return true;
@@ -312,10 +305,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       if (row !== undefined) rows.set(job.key, row.state);
     }
     await store.close();
-    const kills = readdirSync(killsDir).map((f) => {
-      const [key, point] = f.split('@') as [string, KillPoint];
-      return { key, point };
-    });
+    const kills = firedKills(killsDir);
     return computeFigures(
       { seed: o.seed, mode: o.mode, webhooks: o.webhooks, workers },
       {

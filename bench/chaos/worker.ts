@@ -14,13 +14,13 @@
  * The outcome handler appends one line per delivery to the deliveries file (the side effect whose count
  * the harness checks). Planned worker-side kills (see plan.ts) SIGKILL this process at their point, once
  * across all processes (an exclusive-create marker file decides who fires). Prints JSON lines: `cpu`
- * (process.cpuUsage, every 100 ms and before a self-kill), `settled`, `resume`, `lease_lost`.
+ * (process.cpuUsage, every 100 ms and before a self-kill), `settled`, `resume`, `lease_lost`,
+ * `handler_error`, and the receiver's `webhook` answers.
  * Exits on a `stop` line, when stdin closes (the harness died), or after `maxLifeMs`.
  */
-import { appendFileSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { createAndWait } from '../../src/background/wait.ts';
@@ -28,6 +28,7 @@ import { toError } from '../../src/errors.ts';
 import { Journal, SqliteJournalStore, type JobOutcome } from '../../src/journal/index.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
 import type { ChaosConfig, DeliveryLine, ReceivedLine } from './types.ts';
+import { claimKill } from './kills.ts';
 import type { KillPoint } from './plan.ts';
 
 const [configPath, name, incText, role] = process.argv.slice(2) as [string, string, string, 'worker' | 'receiver'];
@@ -52,15 +53,7 @@ const planned = new Map(cfg.jobs.map((j) => [j.key, j]));
 
 /** SIGKILL this process if `point` is the job's planned kill and nobody fired it yet. */
 function killPoint(point: KillPoint, key: string): void {
-  if (planned.get(key)?.kill !== point) return;
-  let fd: number;
-  try {
-    fd = openSync(join(cfg.killsDir, `${key}@${point}`), 'wx');
-  } catch {
-    return; // fired already (by this or another process)
-  }
-  writeSync(fd, JSON.stringify({ key, point, tag, t: Date.now() }));
-  closeSync(fd);
+  if (planned.get(key)?.kill !== point || !claimKill(cfg.killsDir, key, point, tag)) return;
   reportCpu();
   process.kill(process.pid, 'SIGKILL');
 }
