@@ -154,17 +154,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
 
     inflight.add(webhookId);
     try {
-      if (options.journal !== undefined && !(await options.journal.rememberWebhook(webhookId))) {
-        remember(webhookId);
-        return reply(200, { ok: true, duplicate: true }, { duplicate: true });
-      }
       let object: unknown;
       try {
         const call = { maxRetries: 0, timeout };
         object = kind === 'response' ? await options.client.responses.retrieve(id, undefined, call) : await options.client.batches!.retrieve(id, call);
       } catch (error) {
-        // Not processed: forget the id so the sender's retry is (polling still covers the job meanwhile).
-        await options.journal?.forgetWebhook(webhookId);
+        // Not processed: the sender retries (polling still covers the job meanwhile).
         const message = error instanceof Error ? error.message : String(error);
         return reply(503, { error: 'retrieve_failed', message: redact(message).slice(0, 500) });
       }
@@ -172,7 +167,16 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
       let jobKey: string | undefined;
       let event: WebhookEvent;
       try {
+        // Record first, then remember the id: a receiver killed in between leaves the id unremembered, so
+        // the sender's retry is processed again (recording is idempotent: the journal's transitions are
+        // compare-and-set and a delivery is claimed once). Remembering first lost an orphan whose webhook
+        // was the only way back when the receiver died before recording it.
         jobKey = await options.journal?.recordObject(object);
+        if (options.journal !== undefined && !(await options.journal.rememberWebhook(webhookId))) {
+          // Another receiver processed this delivery already: it notified and called onEvent.
+          remember(webhookId);
+          return reply(200, { ok: true, duplicate: true }, { duplicate: true });
+        }
         options.hub?.notify(id, object);
         event = { webhookId, type, id, object, failure, ...(jobKey !== undefined ? { jobKey } : {}) };
         await options.onEvent?.(event);

@@ -172,4 +172,25 @@ describe('webhook handler', () => {
     const r = await handle(deliver('wh_ok', 'fine_tuning.job.succeeded', 'ftjob_1'));
     assert.equal(r.status, 200);
   });
+
+  test('a receiver killed before it recorded a delivery leaves the id unremembered: the retry is processed, not dropped as a duplicate', async () => {
+    const { clock, fake, secret, journal, deliver } = setup();
+    const id = fake.add({ durationMs: 0 });
+    // Receiver A "dies" inside recordObject (its promise never settles): it must not have remembered the id.
+    const dying = Object.create(journal) as typeof journal;
+    dying.recordObject = () => new Promise<never>(() => undefined);
+    const a = createWebhookHandler({ secret, client: fake, journal: dying, now: clock.now });
+    void a(deliver('wh_kill', 'response.completed', id));
+    await new Promise((r) => setImmediate(r));
+    // The sender retries; receiver B (another process on the same journal) must process it.
+    const b = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const r = await b(deliver('wh_kill', 'response.completed', id));
+    assert.equal(r.status, 200);
+    assert.notEqual(r.duplicate, true, 'not dropped as a duplicate of a delivery nobody recorded');
+    assert.equal(r.event?.id, id);
+    // And once recorded, a further retry is a duplicate (remembered in the journal, across receivers).
+    const c = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    assert.equal((await c(deliver('wh_kill', 'response.completed', id))).duplicate, true);
+    await journal.close();
+  });
 });
