@@ -18,12 +18,7 @@ const MAX_REQUESTS_PER_JOB = 50;
  * Invariants whose fix has not landed on this branch yet, with the bug that breaks them (node:test
  * reports these as todo instead of failing).
  */
-const TODO: Readonly<Record<string, string>> = {
-  'no wait parked by an absurd server hint':
-    'a poll answered `openai-poll-after-ms: 1e12` (or a 429 with `retry-after-ms: 1e12`) is honoured up to the deadline: a job with a 25-day deadline waits for days, its lease keeps other processes off, and a result the webhook receiver journaled does not wake it (needs its own issue)',
-  'no orphan lost whose webhook reached a receiver':
-    'src/webhooks remembers a webhook-id in the journal before processing it: a receiver killed in between makes every retry a "duplicate", and an orphan only that webhook could recover is lost (timing-dependent here)',
-};
+const TODO: Readonly<Record<string, string>> = {};
 
 const RUNS: readonly (ChaosOptions & { readonly name: string })[] = [
   { name: 'mock + webhooks', seed: 7, mode: 'normal', webhooks: true, workers: 3, jobs: 12, timeoutMs: 20_000 },

@@ -23,7 +23,9 @@ export interface PollPolicyOptions {
    */
   minDelayMs?: number;
   /**
-   * The longest wait between two healthy polls, in milliseconds (a server hint may still ask for more).
+   * The longest wait between two polls, in milliseconds, server hints included: a hint above it
+   * (`openai-poll-after-ms`, or a `retry-after` on a poll that failed) is read as `maxDelayMs`, so a
+   * server asking for eleven days (`1e12`) never parks a job until its deadline.
    * @default 30000
    */
   maxDelayMs?: number;
@@ -73,21 +75,26 @@ export function resolvePollPolicy(options: PollPolicyOptions = {}): PollPolicy {
  * The wait before the next healthy poll.
  * @param ageMs how long the job has existed (now − `created_at`), in milliseconds.
  * @param random a number in `[0, 1)`; `Math.random()` in production, fixed in tests.
- * @param hintMs a server hint (`openai-poll-after-ms`), honoured as a lower bound.
+ * @param hintMs a server hint (`openai-poll-after-ms`), honoured as a lower bound up to `maxDelayMs`.
  */
 export function pollDelay(policy: PollPolicy, ageMs: number, random: number, hintMs?: number): number {
   const base = Math.min(policy.maxDelayMs, Math.max(policy.minDelayMs, policy.ageFactor * Math.max(0, ageMs)));
   const jittered = Math.max(policy.minDelayMs, base * (1 - policy.jitter * random));
-  return hintMs !== undefined && hintMs > jittered ? hintMs : jittered;
+  return honourHint(policy, jittered, hintMs);
+}
+
+/** A server hint lengthens a wait, never shortens it, and never past `maxDelayMs` (see there). */
+function honourHint(policy: PollPolicy, delayMs: number, hintMs: number | undefined): number {
+  return hintMs !== undefined && hintMs > delayMs ? Math.max(delayMs, Math.min(hintMs, policy.maxDelayMs)) : delayMs;
 }
 
 /**
  * The wait after the `attempt`-th consecutive transient error (1 for the first): `minDelayMs × 2^(attempt−1)`
  * capped at `maxDelayMs`, with equal jitter (half fixed, half random), and never below the server's
- * `retry-after` hint.
+ * `retry-after` hint (itself read up to `maxDelayMs`).
  */
 export function errorDelay(policy: PollPolicy, attempt: number, random: number, hintMs?: number): number {
   const exp = Math.min(policy.maxDelayMs, Math.max(policy.minDelayMs, 1) * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
   const jittered = exp / 2 + (exp / 2) * random;
-  return hintMs !== undefined && hintMs > jittered ? hintMs : jittered;
+  return honourHint(policy, jittered, hintMs);
 }

@@ -25,6 +25,15 @@ describe('poll backoff (decisions only, no clock)', () => {
     assert.equal(pollDelay(p, 60_000, 0, 10), 6000);
   });
 
+  test('a hint is read up to maxDelayMs: an absurd one (1e12 ms) never parks a job until its deadline', () => {
+    assert.equal(pollDelay(p, 0, 0, 1e12), 30_000);
+    assert.equal(pollDelay(p, 0, 0, Number.POSITIVE_INFINITY), 30_000);
+    assert.equal(errorDelay(p, 1, 0, 999_999_000), 30_000);
+    const flex = resolvePollPolicy({ jitter: 0, maxDelayMs: 300_000 });
+    assert.equal(pollDelay(flex, 0, 0, 120_000), 120_000, 'a hint below maxDelayMs is honoured in full');
+    assert.equal(errorDelay(flex, 1, 0, 1e12), 300_000);
+  });
+
   test('error backoff doubles from min to max with equal jitter and honours retry-after', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => errorDelay(p, n, 1)), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
     assert.deepEqual([1, 2, 3].map((n) => errorDelay(p, n, 0)), [500, 1000, 2000]);
