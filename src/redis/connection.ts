@@ -1,0 +1,100 @@
+/**
+ * The Redis side of `faultline/redis`: opening a connection from a URL (ioredis, loaded only here and
+ * only when a URL is given, so a caller who passes a client of their own needs no ioredis), running a
+ * script by SHA with one fallback to its source, and bounding every call in time.
+ */
+import type { RedisClientLike } from './types.ts';
+import type { Script } from './scripts.ts';
+
+/** A connection this package opened (and so closes). */
+export interface OwnedClient extends RedisClientLike {
+  quit(): Promise<void>;
+}
+
+/** A Redis call that took longer than its bound. */
+export class RedisTimeout extends Error {
+  override readonly name = 'RedisTimeout';
+}
+
+/**
+ * Resolves or rejects with `work`, or rejects with a {@link RedisTimeout} after `ms` milliseconds of
+ * real time (the bound is on I/O, so it is not on an injected clock). The timer never holds the process.
+ */
+export function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeout(`${what}: no answer from Redis within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs `script` on `key` with `args`: `EVALSHA` first (one round trip), `EVAL` once if the server does
+ * not know the script yet (after a restart or `SCRIPT FLUSH`), which also caches it there.
+ */
+export async function runScript(client: RedisClientLike, script: Script, key: string, args: readonly (string | number)[]): Promise<unknown> {
+  try {
+    return await client.call('EVALSHA', script.sha, 1, key, ...args);
+  } catch (e) {
+    if (!/NOSCRIPT/i.test(String((e as { message?: unknown })?.message ?? e))) throw e;
+    return client.call('EVAL', script.lua, 1, key, ...args);
+  }
+}
+
+interface IoredisLike {
+  status: string;
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  once(event: string, listener: (...a: unknown[]) => void): unknown;
+  on(event: string, listener: (...a: unknown[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/**
+ * Opens an ioredis connection for `url`, configured so that nothing queues while Redis is away: no
+ * offline queue (a command sent while disconnected fails at once instead of waiting, unbounded, for a
+ * reconnect that would then replay stale reservations), no per-request retries, and a reconnect loop
+ * (100 ms more per attempt, at most 2 s apart) so the connection comes back by itself. A command sent
+ * while the first connection is still being made waits for it, within the caller's bound.
+ */
+export async function openUrl(url: string, owner: string, commandTimeoutMs: number): Promise<OwnedClient> {
+  let mod: { Redis: new (url: string, options: object) => IoredisLike };
+  try {
+    mod = (await import('ioredis')) as unknown as typeof mod;
+  } catch (cause) {
+    throw new Error(`${owner}: options.url needs the optional peer dependency ioredis (npm install ioredis), or pass options.client`, { cause });
+  }
+  const client = new mod.Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(1000, commandTimeoutMs),
+    retryStrategy: (attempt: number) => Math.min(100 * attempt, 2000),
+    enableReadyCheck: true,
+  });
+  // Failures reach the caller through its failed command; without a listener ioredis prints every
+  // reconnect error to the console.
+  client.on('error', () => {});
+  // One shared wait for the first connection (not a listener per call while Redis has never answered).
+  let everReady = false;
+  const firstReady = new Promise<void>((resolve) =>
+    client.once('ready', () => {
+      everReady = true;
+      resolve();
+    }),
+  );
+  return {
+    async call(command, ...args) {
+      // Only the very first connection is waited for; later, a disconnected client fails fast.
+      if (!everReady && client.status !== 'ready') await firstReady;
+      return client.call(command, ...args);
+    },
+    async quit() {
+      try {
+        await bounded(client.quit(), commandTimeoutMs, owner);
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
