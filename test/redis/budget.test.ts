@@ -104,8 +104,9 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     assert.equal(held.kind, 'wait');
     await a.observe('gpt-4o', { requests: { limit: 600, remaining: 599, resetMs: 100 }, tokens: { limit: 5000, remaining: 4900, resetMs: 1200 } }, probe.grant);
     granted(await b.acquire('gpt-4o', 100));
-    const err = await b.acquire('gpt-4o', 6000).catch((e: unknown) => e);
-    assert.ok(err instanceof RequestTooLargeError, String(err));
+    const caught: unknown = await b.acquire('gpt-4o', 6000).catch((e: unknown) => e);
+    assert.ok(caught instanceof RequestTooLargeError, String(caught));
+    const err = caught as RequestTooLargeError;
     assert.equal(err.code, 'request_too_large');
     assert.equal(err.retryable, false);
     assert.match(err.message, /6000 tokens.*5000/);
