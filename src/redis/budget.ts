@@ -125,7 +125,7 @@ class RedisBudget implements SharedBudget {
         this.#owned ??= openUrl(this.#url!, OWNER, this.#timeoutMs);
         this.#client = await this.#owned;
       }
-      return runScript(this.#client, script, stateKey, args);
+      return runScript(this.#client, script, [stateKey], args);
     })();
     work.catch(() => {}); // a late failure after the timeout is not unhandled
     return bounded(work, this.#timeoutMs, `${OWNER} ${script.name}`);

@@ -30,15 +30,15 @@ export function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
- * Runs `script` on `key` with `args`: `EVALSHA` first (one round trip), `EVAL` once if the server does
+ * Runs `script` on `keys` with `args`: `EVALSHA` first (one round trip), `EVAL` once if the server does
  * not know the script yet (after a restart or `SCRIPT FLUSH`), which also caches it there.
  */
-export async function runScript(client: RedisClientLike, script: Script, key: string, args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(client: RedisClientLike, script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   try {
-    return await client.call('EVALSHA', script.sha, 1, key, ...args);
+    return await client.call('EVALSHA', script.sha, keys.length, ...keys, ...args);
   } catch (e) {
     if (!/NOSCRIPT/i.test(String((e as { message?: unknown })?.message ?? e))) throw e;
-    return client.call('EVAL', script.lua, 1, key, ...args);
+    return client.call('EVAL', script.lua, keys.length, ...keys, ...args);
   }
 }
 

@@ -12,3 +12,5 @@ export { acquireTurn, type AcquireTurnOptions } from './turn.ts';
 export type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, RedisBudgetOptions, RedisClientLike, SharedBudget } from './types.ts';
 export type { RateLimitHeaders, LimitReading } from '../retry/headers.ts';
 export type { Clock } from '../internal/clock.ts';
+export { RedisJournalStore, type RedisJournalStoreOptions } from './journal-store.ts';
+export type { JournalStore, JobRecord, JobState, JobKind, NewJob } from '../journal/store.ts';

@@ -29,6 +29,12 @@ export interface Script {
   readonly sha: string;
 }
 
+/** A script from its full Lua source. */
+export function defineScript(name: string, lua: string): Script {
+  return Object.freeze({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
+}
+
+/** A budget script: `body` runs after the shared preamble (server time in `now`, the key in `k`, `expire(ttl)`). */
 function script(name: string, body: string): Script {
   // Redis before 5 needs effect replication to write after TIME; later versions always replicate
   // effects (and deprecate the call), so it is made only where it exists.
@@ -44,7 +50,7 @@ local function expire(ttl)
   redis.call('PEXPIRE', k, math.ceil(last - now + ttl))
 end
 ${body}`;
-  return Object.freeze({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
+  return defineScript(name, lua);
 }
 
 /**
