@@ -13,10 +13,10 @@ import { abortReason, raceAbort } from '../internal/abort.ts';
 import { RequestTooLargeError } from '../errors.ts';
 import { RateLimiter, type Grant } from '../retry/limiter.ts';
 import type { RateLimitHeaders } from '../retry/headers.ts';
-import { bounded, openUrl, runScript, type OwnedClient } from './connection.ts';
+import { Connection } from './connection.ts';
 import { ACQUIRE, ADJUST, OBSERVE, PAUSE, type Script } from './scripts.ts';
 import { fn, nonEmptyString, numberAtLeast, optionsObject, share } from './options.ts';
-import type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, RedisBudgetOptions, RedisClientLike, SharedBudget } from './types.ts';
+import type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, RedisBudgetOptions, SharedBudget } from './types.ts';
 
 const OWNER = 'redisBudget';
 /** Fallback limiters and last-known limits kept at most for this many models (oldest dropped). */
@@ -68,32 +68,21 @@ class RedisBudget implements SharedBudget {
   readonly #aheadMs: number;
   readonly #probeMs: number;
   readonly #ttlMs: number;
-  readonly #timeoutMs: number;
   readonly #share: number;
   readonly #recoverMs: number;
   readonly #onFallback: ((error: unknown) => void) | undefined;
   readonly #onRecover: (() => void) | undefined;
   readonly #clock: Clock;
-  readonly #url: string | undefined;
-  #client: RedisClientLike | undefined;
-  #owned: Promise<OwnedClient> | undefined;
+  readonly #redis: Connection;
   #mode: 'shared' | 'fallback' = 'shared';
   #lastError: unknown;
   #nextCheck = 0;
   #warned = false;
-  #closed = false;
   readonly #known = new Map<string, Limits>();
   readonly #local = new Map<string, RateLimiter>();
 
   constructor(options: RedisBudgetOptions) {
     const o = optionsObject(OWNER, options);
-    this.#url = nonEmptyString(OWNER, 'url', o['url'], { secret: true });
-    const client = o['client'] as RedisClientLike | undefined;
-    if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.call !== 'function')) {
-      throw new TypeError(`${OWNER}: options.client must be a Redis client with call(command, ...args) (ioredis, iovalkey), got ${typeof client}`);
-    }
-    if ((this.#url === undefined) === (client === undefined)) throw new TypeError(`${OWNER}: exactly one of options.url and options.client is required`);
-    this.#client = client;
     const key = nonEmptyString(OWNER, 'key', o['key']);
     if (key === undefined) throw new TypeError(`${OWNER}: options.key must be a non-empty string, got undefined`);
     this.#prefix = `faultline:budget:${key}:`;
@@ -105,7 +94,7 @@ class RedisBudget implements SharedBudget {
     this.#aheadMs = numberAtLeast(OWNER, 'maxAheadMs', o['maxAheadMs'], { default: 10_000, min: 0 });
     this.#probeMs = numberAtLeast(OWNER, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000, min: 0 });
     this.#ttlMs = numberAtLeast(OWNER, 'stateTtlMs', o['stateTtlMs'], { default: 600_000, min: 1000 });
-    this.#timeoutMs = numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 250, min: 1 });
+    this.#redis = new Connection(OWNER, o, numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 250, min: 1 }));
     this.#share = share(OWNER, 'fallbackShare', o['fallbackShare'], 0.25);
     this.#recoverMs = numberAtLeast(OWNER, 'recoverCheckMs', o['recoverCheckMs'], { default: 1000, min: 0 });
     this.#onFallback = fn(OWNER, 'onFallback', o['onFallback']);
@@ -118,17 +107,8 @@ class RedisBudget implements SharedBudget {
   }
 
   /** One script call, bounded by `commandTimeoutMs` (connecting included). */
-  async #run(script: Script, stateKey: string, args: readonly (string | number)[]): Promise<unknown> {
-    if (this.#closed) throw new Error(`${OWNER}: the budget is closed`);
-    const work = (async () => {
-      if (this.#client === undefined) {
-        this.#owned ??= openUrl(this.#url!, OWNER, this.#timeoutMs);
-        this.#client = await this.#owned;
-      }
-      return runScript(this.#client, script, [stateKey], args);
-    })();
-    work.catch(() => {}); // a late failure after the timeout is not unhandled
-    return bounded(work, this.#timeoutMs, `${OWNER} ${script.name}`);
+  #run(script: Script, stateKey: string, args: readonly (string | number)[]): Promise<unknown> {
+    return this.#redis.script(script, [stateKey], args);
   }
 
   /** Whether to skip Redis for now (in fallback, between two recovery checks). */
@@ -261,7 +241,7 @@ class RedisBudget implements SharedBudget {
 
   /** A best-effort write: a failure sends the budget to its fallback, never to the caller. */
   async #write(script: Script, stateKey: string, args: readonly (string | number)[]): Promise<void> {
-    if (this.#skipRedis() || this.#closed) return;
+    if (this.#skipRedis() || this.#redis.closed) return;
     try {
       await this.#run(script, stateKey, args);
       this.#ok();
@@ -316,11 +296,8 @@ class RedisBudget implements SharedBudget {
     return this.#mode === 'fallback' ? { mode: 'fallback', lastError: this.#lastError } : { mode: 'shared' };
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const owned = this.#owned;
-    if (owned !== undefined) await owned.then((c) => c.quit(), () => {});
+  close(): Promise<void> {
+    return this.#redis.close();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RedisClientLike } from './types.ts';
 import type { Script } from './scripts.ts';
+import { nonEmptyString } from './options.ts';
 
 /** A connection this package opened (and so closes). */
 export interface OwnedClient extends RedisClientLike {
@@ -97,4 +98,63 @@ export async function openUrl(url: string, owner: string, commandTimeoutMs: numb
       }
     },
   };
+}
+
+/**
+ * The connection of one budget or store, from its `url` or `client` option: opened lazily (a URL on the
+ * first call), every call bounded by `timeoutMs`, closed only if it was opened here.
+ */
+export class Connection {
+  readonly #owner: string;
+  readonly #url: string | undefined;
+  readonly #timeoutMs: number;
+  #client: RedisClientLike | undefined;
+  #owned: Promise<OwnedClient> | undefined;
+  #closed = false;
+
+  /** Reads and checks `options.url` / `options.client` (exactly one). */
+  constructor(owner: string, options: Record<string, unknown>, timeoutMs: number) {
+    this.#owner = owner;
+    this.#timeoutMs = timeoutMs;
+    this.#url = nonEmptyString(owner, 'url', options['url'], { secret: true });
+    const client = options['client'] as RedisClientLike | undefined;
+    if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.call !== 'function')) {
+      throw new TypeError(`${owner}: options.client must be a Redis client with call(command, ...args) (ioredis, iovalkey), got ${typeof client}`);
+    }
+    if ((this.#url === undefined) === (client === undefined)) throw new TypeError(`${owner}: exactly one of options.url and options.client is required`);
+    this.#client = client;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #bounded<T>(work: (c: RedisClientLike) => Promise<T>, what: string): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`${this.#owner}: closed`));
+    const run = (async () => {
+      if (this.#client === undefined) {
+        this.#owned ??= openUrl(this.#url!, this.#owner, this.#timeoutMs);
+        this.#client = await this.#owned;
+      }
+      return work(this.#client);
+    })();
+    run.catch(() => {}); // a late failure after the timeout is not unhandled
+    return bounded(run, this.#timeoutMs, `${this.#owner} ${what}`);
+  }
+
+  /** One command. */
+  call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.#bounded((c) => c.call(command, ...args), command);
+  }
+
+  /** One script (see {@link runScript}). */
+  script(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.#bounded((c) => runScript(c, script, keys, args), script.name);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned !== undefined) await this.#owned.then((c) => c.quit(), () => {});
+  }
 }

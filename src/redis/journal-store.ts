@@ -12,7 +12,7 @@
  * and a webhook id after `webhookTtlMs`.
  */
 import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from '../journal/store.ts';
-import { bounded, openUrl, runScript, type OwnedClient } from './connection.ts';
+import { Connection } from './connection.ts';
 import { defineScript, type Script } from './scripts.ts';
 import type { RedisClientLike } from './types.ts';
 import { nonEmptyString, numberAtLeast, optionsObject } from './options.ts';
@@ -213,30 +213,19 @@ function toRecord(key: string, flat: unknown): JobRecord | undefined {
 
 /** A {@link JournalStore} in Redis, shared by every process and machine naming the same journal. */
 export class RedisJournalStore implements JournalStore {
-  readonly #url: string | undefined;
-  #client: RedisClientLike | undefined;
-  #owned: Promise<OwnedClient> | undefined;
+  readonly #redis: Connection;
   readonly #base: string;
   readonly #retentionMs: number;
   readonly #webhookTtlMs: number;
-  readonly #timeoutMs: number;
-  #closed = false;
 
   constructor(options: RedisJournalStoreOptions) {
     const o = optionsObject(OWNER, options);
-    this.#url = nonEmptyString(OWNER, 'url', o['url'], { secret: true });
-    const client = o['client'] as RedisClientLike | undefined;
-    if (client !== undefined && (typeof client !== 'object' || client === null || typeof client.call !== 'function')) {
-      throw new TypeError(`${OWNER}: options.client must be a Redis client with call(command, ...args) (ioredis, iovalkey), got ${typeof client}`);
-    }
-    if ((this.#url === undefined) === (client === undefined)) throw new TypeError(`${OWNER}: exactly one of options.url and options.client is required`);
-    this.#client = client;
     const name = nonEmptyString(OWNER, 'name', o['name']) ?? 'default';
     if (/[{}]/.test(name)) throw new TypeError(`${OWNER}: options.name must not contain braces (it becomes a Redis hash tag), got ${JSON.stringify(name)}`);
     this.#base = `faultline:journal:{${name}}:`;
     this.#retentionMs = numberAtLeast(OWNER, 'retentionMs', o['retentionMs'], { default: 30 * 86_400_000, min: 1 });
     this.#webhookTtlMs = numberAtLeast(OWNER, 'webhookTtlMs', o['webhookTtlMs'], { default: 3 * 86_400_000, min: 1 });
-    this.#timeoutMs = numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 5000, min: 1 });
+    this.#redis = new Connection(OWNER, o, numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 5000, min: 1 }));
   }
 
   #job(key: string): string {
@@ -249,30 +238,12 @@ export class RedisJournalStore implements JournalStore {
     return `${this.#base}open`;
   }
 
-  async #connected(): Promise<RedisClientLike> {
-    if (this.#closed) throw new Error(`${OWNER}: the store is closed`);
-    if (this.#client !== undefined) return this.#client;
-    this.#owned ??= openUrl(this.#url!, OWNER, this.#timeoutMs);
-    this.#client = await this.#owned;
-    return this.#client;
-  }
-
-  /** One command, bounded. */
-  async #cmd(command: string, ...args: (string | number)[]): Promise<unknown> {
-    const work = this.#connected().then((c) => c.call(command, ...args));
-    work.catch(() => {});
-    return bounded(work, this.#timeoutMs, `${OWNER} ${command}`);
-  }
-
-  /** One script, bounded; true when it answered 1. */
-  async #run(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const work = this.#connected().then((c) => runScript(c, script, keys, args));
-    work.catch(() => {});
-    return bounded(work, this.#timeoutMs, `${OWNER} ${script.name}`);
+  #cmd(command: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.#redis.call(command, ...args);
   }
 
   async #ok(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<boolean> {
-    return Number(await this.#run(script, keys, args)) === 1;
+    return Number(await this.#redis.script(script, keys, args)) === 1;
   }
 
   insert(job: NewJob, now: number): Promise<boolean> {
@@ -280,11 +251,11 @@ export class RedisJournalStore implements JournalStore {
   }
 
   async attachId(key: string, objectId: string, now: number): Promise<void> {
-    await this.#run(ATTACH, [this.#job(key), this.#oid(objectId)], [key, objectId, now]);
+    await this.#redis.script(ATTACH, [this.#job(key), this.#oid(objectId)], [key, objectId, now]);
   }
 
   async setCursor(key: string, cursor: number, now: number): Promise<void> {
-    await this.#run(CURSOR, [this.#job(key)], [cursor, now]);
+    await this.#redis.script(CURSOR, [this.#job(key)], [cursor, now]);
   }
 
   recordTerminal(key: string, result: unknown, failureCode: string | undefined, now: number): Promise<boolean> {
@@ -305,7 +276,7 @@ export class RedisJournalStore implements JournalStore {
   }
 
   async listUnfinished(): Promise<JobRecord[]> {
-    const flat = await this.#run(LIST, [this.#open], [`${this.#base}job:`]);
+    const flat = await this.#redis.script(LIST, [this.#open], [`${this.#base}job:`]);
     const out: JobRecord[] = [];
     if (!Array.isArray(flat)) return out;
     for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -324,7 +295,7 @@ export class RedisJournalStore implements JournalStore {
   }
 
   async releaseLease(key: string, owner: string): Promise<void> {
-    await this.#run(RELEASE, [this.#job(key)], [owner]);
+    await this.#redis.script(RELEASE, [this.#job(key)], [owner]);
   }
 
   claimDelivery(key: string, owner: string, now: number, leaseUntil: number): Promise<boolean> {
@@ -344,9 +315,7 @@ export class RedisJournalStore implements JournalStore {
     await this.#cmd('DEL', `${this.#base}wh:${webhookId}`);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#owned !== undefined) await this.#owned.then((c) => c.quit(), () => {});
+  close(): Promise<void> {
+    return this.#redis.close();
   }
 }
