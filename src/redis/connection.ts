@@ -12,6 +12,16 @@ export interface OwnedClient extends RedisClientLike {
   quit(): Promise<void>;
 }
 
+/** Whether `ioredis` resolves from here (checked synchronously, so a missing peer is misuse at once). */
+function ioredisInstalled(): boolean {
+  try {
+    import.meta.resolve('ioredis');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A Redis call that took longer than its bound. */
 export class RedisTimeout extends Error {
   override readonly name = 'RedisTimeout';
@@ -122,6 +132,9 @@ export class Connection {
       throw new TypeError(`${owner}: options.client must be a Redis client with call(command, ...args) (ioredis, iovalkey), got ${typeof client}`);
     }
     if ((this.#url === undefined) === (client === undefined)) throw new TypeError(`${owner}: exactly one of options.url and options.client is required`);
+    if (this.#url !== undefined && !ioredisInstalled()) {
+      throw new TypeError(`${owner}: options.url needs the optional peer dependency ioredis (npm install ioredis); or pass options.client`);
+    }
     this.#client = client;
   }
 

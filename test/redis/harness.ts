@@ -1,10 +1,10 @@
 /**
- * Real Redis for the tests. Each test file starts its own `redis-server` (Debian's, on 127.0.0.1, a free
- * port, no persistence files) when the binary exists: files run in parallel and some tests kill and
- * restart their server, so a shared one would let them disturb each other. Without the binary,
- * `FAULTLINE_REDIS_URL` (which `.ci/run` exports) names a server for the tests that do not kill it;
- * each run then uses its own key prefix. With neither, the tests skip locally with a message naming
- * the variable, and fail in CI (`CI=true`).
+ * Real Redis for the tests. Tests that leave the server alone use `FAULTLINE_REDIS_URL` (which `.ci/run`
+ * exports) when it is set, with keys unique to the run so parallel files never meet; otherwise each file
+ * starts its own `redis-server` (Debian's, 127.0.0.1, a free port, no persistence files). Tests that kill
+ * and restart Redis always start their own (they must not take a shared server down), so they need the
+ * binary, which `.ci/run` installs. With neither, the tests skip locally with a message naming
+ * FAULTLINE_REDIS_URL, and fail in CI (`CI=true`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -117,9 +117,12 @@ export async function startRedis(): Promise<RedisProcess> {
   };
 }
 
-/** A Redis URL for tests that do not kill the server: a private server when possible, else FAULTLINE_REDIS_URL. */
+/**
+ * A Redis URL for tests that do not kill the server: FAULTLINE_REDIS_URL when set (CI's server; keys are
+ * unique per run, see {@link uniqueKey}), else a private server of this file.
+ */
 export async function anyRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (redisBinary() !== undefined) return startRedis();
   if (ENV_URL !== undefined) return { url: ENV_URL, stop: async () => {} };
+  if (redisBinary() !== undefined) return startRedis();
   throw new Error(MISSING);
 }
