@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createMock, listen, type MockServerHandle } from '../../src/mock/index.ts';
+import { createPrng } from '../../src/mock/prng.ts';
 import { RedisJournalStore } from '../../src/redis/journal-store.ts';
 import { anyRedis, redisSkip, uniqueKey } from './harness.ts';
 
@@ -57,18 +58,6 @@ class Machine {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('Redis journal across machines, with kill -9', { skip: redisSkip(), timeout: 120_000 }, () => {
   let url = '';
   let stop: () => Promise<void> = async () => {};
@@ -86,7 +75,8 @@ describe('Redis journal across machines, with kill -9', { skip: redisSkip(), tim
 
   test('every created job delivered once (or lost with a reason); none delivered twice', async () => {
     const seed = Number(process.env['FAULTLINE_CRASH_SEED'] ?? 12);
-    const random = prng(seed);
+    const rng = createPrng(seed);
+    const random = (): number => rng.next();
     const name = uniqueKey('machines');
     const lines: Line[] = [];
     const machines = [0, 1, 2].map((i) => new Machine(`machine-${i}`, root, lines));
