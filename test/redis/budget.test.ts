@@ -85,6 +85,17 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     assert.ok((await ahead()) > 1000, 'the extra cost pushes the next request out');
   });
 
+  test('at the largest tiers (150M TPM: 0.0004 ms per token) a refund still lands: intervals keep their precision', async () => {
+    const key = uniqueKey('precision');
+    const budget = make({ key, tpm: 150_000_000, rpm: 1e9, burstWindowMs: 0 });
+    // Large enough that the bucket stays ahead of now after the refund (a refund never goes below "full").
+    const g = granted(await budget.acquire('m', 5_000_000)).grant;
+    const before = Number(await raw.hget(`faultline:budget:${key}:m`, 'tt'));
+    await budget.reconcile(g, 1_000_000);
+    const after = Number(await raw.hget(`faultline:budget:${key}:m`, 'tt'));
+    assert.ok(Math.abs(before - after - 4_000_000 * (60_000 / 150_000_000)) < 1e-6, `refunded 4M tokens (1600 ms): ${before - after} ms`);
+  });
+
   test('a reservation without max_tokens is capped (a tenth of TPM by default); the certain part is not', async () => {
     const key = uniqueKey('cap');
     const budget = make({ key, tpm: 100_000, rpm: 1e6 });
