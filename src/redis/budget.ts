@@ -6,7 +6,10 @@
  * back to a per-process `RateLimiter` at `fallbackShare` of the last limits it knew, warns once per
  * outage, and tries Redis again at most once per `recoverCheckMs`; the first call that succeeds returns
  * it to the shared state. No call ever waits for Redis longer than `commandTimeoutMs`, and nothing is
- * queued while Redis is away (the connection a URL opens has no offline queue).
+ * queued while Redis is away (the connection a URL opens has no offline queue). With `fallbackShare` at
+ * 1/N for N processes the combined rate stays within the limit, except that at each switch (into the
+ * fallback, or back to a Redis that restarted empty) every process may spend one fresh burst of its
+ * share; `test/redis/processes.test.ts` measures exactly that bound.
  */
 import { systemClock, type Clock } from '../internal/clock.ts';
 import { abortReason, raceAbort } from '../internal/abort.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { anyRedis, redisSkip, uniqueKey } from './harness.ts';
+import { anyRedis, redisSkip, startRedis, uniqueKey, type RedisProcess } from './harness.ts';
 
 const WORKER = fileURLToPath(new URL('./fixtures/budget-worker.ts', import.meta.url));
 const RPM = 1200;
@@ -74,6 +74,22 @@ function bound(windowMs: number, perMinute: number, largest: number, slack: numb
   return ((windowMs + BURST_MS) * perMinute) / 60_000 + largest + slack;
 }
 
+/** Runs `procs` workers against a fresh loopback server; `during` runs while they work. */
+async function runWorkers(redisUrl: string, keyOf: (i: number) => string, procs: number, count: number, extra?: object, during?: () => Promise<void>): Promise<{ log: Arrival[]; elapsedMs: number; outs: string[] }> {
+  const { url: serverUrl, log, server } = await loopback();
+  try {
+    const t0 = performance.now();
+    // Process 1's clock is a day behind, process 2's an hour ahead.
+    const skews = [0, -86_400_000, 3_600_000, 0];
+    const running = Promise.all(Array.from({ length: procs }, (_, i) => run([redisUrl, keyOf(i), serverUrl, `p${i}`, String(count), '3', String(skews[i % 4]), ...(extra !== undefined ? [JSON.stringify(extra)] : [])])));
+    await during?.();
+    const outs = await running;
+    return { log, elapsedMs: performance.now() - t0, outs };
+  } finally {
+    server.close();
+  }
+}
+
 describe('one budget, several processes', { skip: redisSkip(), timeout: 90_000 }, () => {
   let url = '';
   let stop: () => Promise<void> = async () => {};
@@ -82,18 +98,7 @@ describe('one budget, several processes', { skip: redisSkip(), timeout: 90_000 }
   });
   after(async () => stop());
 
-  const workers = async (keyOf: (i: number) => string, procs: number, count: number): Promise<{ log: Arrival[]; elapsedMs: number; outs: string[] }> => {
-    const { url: serverUrl, log, server } = await loopback();
-    try {
-      const t0 = performance.now();
-      // Process 1's clock is a day behind, process 2's an hour ahead.
-      const skews = [0, -86_400_000, 3_600_000, 0];
-      const outs = await Promise.all(Array.from({ length: procs }, (_, i) => run([url, keyOf(i), serverUrl, `p${i}`, String(count), '3', String(skews[i % 4])])));
-      return { log, elapsedMs: performance.now() - t0, outs };
-    } finally {
-      server.close();
-    }
-  };
+  const workers = async (keyOf: (i: number) => string, procs: number, count: number): Promise<{ log: Arrival[]; elapsedMs: number; outs: string[] }> => runWorkers(url, keyOf, procs, count);
 
   test('four processes (two on clocks far off): within the limit in every window, and close to it overall', async () => {
     const key = uniqueKey('procs');
@@ -123,5 +128,39 @@ describe('one budget, several processes', { skip: redisSkip(), timeout: 90_000 }
     const { log } = await workers((i) => `${base}-${i}`, 4, 12);
     const worst = worstWindow(log, 1000);
     assert.ok(worst.requests > bound(1000, RPM, 1, 2) || worst.tokens > bound(1000, TPM, 200, 400), `expected an overshoot: ${JSON.stringify(worst)}`);
+  });
+});
+
+describe('one budget, several processes, Redis killed mid-run', { skip: redisSkip(true), timeout: 90_000 }, () => {
+  let redis: RedisProcess;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => redis.stop());
+
+  test('every process falls back to its share, nobody hangs, all return to the shared budget; the limit holds but for one burst of its share per process at each switch', async () => {
+    const procs = 3;
+    const count = 40;
+    const key = uniqueKey('outage');
+    const { log, outs } = await runWorkers(redis.url, () => key, procs, count, { fallbackShare: 1 / procs, commandTimeoutMs: 200, recoverCheckMs: 200 }, async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 1500));
+      await redis.restart();
+    });
+    assert.equal(log.length, procs * count, 'every request went out: no hang');
+    for (const o of outs) {
+      const { sources } = JSON.parse(o) as { sources: { shared: number; local: number } };
+      assert.ok(sources.local > 0, `fell back: ${o}`);
+      assert.ok(sources.shared > 0, `shared before and after: ${o}`);
+    }
+    // At a switch (down, or back to an empty Redis) each process may spend one fresh burst of its share:
+    // (burst × its rate) + 1 requests and as many tokens. Switches are 1.5 s apart, so one per 1 s window.
+    const share = 1 / procs;
+    const requestSlack = procs * Math.ceil((BURST_MS * RPM * share) / 60_000 + 1);
+    const tokenSlack = procs * ((BURST_MS * TPM * share) / 60_000 + 200);
+    const worst = worstWindow(log, 1000);
+    assert.ok(worst.requests <= bound(1000, RPM, 1, 2) + requestSlack, `requests in a 1 s window: ${worst.requests} > ${bound(1000, RPM, 1, 2) + requestSlack}`);
+    assert.ok(worst.tokens <= bound(1000, TPM, 200, 400) + tokenSlack, `tokens in a 1 s window: ${worst.tokens} > ${bound(1000, TPM, 200, 400) + tokenSlack}`);
   });
 });
