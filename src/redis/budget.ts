@@ -3,8 +3,8 @@
  * (see `scripts.ts` for the algorithm) and consulted through the {@link SharedBudget} contract.
  *
  * When Redis is down or slow (a call fails, or takes longer than `commandTimeoutMs`), the budget falls
- * back to a per-process `RateLimiter` at `fallbackShare` of the last limits it knew, warns once per
- * outage, and tries Redis again at most once per `recoverCheckMs`; the first call that succeeds returns
+ * back to a per-process `RateLimiter` at `fallbackShare` of the last limits it knew, warns once (a
+ * process warning at the first outage; `onFallback`, when given, hears every outage instead), and tries Redis again at most once per `recoverCheckMs`; the first call that succeeds returns
  * it to the shared state. No call ever waits for Redis longer than `commandTimeoutMs`, and nothing is
  * queued while Redis is away (the connection a URL opens has no offline queue). With `fallbackShare` at
  * 1/N for N processes the combined rate stays within the limit, except that at each switch (into the
