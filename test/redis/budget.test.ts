@@ -274,6 +274,25 @@ describe('redisBudget when Redis is down or slow', { skip: redisSkip(true), time
     }
   });
 
+  test('without onFallback: one process warning however many calls fail, and no password from the URL in it', async () => {
+    const pw = ['hunter', '2-pw'].join('');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    const budget = redisBudget({ url: `redis://:${pw}@127.0.0.1:1`, key: 'k', commandTimeoutMs: 100, recoverCheckMs: 0 });
+    try {
+      for (let i = 0; i < 4; i++) await budget.acquire('m', 0);
+      await new Promise((r) => setImmediate(r));
+      const ours = warnings.filter((w) => (w as { code?: string }).code === 'FAULTLINE_REDIS_FALLBACK');
+      assert.equal(ours.length, 1);
+      assert.ok(!ours[0]!.message.includes(pw), ours[0]!.message);
+      assert.ok(!String((budget.status().lastError as Error)?.message).includes(pw));
+    } finally {
+      process.off('warning', onWarning);
+      await budget.close();
+    }
+  });
+
   test('an unreachable Redis from the start: no hang, fallback with no known limit is adaptive', async () => {
     const budget = redisBudget({ url: 'redis://127.0.0.1:1', key: 'k', commandTimeoutMs: 200, onFallback: () => {} });
     try {
