@@ -62,14 +62,22 @@ describe('the packed package', { timeout: 240_000 }, () => {
     assert.deepEqual(JSON.parse(out), { code: 'rate_limit_exceeded', wait: 250, rl: true, n: 23 });
   });
 
-  test('every subpath loads from the package, and the root loads neither the mock nor node:sqlite', () => {
+  test('every subpath loads from the package, and the root loads neither the mock nor node:sqlite nor a Redis client', () => {
     const out = run(process.execPath, ['--input-type=module', '-e', `
       const mock = await import('faultline/mock');
       const journal = await import('faultline/journal');
       const webhooks = await import('faultline/webhooks');
-      console.log(JSON.stringify([typeof mock.createMock, typeof journal.openJournal, typeof webhooks.createWebhookHandler]));
+      const redis = await import('faultline/redis');
+      // ioredis is an optional peer, not installed here: the subpath loads, and only a url needs it.
+      let missing = '';
+      try { redis.redisBudget({ url: 'redis://127.0.0.1:1', key: 'k' }); } catch (e) { missing = e.message; }
+      const store = new redis.RedisJournalStore({ client: { call: async () => null } });
+      console.log(JSON.stringify([typeof mock.createMock, typeof journal.openJournal, typeof webhooks.createWebhookHandler, typeof redis.redisBudget, typeof store.insert, missing]));
     `], join(dir, 'app'));
-    assert.deepEqual(JSON.parse(out), ['function', 'function', 'function']);
+    assert.deepEqual(JSON.parse(out), ['function', 'function', 'function', 'function', 'function', 'redisBudget: options.url needs the optional peer dependency ioredis (npm install ioredis); or pass options.client']);
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
+    assert.deepEqual(Object.keys(pkg.peerDependencies ?? {}), ['ioredis']);
+    assert.equal(pkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'the Redis client is an optional peer');
     // The root entry's module graph, read from the built files: no mock, journal, webhooks or sqlite.
     const graph = new Set<string>();
     const visit = (file: string): void => {
@@ -78,9 +86,10 @@ describe('the packed package', { timeout: 240_000 }, () => {
       const src = readFileSync(file, 'utf8');
       for (const m of src.matchAll(/(?:import|export)[^'"]*from\s*['"](\.[^'"]+)['"]/g)) visit(join(file, '..', m[1] as string));
       assert.doesNotMatch(src, /from\s*['"]node:sqlite['"]/, file);
+      assert.doesNotMatch(src, /['"]ioredis['"]/, `${file} loads ioredis`);
     };
     visit(join(pkgDir, 'dist', 'index.js'));
-    for (const f of graph) assert.doesNotMatch(f, /[\\/](mock|journal|webhooks|cli)[\\/]/, `root entry pulls in ${f}`);
+    for (const f of graph) assert.doesNotMatch(f, /[\\/](mock|journal|webhooks|redis|cli)[\\/]/, `root entry pulls in ${f}`);
   });
 
   test('loads with require() from CommonJS (Node >= 22.13 require(esm))', () => {

@@ -1,0 +1,168 @@
+/**
+ * The budget's server-side scripts. Each runs atomically in Redis (a script is one command), reads the
+ * time from the server (`TIME`), never from a client, and touches exactly one key: the model's state
+ * hash, so the budget works unchanged on Redis Cluster and Valkey.
+ *
+ * The algorithm is GCRA (the generic cell rate algorithm: a token bucket kept as one "theoretical
+ * arrival time" per limit) over two dimensions at once, requests and tokens per minute, as in the
+ * per-process `RateLimiter` and in redis-cell's `CL.THROTTLE`. A request is admitted at the first time
+ * both buckets hold it, and *both* are charged in the same script, so no process can slip between the
+ * two checks. The admission time may lie ahead (a booked slot, at most `maxAheadMs` ahead): the caller
+ * is told "send at t" rather than rejected, and callers booked one after another are spaced by the
+ * algorithm itself, with no thundering herd after a pause.
+ *
+ * Hash fields (numbers as decimal strings; every time is the server's epoch ms):
+ *   rl, tl  the limits learned from headers (requests/min, tokens/min)
+ *   rt, tt  the requests and tokens buckets' theoretical arrival times
+ *   pu      paused until (a 429's retry-after, for every process)
+ *   pr      the probe's end: while no limit is known, one request goes alone until then
+ * @see https://brandur.org/rate-limiting (GCRA)
+ * @see https://github.com/brandur/redis-cell (GCRA as one atomic Redis command)
+ * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (scripts are atomic; TIME in scripts)
+ */
+import { createHash } from 'node:crypto';
+
+/** A Lua script and its SHA-1 (for `EVALSHA`). */
+export interface Script {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+/** A script from its full Lua source. */
+export function defineScript(name: string, lua: string): Script {
+  return Object.freeze({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
+}
+
+/** A budget script: `body` runs after the shared preamble (server time in `now`, the key in `k`, `expire(ttl)`). */
+function script(name: string, body: string): Script {
+  // Redis before 5 needs effect replication to write after TIME; later versions always replicate
+  // effects (and deprecate the call), so it is made only where it exists.
+  const lua = `if redis.replicate_commands then pcall(redis.replicate_commands) end
+-- 17 significant digits: a tokens interval at 150M TPM is 0.0004 ms and must survive the round trip.
+local function fmt(x) return string.format('%.17g', x) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local k = KEYS[1]
+local function expire(ttl)
+  local s = redis.call('HMGET', k, 'rt', 'tt', 'pu', 'pr')
+  local last = now
+  for i = 1, 4 do local v = tonumber(s[i]); if v and v > last then last = v end end
+  redis.call('PEXPIRE', k, math.ceil(last - now + ttl))
+end
+${body}`;
+  return defineScript(name, lua);
+}
+
+/**
+ * ARGV: tokens, minTokens, rpm (0: learned), tpm (0: learned), burstMs, capTokens (0: tpm / 10),
+ * aheadMs, probeMs, ttlMs.
+ * Reply: {'grant', waitMs, reservedTokens, requestIntervalMs, tokenIntervalMs, serverNow, rpm, tpm}
+ *      | {'wait', retryInMs} | {'too_large', tpm}.
+ */
+export const ACQUIRE = script(
+  'acquire',
+  `local s = redis.call('HMGET', k, 'rl', 'tl', 'rt', 'tt', 'pu', 'pr')
+local rl = tonumber(ARGV[3]); if rl <= 0 then rl = tonumber(s[1]) end
+local tl = tonumber(ARGV[4]); if tl <= 0 then tl = tonumber(s[2]) end
+local rt = tonumber(s[3]) or 0
+local tt = tonumber(s[4]) or 0
+local pu = tonumber(s[5]) or 0
+local tokens = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[9])
+if tl and tokens > tl then return {'too_large', fmt(tl)} end
+if not rl and not tl then
+  -- No limit known anywhere yet: one probe at a time, the others ask again shortly.
+  local pr = tonumber(s[6]) or 0
+  if pu > now or pr > now then
+    local w = pu - now
+    if pr > now then w = math.max(w, math.min(pr - now, 100)) end
+    return {'wait', fmt(w)}
+  end
+  redis.call('HSET', k, 'pr', fmt(now + tonumber(ARGV[8])))
+  expire(ttl)
+  return {'grant', '0', fmt(tokens), '0', '0', fmt(now), '', ''}
+end
+local burst = tonumber(ARGV[5])
+local ri = 0; if rl then ri = 60000 / rl end
+local ti = 0; if tl then ti = 60000 / tl end
+local reserve = tokens
+if tl then
+  local cap = tonumber(ARGV[6]); if cap <= 0 then cap = tl / 10 end
+  reserve = math.max(math.min(tonumber(ARGV[2]), tokens), math.min(tokens, cap))
+end
+local admit = math.max(now, pu)
+if ri > 0 then admit = math.max(admit, rt + ri - math.max(burst, ri)) end
+if ti > 0 and reserve > 0 then
+  local need = reserve * ti
+  admit = math.max(admit, tt + need - math.max(burst, need))
+end
+local ahead = tonumber(ARGV[7])
+if admit - now > ahead then return {'wait', fmt(admit - now - ahead)} end
+if ri > 0 then rt = math.max(rt, admit) + ri end
+if ti > 0 then tt = math.max(tt, admit) + reserve * ti end
+redis.call('HSET', k, 'rt', fmt(rt), 'tt', fmt(tt))
+expire(ttl)
+local rs = ''; if rl then rs = fmt(rl) end
+local ts = ''; if tl then ts = fmt(tl) end
+return {'grant', fmt(admit - now), fmt(reserve), fmt(ri), fmt(ti), fmt(now), rs, ts}`,
+);
+
+/**
+ * Corrects a reservation: ARGV: requestDelta, tokenDelta (units, negative to refund), requestIntervalMs,
+ * tokenIntervalMs (those of the grant, so a refund is in the units it was charged in), ttlMs.
+ * A bucket never goes below "full" (now), and a key that expired meanwhile is left alone.
+ */
+export const ADJUST = script(
+  'adjust',
+  `local s = redis.call('HMGET', k, 'rt', 'tt')
+if not s[1] and not s[2] then return 0 end
+local function moved(old, d, interval)
+  if d >= 0 then return math.max(old, now) + d * interval end
+  return math.max(old + d * interval, now)
+end
+local dr = tonumber(ARGV[1]); local dt = tonumber(ARGV[2])
+local ri = tonumber(ARGV[3]); local ti = tonumber(ARGV[4])
+if s[1] and ri > 0 and dr ~= 0 then redis.call('HSET', k, 'rt', fmt(moved(tonumber(s[1]), dr, ri))) end
+if s[2] and ti > 0 and dt ~= 0 then redis.call('HSET', k, 'tt', fmt(moved(tonumber(s[2]), dt, ti))) end
+expire(tonumber(ARGV[5]))
+return 1`,
+);
+
+/**
+ * Learns from an answer's headers: ARGV: rpm (0: none), tpm (0: none), requestsResetMs (-1: none),
+ * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs.
+ * The limits are written for every process; a bucket the server says is further ahead than ours
+ * (`sentAt + reset`) is moved forward, never back.
+ */
+export const OBSERVE = script(
+  'observe',
+  `local rl = tonumber(ARGV[1]); local tl = tonumber(ARGV[2])
+if rl > 0 then redis.call('HSET', k, 'rl', fmt(rl)) end
+if tl > 0 then redis.call('HSET', k, 'tl', fmt(tl)) end
+if rl > 0 or tl > 0 then redis.call('HDEL', k, 'pr') end
+local sent = tonumber(ARGV[5])
+if sent > 0 then
+  local fields = {'rt', 'tt'}
+  for i = 1, 2 do
+    local reset = tonumber(ARGV[2 + i])
+    if reset >= 0 then
+      local server = sent + reset
+      local mine = tonumber(redis.call('HGET', k, fields[i])) or 0
+      if server > mine then redis.call('HSET', k, fields[i], fmt(server)) end
+    end
+  end
+end
+expire(tonumber(ARGV[6]))
+return 1`,
+);
+
+/** Pauses every process: ARGV: ms, ttlMs. */
+export const PAUSE = script(
+  'pause',
+  `local pu = tonumber(redis.call('HGET', k, 'pu')) or 0
+local until_ = now + tonumber(ARGV[1])
+if until_ > pu then redis.call('HSET', k, 'pu', fmt(until_)) end
+expire(tonumber(ARGV[2]))
+return 1`,
+);
