@@ -1,0 +1,45 @@
+/**
+ * Signals: what the readers found in the input, before any decision. Readers only fill these in;
+ * {@link ../decide.ts} alone turns them into a code.
+ */
+import type { FailureCode } from '../catalog.ts';
+import type { FailureSource } from '../failure.ts';
+
+export interface Signals {
+  source: FailureSource;
+  /** An HTTP status a transport really had. */
+  status: number | undefined;
+  wireCode: string | undefined;
+  wireType: string | undefined;
+  param: string | undefined;
+  message: string | undefined;
+  requestId: string | undefined;
+  objectId: string | undefined;
+  headers: unknown;
+  /** A code already decided by the object's terminal state (precedence 4). */
+  state: FailureCode | undefined;
+  /** Transport evidence (precedence 8). */
+  transport: FailureCode | undefined;
+  transportCode: string | undefined;
+}
+
+/** What a reader concluded: the input shows a failure, or success (or work still running). */
+export type Verdict = 'failure' | 'success';
+
+export function newSignals(): Signals {
+  // Every field present from the start: one object shape for every input.
+  return {
+    source: 'unknown',
+    status: undefined,
+    wireCode: undefined,
+    wireType: undefined,
+    param: undefined,
+    message: undefined,
+    requestId: undefined,
+    objectId: undefined,
+    headers: undefined,
+    state: undefined,
+    transport: undefined,
+    transportCode: undefined,
+  };
+}
