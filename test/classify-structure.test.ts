@@ -15,7 +15,7 @@ import {
   matchesMessage,
   MAY_HOLD_SECRET_BIT,
   MESSAGE_PATTERNS,
-  MESSAGE_WORDS,
+  SCAN_WORDS,
   PATTERN_SCAN,
   QUOTA_MESSAGE,
   TOO_LARGE_MESSAGE,
@@ -77,17 +77,19 @@ describe('message rules and their words', () => {
     }
   });
 
-  test('the words are lower-case ASCII, no word is a prefix of another, and they fit the bits', () => {
-    assert.ok(MESSAGE_WORDS.length <= 30, `${MESSAGE_WORDS.length} words`);
-    for (const w of MESSAGE_WORDS) {
-      assert.match(w, /^[a-z _']+$/);
-      for (const u of MESSAGE_WORDS) if (u !== w) assert.ok(!u.startsWith(w), `"${w}" is a prefix of "${u}"`);
+  test('in each scan the words are lower-case ASCII, no word is a prefix of another, and they fit the bits', () => {
+    for (const [scan, words] of Object.entries(SCAN_WORDS)) {
+      assert.ok(words.length <= 30, `${scan}: ${words.length} words`);
+      for (const w of words) {
+        assert.match(w, /^[a-z _'"-]+$/);
+        for (const u of words) if (u !== w) assert.ok(!u.startsWith(w), `${scan}: "${w}" is a prefix of "${u}"`);
+      }
     }
-    for (const w of HINT_WORDS) assert.ok(MESSAGE_WORDS.includes(w));
+    for (const w of HINT_WORDS) assert.ok(SCAN_WORDS.front.includes(w));
   });
 
   // Texts made of the words, the secret openings, near misses and filler, in any case.
-  const pieces = [...MESSAGE_WORDS, 'sk-', 'sk-proj-abcdefgh', 'whsec_abcdefgh', 'Bearer ', 'basic\t', 'api-key:', 'api_key=', 'apikey"=', 'authorization: ', 'x-api-key: ', 'api key', 'quot', 'maximum context length', 'is currently overloaded', 'model gpt-9 does not exist', 'Incorrect API key', 'Rate limit reached', 'content management policy', 'request too large for gpt-4o on tokens per min', ' ', '.', 'a', 'Z', '0', ':', '='];
+  const pieces = [...SCAN_WORDS.front, ...SCAN_WORDS.patterns, 'sk-', 'sk-proj-abcdefgh', 'whsec_abcdefgh', 'Bearer ', 'basic\t', 'api-key:', 'api_key=', 'apikey"=', 'authorization: ', 'x-api-key: ', 'api key', 'quot', 'maximum context length', 'is currently overloaded', 'model gpt-9 does not exist', 'Incorrect API key', 'Rate limit reached', 'content management policy', 'request too large for gpt-4o on tokens per min', ' ', '.', 'a', 'Z', '0', ':', '='];
   const text = fc
     .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 24 })
     .chain((parts) => fc.array(fc.boolean(), { minLength: parts.length, maxLength: parts.length }).map((upper) => parts.map((p, i) => (upper[i] ? p.toUpperCase() : p)).join('')));

@@ -1,51 +1,148 @@
 /**
  * Error bodies, wherever they arrive: the `{ error: { code, type, param, message } }` envelope or its
- * inner object, a JSON or HTML text, bytes, and the request-id headers beside them.
+ * inner object, and the shapes OpenAI-compatible providers and gateways send instead (a nested or string
+ * `error`, Google's `{error: {code, status, details}}` in an array, APIM's `{statusCode, message}`,
+ * FastAPI's `{detail}`, Cloudflare's `errors[]`, a JSON error inside a message), plus JSON or HTML text,
+ * bytes, and the request-id headers beside them.
  */
 import type { Signals } from './signals.ts';
-import { get, headerOf, isObj, str, type Obj } from './values.ts';
+import { get, headerOf, httpStatus, isObj, str, type Obj } from './values.ts';
 
 /** The longest message kept (before redaction adds nothing). */
 export const MAX_MESSAGE = 4096;
 /** The longest JSON text parsed. */
 export const MAX_JSON_TEXT = 1 << 20;
+/** How deep error bodies inside error bodies (nested `error`, JSON in a message) are followed. */
+const MAX_BODY_DEPTH = 4;
+/** Fields in which bodies state an HTTP status (numeric `code` aside). */
+const STATUS_FIELDS = ['statusCode', 'status', 'status_code', 'httpCode', 'raw_status_code'] as const;
 
-export function readErrorBody(s: Signals, body: unknown): void {
-  if (!isObj(body)) return;
-  // An envelope `{ error: {...} }` or the inner object itself. Named reads first; a throwing getter
-  // sends every read through get(), where it reads as undefined.
-  let e: Obj, code: unknown, type: unknown, param: unknown, message: unknown;
+/** Parse `text` as JSON when it looks like an object or array and is not too long; else `undefined`. */
+export function parseJsonText(text: string): unknown {
+  const t = text.trim();
+  const c = t.charCodeAt(0);
+  if ((c !== 123 && c !== 91) || t.length > MAX_JSON_TEXT) return undefined; // `{` or `[`
   try {
-    const inner = body.error;
-    e = isObj(inner) ? inner : body;
-    ({ code, type, param, message } = e);
+    return JSON.parse(t);
   } catch {
-    const inner = get(body, 'error');
-    e = isObj(inner) ? inner : body;
-    [code, type, param, message] = [get(e, 'code'), get(e, 'type'), get(e, 'param'), get(e, 'message')];
+    return undefined;
   }
-  s.wireCode ??= str(code);
-  s.wireType ??= str(type);
-  s.param ??= str(param);
-  s.message ??= str(message);
+}
+
+/** The fields of one error object that {@link readErrorBody} reads. */
+interface BodyFields {
+  error: unknown;
+  code: unknown;
+  type: unknown;
+  param: unknown;
+  message: unknown;
+}
+
+function bodyFields(e: Obj): BodyFields {
+  try {
+    // Named reads first; a throwing getter sends every read through get(), where it reads as undefined.
+    return { error: e.error, code: e.code, type: e.type, param: e.param, message: e.message };
+  } catch {
+    return { error: get(e, 'error'), code: get(e, 'code'), type: get(e, 'type'), param: get(e, 'param'), message: get(e, 'message') };
+  }
+}
+
+export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
+  if (depth > MAX_BODY_DEPTH) return;
+  // Google sends its error in a one-element array.
+  if (Array.isArray(body)) return readErrorBody(s, body[0], depth + 1);
+  if (!isObj(body)) return;
+  const f = bodyFields(body);
+  // An envelope `{ error: {...} }`: read the inner object (OpenRouter nests two). A string `error`
+  // (Ollama, xAI, gateways) is the message, or JSON text holding the real body.
+  if (isObj(f.error) && !Array.isArray(f.error)) {
+    readStatusFields(s, body);
+    return readErrorBody(s, f.error, depth + 1);
+  }
+  if (typeof f.error === 'string') {
+    readStatusFields(s, body);
+    const inner = parseJsonText(f.error);
+    if (inner !== undefined) readErrorBody(s, inner, depth + 1);
+    s.message ??= str(f.error);
+    s.wireCode ??= str(f.code);
+    return;
+  }
+  // Cloudflare: `errors: [{code, message}]` (`error: [...]` on its AI Gateway).
+  const list = Array.isArray(f.error) ? f.error : get(body, 'errors');
+  if (Array.isArray(list) && isObj(list[0]) && f.message === undefined) {
+    readStatusFields(s, body);
+    return readErrorBody(s, list[0], depth + 1);
+  }
+
+  readStatusFields(s, body);
+  const numericCode = typeof f.code === 'number' || (typeof f.code === 'string' && httpStatus(f.code) !== undefined);
+  if (numericCode) s.bodyStatus ??= httpStatus(f.code);
+  // Google: `status` names the class (`RESOURCE_EXHAUSTED`), `details[].reason` the cause (`API_KEY_INVALID`).
+  const googleStatus = get(body, 'status');
+  if (typeof googleStatus === 'string' && /^[A-Z_]{3,40}$/.test(googleStatus)) s.wireType ??= googleStatus;
+  const reason = numericCode ? detailsReason(get(body, 'details')) : undefined;
+  s.wireCode ??= reason ?? str(f.code);
+  s.wireType ??= str(f.type);
+  s.param ??= str(f.param);
+  readMessage(s, f.message, depth);
+  if (s.message === undefined) readDetail(s, get(body, 'detail'));
+  // Responses `misalignment_policy_violation` may come with an empty message and an explanation.
+  s.message ??= str(get(get(body, 'misalignment'), 'detailed_explanation'));
   // Azure: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }
   if (s.wireCode === undefined) {
-    const innerError = get(e, 'innererror') ?? get(e, 'inner_error');
+    const innerError = get(body, 'innererror') ?? get(body, 'inner_error');
     s.wireCode = str(get(innerError, 'code'));
   }
+}
+
+/** A message, or the error body a relay put inside it as JSON text (Gemini's OpenAI endpoint does). */
+function readMessage(s: Signals, message: unknown, depth: number): void {
+  if (typeof message === 'string') {
+    const inner = parseJsonText(message);
+    if (inner !== undefined) readErrorBody(s, inner, depth + 1);
+    s.message ??= str(message);
+  } else if (isObj(message)) {
+    // Mistral: `message: { detail: [...] }`.
+    readDetail(s, get(message, 'detail'));
+  }
+}
+
+/** FastAPI's `detail`: a string, or a list of `{msg, loc, type}`. */
+function readDetail(s: Signals, detail: unknown): void {
+  if (typeof detail === 'string') s.message ??= str(detail);
+  else if (Array.isArray(detail)) s.message ??= str(get(detail[0], 'msg'));
+}
+
+function readStatusFields(s: Signals, body: Obj): void {
+  if (s.bodyStatus !== undefined) return;
+  for (const k of STATUS_FIELDS) {
+    const v = get(body, k);
+    if (v === undefined) continue;
+    const status = httpStatus(v);
+    if (status !== undefined) {
+      s.bodyStatus = status;
+      return;
+    }
+  }
+}
+
+/** The first `reason` in Google's `details` list. */
+function detailsReason(details: unknown): string | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (let i = 0; i < details.length && i < 8; i++) {
+    const reason = str(get(details[i], 'reason'));
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
 }
 
 /** A body as it came off the wire: parsed JSON, JSON text, HTML or plain text, or bytes. */
 export function readBodyText(s: Signals, body: unknown): void {
   if (typeof body === 'string') {
-    const t = body.trimStart();
-    if (t.startsWith('{') && t.length <= MAX_JSON_TEXT) {
-      try {
-        readErrorBody(s, JSON.parse(t));
-        if (s.message !== undefined || s.wireCode !== undefined) return;
-      } catch {
-        // not JSON after all: keep the text
-      }
+    const parsed = parseJsonText(body);
+    if (parsed !== undefined) {
+      readErrorBody(s, parsed);
+      if (s.message !== undefined || s.wireCode !== undefined) return;
     }
     s.message ??= textOfHtml(body);
     return;

@@ -32,7 +32,7 @@ export interface Evidence {
   readonly code: WireFacts;
   /** What the wire `type` means. */
   readonly type: WireFacts;
-  /** The HTTP status, or an Azure numeric-string code (`"429"`) standing in for a missing one. */
+  /** The HTTP status, or one the payload states standing in for a missing one (see statusOf). */
   readonly status: number | undefined;
   /** The first {@link MESSAGE_HEAD} characters of the message. */
   readonly head: string | undefined;
@@ -107,14 +107,22 @@ function factsOf(raw: string | undefined): WireFacts {
   return WIRE_FACTS.get(raw) ?? WIRE_FACTS.get(normalizeWireValue(raw)) ?? NO_FACTS;
 }
 
+/**
+ * The status the rules see: the transport's when it reports a failure; else the one the payload states
+ * (a relay that wrapped a 429 in a 200, Azure's `"429"` code, APIM's `statusCode`, pasted text).
+ */
+function statusOf(s: Signals): number | undefined {
+  if (s.status !== undefined && s.status >= 400) return s.status;
+  return s.bodyStatus ?? (s.wireCode !== undefined ? httpStatus(s.wireCode) : undefined) ?? s.status;
+}
+
 export function evidenceOf(s: Signals): Evidence {
   const message = s.message;
   const head = message === undefined ? undefined : message.length > MESSAGE_HEAD ? message.slice(0, MESSAGE_HEAD) : message;
   return {
     code: factsOf(s.wireCode),
     type: factsOf(s.wireType),
-    // Azure sends numeric-string codes ("429", "401") where OpenAI sends names.
-    status: s.status ?? (s.wireCode !== undefined ? httpStatus(s.wireCode) : undefined),
+    status: statusOf(s),
     head,
     words: head === undefined ? 0 : wordsIn(FRONT_SCAN, head),
     state: s.state,

@@ -22,6 +22,12 @@ import { readError } from './readers/sdk-error.ts';
 import { readText } from './readers/text.ts';
 import { readErrorChain } from './readers/transport.ts';
 import { readWebhook } from './readers/webhook.ts';
+import { isRun, isRunStep, readRun, readRunStep } from './readers/assistants.ts';
+import { readEvalRun } from './readers/evals.ts';
+import { readFineTuningJob } from './readers/fine-tuning.ts';
+import { readRealtimeResponseDone } from './readers/realtime.ts';
+import { readUpload } from './readers/uploads.ts';
+import { readVectorStoreFile, readVectorStoreFileBatch } from './readers/vector-stores.ts';
 import { newSignals, type Signals, type Verdict } from './signals.ts';
 import { get, httpStatus, isObj } from './values.ts';
 import { TRANSPORT_CODES } from './vocabulary.ts';
@@ -65,10 +71,29 @@ const SHAPES: readonly Shape[] = [
   { shape: 'Responses object', matches: (_, p) => p.object === 'response', read: readResponseObject },
   { shape: 'chat completion', matches: (_, p) => p.object === 'chat.completion' || p.object === 'chat.completion.chunk', read: readChat },
   { shape: 'batch', matches: (_, p) => p.object === 'batch', read: readBatch },
+  { shape: 'Assistants run step', matches: (x, p) => isRunStep(x, p.object), read: readRunStep },
+  { shape: 'Assistants run', matches: (x, p) => isRun(x, p.object), read: readRun },
+  { shape: 'vector store file', matches: (_, p) => p.object === 'vector_store.file', read: readVectorStoreFile },
+  { shape: 'vector store file batch', matches: (_, p) => p.object === 'vector_store.files_batch', read: readVectorStoreFileBatch },
+  { shape: 'fine-tuning job', matches: (_, p) => p.object === 'fine_tuning.job', read: readFineTuningJob },
+  { shape: 'upload', matches: (_, p) => p.object === 'upload', read: readUpload },
+  { shape: 'eval run', matches: (_, p) => p.object === 'eval.run', read: readEvalRun },
   {
     shape: 'webhook event',
     matches: (x, p) => typeof p.type === 'string' && (p.object === 'event' || (isObj(get(x, 'data')) && WEBHOOK_PREFIX.test(p.type) && get(x, 'response') === undefined)),
     read: (s, x, p) => readWebhook(s, x, p.type as string),
+  },
+  { shape: 'Realtime response.done', matches: (_, p) => p.type === 'response.done', read: readRealtimeResponseDone },
+  {
+    // Realtime server events carry an `event_id` (Responses stream events a `sequence_number`).
+    shape: 'Realtime server event',
+    matches: (x, p) => typeof p.type === 'string' && typeof get(x, 'event_id') === 'string' && get(x, 'sequence_number') === undefined,
+    read: (s, x, p) => {
+      if (p.type !== 'error') return 'success';
+      const verdict = readStreamEvent(s, x, 'error');
+      s.source = 'realtime_event';
+      return verdict;
+    },
   },
   {
     shape: 'Responses stream event',
@@ -86,8 +111,9 @@ const SHAPES: readonly Shape[] = [
   },
   { shape: 'HTTP record or fetch Response', matches: (x) => httpStatus(get(x, 'status')) !== undefined, read: readHttpRecord },
   {
+    // `{ error: {...} }`, or a gateway's `{ error: "text" }` (Ollama, OpenRouter relays).
     shape: 'error envelope',
-    matches: (x) => isObj(get(x, 'error')),
+    matches: (x) => isObj(get(x, 'error')) || typeof get(x, 'error') === 'string',
     read: (s, x) => {
       s.source = 'error_body';
       readErrorBody(s, x);
@@ -112,6 +138,16 @@ const SHAPES: readonly Shape[] = [
         s.transportCode = s.wireCode;
         s.wireCode = undefined;
       }
+      readErrorChain(s, x);
+      return 'failure';
+    },
+  },
+  {
+    // An error serialised to JSON by a web app: only its `cause` survives.
+    shape: 'serialised error with a cause',
+    matches: (x) => isObj(get(x, 'cause')),
+    read: (s, x) => {
+      s.source = 'transport';
       readErrorChain(s, x);
       return 'failure';
     },

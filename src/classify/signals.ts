@@ -9,6 +9,12 @@ export interface Signals {
   source: FailureSource;
   /** An HTTP status a transport really had. */
   status: number | undefined;
+  /**
+   * A status the payload itself states (a numeric `code`, APIM's `statusCode`, a gateway's `status`, the
+   * "Error code: 401" of pasted text). It stands in for a missing transport status, and for a 2xx one
+   * (a relay that wrapped a 429 in a 200), but is never reported as {@link Failure.status}.
+   */
+  bodyStatus: number | undefined;
   wireCode: string | undefined;
   wireType: string | undefined;
   param: string | undefined;
@@ -31,6 +37,7 @@ export function newSignals(): Signals {
   return {
     source: 'unknown',
     status: undefined,
+    bodyStatus: undefined,
     wireCode: undefined,
     wireType: undefined,
     param: undefined,

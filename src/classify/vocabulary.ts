@@ -121,6 +121,21 @@ export const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, Fail
   ['expired', 'expired'],
   ['cancelled', 'cancelled'],
   ['canceled', 'cancelled'],
+  // Other surfaces (each with its payload in test/fixtures/real/surfaces.ts).
+  ['invalid_json_line', 'invalid_request'], // batch input file
+  ['invalid_n_examples', 'invalid_request'], // fine-tuning job
+  ['unsupported_file', 'invalid_request'], // vector store file
+  ['invalid_file', 'invalid_request'], // vector store file
+  ['storage_error', 'server_error'], // Azure Foundry Response
+  ['session_expired', 'expired'], // Realtime: the session hit its maximum duration (not a bad request)
+  ['access_not_enabled', 'permission_denied'], // Realtime: the organization has no access
+  ['conversation_already_has_active_response', 'conflict'], // Realtime: wait for the response in progress
+  ['inference_rate_limit_exceeded', 'rate_limit_exceeded'], // Azure Realtime
+  // OpenAI-compatible providers (payloads in test/fixtures/real/providers.ts).
+  ['model_decommissioned', 'model_not_found'], // Groq: a retired model
+  ['api_key_invalid', 'authentication_error'], // Google ErrorInfo reason (Gemini)
+  ['access_token_scope_insufficient', 'permission_denied'], // Google ErrorInfo reason
+  ['model_capacity_exhausted', 'overloaded'], // Google ErrorInfo reason: capacity, not quota
 ]);
 
 /**
@@ -139,6 +154,10 @@ export const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, Fail
   ['rate_limit_exceeded', 'rate_limit_exceeded'],
   ['overloaded_error', 'overloaded'],
   ['timeout_error', 'timeout'],
+  ['invalid_model', 'model_not_found'], // Perplexity
+  // Google canonical statuses (Gemini's OpenAI endpoint passes them through).
+  ['resource_exhausted', 'rate_limit_exceeded'],
+  ['unavailable', 'overloaded'],
 ]);
 
 /**
@@ -154,12 +173,19 @@ export const GENERIC_WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<stri
   ['server_error', 'server_error'],
   ['api_error', 'server_error'],
   ['internal_server_error', 'server_error'],
+  // Google canonical statuses.
+  ['invalid_argument', 'invalid_request'],
+  ['permission_denied', 'permission_denied'],
+  ['internal', 'server_error'],
 ]);
 
 /** The HTTP status → code (precedence 7). Other 4xx read as `invalid_request`, other 5xx as `server_error`. */
 export const STATUS_CODES: ReadonlyMap<number, FailureCode> = new Map<number, FailureCode>([
   [400, 'invalid_request'],
   [401, 'authentication_error'],
+  // Payment Required: an empty wallet or a spent budget (DeepSeek, OpenRouter, Together, gateways). Never
+  // a bad request, never retried.
+  [402, 'insufficient_quota'],
   [403, 'permission_denied'],
   [404, 'not_found'],
   [408, 'timeout'],
@@ -183,6 +209,13 @@ export const INCOMPLETE_REASONS: ReadonlyMap<string, FailureCode> = new Map<stri
   ['max_tokens', 'max_output_tokens'],
   ['length', 'max_output_tokens'],
   ['content_filter', 'content_filtered'],
+  // Assistants runs: `incomplete_details.reason`.
+  ['max_completion_tokens', 'max_output_tokens'],
+  ['max_prompt_tokens', 'incomplete'],
+  // Responses (openai-node 7.5x): named on purpose, both `incomplete` — `max_messages` is the caller's own
+  // message budget, `steered` a stop after the client's `response.steer` (a successor response follows).
+  ['max_messages', 'incomplete'],
+  ['steered', 'incomplete'],
 ]);
 
 /**
@@ -200,38 +233,89 @@ export interface MessageRule {
 }
 
 /**
- * A set of message words as bits: each word gets the next bit the first time a rule names it (see
- * {@link MESSAGE_WORDS}); {@link wordsIn} returns the words of a text in the same bits.
+ * A set of message words as bits. Bits are counted within one {@link WordScan}: each word of the scan's
+ * rules gets the next bit the first time a rule names it; {@link wordsIn} returns the words of a text
+ * in the same bits.
  */
 export type WordSet = number;
 
-const WORD_BIT = new Map<string, number>();
+/** A scan of a text for the words of some rules, in one pass: see {@link wordsIn}. */
+export interface WordScan {
+  /** Word → its bit in this scan. */
+  readonly bits: Map<string, number>;
+  /** Built by {@link buildScan} once every rule of the scan is made. */
+  regex: RegExp | undefined;
+}
 
-function wordSetOf(words: readonly string[]): WordSet {
+/** Bit 30 of a front-scan {@link WordSet}: see {@link MAY_HOLD_SECRET_BIT}. The words use bits 0–29. */
+const MAX_WORDS = 30;
+
+function newScan(): WordScan {
+  return { bits: new Map(), regex: undefined };
+}
+
+/** The scan every message gets: the quota and too-large rules (precedence 1 and 2), the hints, the secret test. */
+export const FRONT_SCAN: WordScan = newScan();
+/** The scan for the message patterns (precedence 5), made only when decide() gets that far. */
+export const PATTERN_SCAN: WordScan = newScan();
+
+function wordSetOf(scan: WordScan, words: readonly string[]): WordSet {
   let set = 0;
   for (const w of words) {
-    let bit = WORD_BIT.get(w);
-    if (bit === undefined) WORD_BIT.set(w, (bit = 1 << WORD_BIT.size));
+    let bit = scan.bits.get(w);
+    if (bit === undefined) scan.bits.set(w, (bit = 1 << scan.bits.size));
     set |= bit;
   }
   return set;
 }
 
-function messageRule(pattern: RegExp, code: FailureCode, words: readonly string[]): MessageRule {
-  return { pattern, code, words, wordSet: wordSetOf(words) };
+function messageRule(scan: WordScan, pattern: RegExp, code: FailureCode, words: readonly string[]): MessageRule {
+  return { pattern, code, words, wordSet: wordSetOf(scan, words) };
 }
 
 /** Phrases that mean quota, credit or budget exhaustion in any provider's words (precedence 1). */
 export const QUOTA_MESSAGE: MessageRule = messageRule(
-  /exceeded your current quota|billing hard limit|insufficient[_ ]quota|credit balance is too low|reached your (?:monthly |project )?(?:spend|usage|spending) limit/i,
+  FRONT_SCAN,
+  new RegExp(
+    [
+      // OpenAI
+      'exceeded your current quota',
+      'billing hard limit',
+      'insufficient[_ ]quota',
+      'reached your (?:monthly |project )?(?:spend|usage|spending) limit',
+      // Moonshot ("organization … exceeded current quota"), APIM quota-by-key ("Out of call volume quota")
+      'exceeded current quota',
+      'out of call volume quota',
+      // Anthropic, Together, OpenRouter, xAI
+      'credit balance is too low',
+      'credit limit exceeded',
+      'insufficient credits',
+      'more credits',
+      'run out of credits',
+      "(?:doesn't|does not) have any credits",
+      'used all available credits',
+      // xAI, Fireworks ("reaching the monthly spending limit")
+      'reach(?:ed|ing) (?:its|the) monthly spending limit',
+      // DeepSeek, MiniMax, Moonshot
+      'insufficient balance',
+      // OpenRouter key limits ("Key limit exceeded", "Prompt tokens limit exceeded: 230799 > 91442")
+      'key limit exceeded',
+      'prompt tokens limit exceeded',
+      // LiteLLM budgets
+      'budget has been exceeded',
+      'exceeded budget',
+      'crossed budget',
+    ].join('|'),
+    'i',
+  ),
   'insufficient_quota',
-  ['quota', 'billing', 'credit', 'reached your'],
+  ['quota', 'billing', 'credit', 'reached your', 'balance', 'spending limit', 'key limit', 'tokens limit', 'budget'],
 );
 
 /** "Request too large" with rate-limit evidence (precedence 2). */
-export const TOO_LARGE_MESSAGE: MessageRule = messageRule(/request too large/i, 'request_too_large', ['request too large']);
+export const TOO_LARGE_MESSAGE: MessageRule = messageRule(FRONT_SCAN, /request too large/i, 'request_too_large', ['request too large']);
 /** The whole TPM sentence, specific enough alone: a relay that dropped status and code (precedence 2). */
-export const TOO_LARGE_TPM_MESSAGE: MessageRule = messageRule(/request too large for .{1,200}? on tokens per min/i, 'request_too_large', ['request too large']);
+export const TOO_LARGE_TPM_MESSAGE: MessageRule = messageRule(FRONT_SCAN, /request too large for .{1,200}? on tokens per min/i, 'request_too_large', ['request too large']);
 
 /**
  * Message patterns (precedence 5), a last resort for relays that dropped the code. In order: the first
@@ -239,37 +323,59 @@ export const TOO_LARGE_TPM_MESSAGE: MessageRule = messageRule(/request too large
  */
 export const MESSAGE_PATTERNS: readonly MessageRule[] = [
   messageRule(
-    /maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window/i,
+    PATTERN_SCAN,
+    /maximum context length|context[ _]length[ _]exceeded|context window of this model|exceeds the context window|exceeds the context length/i,
     'context_length_exceeded',
     ['context'],
   ),
   messageRule(
-    /engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests/i,
+    PATTERN_SCAN,
+    /engine is currently overloaded|server is overloaded|(?:is|are) currently overloaded|overloaded with other requests|^overloaded$|model is overloaded|experiencing high traffic|capacity exceeded|no capacity available/i,
     'overloaded',
-    ['overloaded'],
+    ['overloaded', 'high traffic', 'capacity'],
   ),
   messageRule(
-    /model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found/i,
+    PATTERN_SCAN,
+    /model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found|model .{0,80}not found, try pulling it|no endpoints found/i,
     'model_not_found',
-    ['model', 'deployment'],
+    ['model', 'deployment', 'no endpoints found'],
   ),
   messageRule(
-    /incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided/i,
+    PATTERN_SCAN,
+    /incorrect api key|invalid api key|invalid authentication|you didn't provide an api key|no api key provided|api key not valid|invalid [a-z]+ api key|invalid bearer token|invalid x-api-key|no cookie auth credentials|missing subscription key|access token is missing|^authentication error$/i,
     'authentication_error',
-    ['api key', 'authentication'],
+    ['api key', 'authentication', 'bearer token', 'x-api-key', 'cookie auth', 'subscription key', 'access token'],
   ),
   messageRule(
-    /rate limit reached|rate limit exceeded|exceeded token rate limit|exceeded call rate limit|too many requests/i,
+    PATTERN_SCAN,
+    /rate limit reached|rate limit exceeded|rate limit is exceeded|been rate limited|exceeded token rate limit|exceeded call rate limit|too many requests|(?:tokens|requests) per (?:second|minute|day) limit exceeded/i,
     'rate_limit_exceeded',
-    ['rate limit', 'too many requests'],
+    ['rate limit', 'too many requests', 'limit exceeded'],
   ),
   messageRule(
+    PATTERN_SCAN,
     /content management policy|safety system|flagged as potentially violating|content_policy_violation/i,
     'content_policy_violation',
     ['policy', 'safety system', 'flagged'],
   ),
+  // A 401 or 403 that is about scopes or model access, not the key (OpenAI projects, Google, LiteLLM).
+  messageRule(
+    PATTERN_SCAN,
+    /missing scopes|insufficient permissions for this operation|insufficient authentication scopes|not allowed to access model/i,
+    'permission_denied',
+    ['missing scopes', 'insufficient permissions', 'insufficient authentication', 'not allowed to access'],
+  ),
+  // Realtime: the session hit its maximum duration; the Assistants API: a run that expired.
+  messageRule(PATTERN_SCAN, /session hit the maximum duration|runs in status "expired"/i, 'expired', ['maximum duration', 'status "expired"']),
+  // Realtime: a second response.create while one is in progress.
+  messageRule(PATTERN_SCAN, /conversation already has an active response/i, 'conflict', ['active response']),
+  // Fine-tuning: a training file the job could not read.
+  messageRule(PATTERN_SCAN, /file format error|invalid file format/i, 'invalid_request', ['file format']),
+  // Envoy and Go gateways that could not reach their upstream (even on a 503: nothing is overloaded).
+  messageRule(PATTERN_SCAN, /upstream connect error or disconnect\/reset before headers|unable to round-trip http request to upstream/i, 'server_error', ['upstream']),
   // openai v4–v6 turn a flat stream `error` event into an APIError with only the message.
   messageRule(
+    PATTERN_SCAN,
     /the server had an error (?:while )?processing your request|an error occurred while processing your request/i,
     'server_error',
     ['processing your request'],
@@ -278,55 +384,44 @@ export const MESSAGE_PATTERNS: readonly MessageRule[] = [
 
 /** The words every retry-hint pattern (hints.ts) holds one of. */
 export const HINT_WORDS: readonly string[] = ['try again', 'retry after'];
-export const HINT_WORD_SET: WordSet = wordSetOf(HINT_WORDS);
+export const HINT_WORD_SET: WordSet = wordSetOf(FRONT_SCAN, HINT_WORDS);
 
 /**
- * Every word of every message rule and hint, in bit order (word i is bit i of a {@link WordSet}). No word
- * is a prefix of another, and there are at most 30 (test/classify-structure.test.ts checks both): a scan
- * restarts one character after each hit, and a prefix at the same position as a longer word would be
- * hidden by it.
+ * The bit of a front-scan {@link WordSet} that says redact() has work to do: redact.ts's
+ * {@link MAY_HOLD_SECRET} matches the text. It rides on {@link FRONT_SCAN}, so a message is read once for
+ * the first rules, the hints and the redaction (build.ts then calls `redactScanned`).
+ * test/classify-structure.test.ts checks, on generated texts, that the bit is set exactly when
+ * `MAY_HOLD_SECRET.test(text)` is true.
  */
-export const MESSAGE_WORDS: readonly string[] = [...WORD_BIT.keys()];
-
-/**
- * The bit of a {@link WordSet} that says redact() has work to do: redact.ts's {@link MAY_HOLD_SECRET}
- * matches the text. It rides on {@link FRONT_SCAN}, so a message is read once for the first rules, the
- * hints and the redaction (build.ts then calls `redactScanned`). test/classify-structure.test.ts checks,
- * on generated texts, that the bit is set exactly when `MAY_HOLD_SECRET.test(text)` is true.
- */
-export const MAY_HOLD_SECRET_BIT: WordSet = 1 << 30;
-
-/** A scan of a text for some of the words, in one pass: see {@link wordsIn}. */
-export interface WordScan {
-  readonly regex: RegExp;
-}
+export const MAY_HOLD_SECRET_BIT: WordSet = 1 << MAX_WORDS;
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function wordScan(rules: readonly { readonly words: readonly string[] }[], withSecret: boolean): WordScan {
-  const words = [...new Set(rules.flatMap((r) => r.words))].map(escapeRegExp).join('|');
-  // The secret pattern is group 1. A word and a secret never start at one position (the secrets start
-  // `sk-`, `whsec_`, `bearer`/`basic` + space, `api-key`/`api_key`/`apikey`, `authorization`; no word
-  // does), so restarting one character after each hit misses neither.
-  return { regex: new RegExp(withSecret ? `${words}|(${MAY_HOLD_SECRET.source})` : words, 'gi') };
-}
-
 /**
- * The scan every message gets: the words of the quota and too-large rules (precedence 1 and 2) and of the
- * hints, and {@link MAY_HOLD_SECRET_BIT}.
+ * The one regex of a scan: its words (no word a prefix of another, at most 30: test/classify-structure
+ * checks both, since the scan restarts one character after each hit and a prefix at the same position as
+ * a longer word would be hidden), then, for the front scan, the secret pattern as group 1. A word and a
+ * secret never start at one position (the secrets start `sk-`, `whsec_`, `bearer`/`basic` + space,
+ * `api-key`/`api_key`/`apikey`, `authorization`; no front word does), so neither is missed.
  */
-export const FRONT_SCAN: WordScan = wordScan([QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE, { words: HINT_WORDS }], true);
-/** The scan for the message patterns (precedence 5), made only when decide() gets that far. */
-export const PATTERN_SCAN: WordScan = wordScan(MESSAGE_PATTERNS, false);
+function buildScan(scan: WordScan, withSecret: boolean): void {
+  const words = [...scan.bits.keys()].map(escapeRegExp).join('|');
+  scan.regex = new RegExp(withSecret ? `${words}|(${MAY_HOLD_SECRET.source})` : words, 'gi');
+}
+buildScan(FRONT_SCAN, true);
+buildScan(PATTERN_SCAN, false);
+
+/** The words of each scan, for the structure test. */
+export const SCAN_WORDS: Readonly<Record<'front' | 'patterns', readonly string[]>> = { front: [...FRONT_SCAN.bits.keys()], patterns: [...PATTERN_SCAN.bits.keys()] };
 
 /** The words of `scan` in `text` (case-insensitive), in one pass. */
 export function wordsIn(scan: WordScan, text: string): WordSet {
-  const re = scan.regex;
+  const re = scan.regex!;
   re.lastIndex = 0; // a global regex carries its position: start from the top
   let found = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     // A case-insensitive match of an ASCII word lower-cases to the word itself.
-    found |= m[1] !== undefined ? MAY_HOLD_SECRET_BIT : (WORD_BIT.get(m[0].toLowerCase()) ?? 0);
+    found |= m[1] !== undefined ? MAY_HOLD_SECRET_BIT : (scan.bits.get(m[0].toLowerCase()) ?? 0);
     re.lastIndex = m.index + 1;
   }
   return found;
@@ -381,18 +476,76 @@ export const TRANSPORT_NAMES: ReadonlyMap<string, FailureCode> = new Map<string,
   ['HeadersTimeoutError', 'timeout'],
   ['BodyTimeoutError', 'timeout'],
   ['APIConnectionError', 'connection_error'],
+  ['APITimeoutError', 'timeout'], // openai-python
+  ['ConnectError', 'connection_error'], // httpx (openai-python's transport)
   ['SocketError', 'connection_error'],
   ['FetchError', 'connection_error'],
   ['LengthFinishReasonError', 'max_output_tokens'],
   ['ContentFilterFinishReasonError', 'content_filtered'],
 ]);
 
-/** Transport messages, for errors that lost their code and name (precedence 8). */
+/**
+ * Transport messages, for errors that lost their code and name (precedence 8): only the exact messages
+ * Node, undici, node-fetch and the SDKs produce. A message that merely contains "timeout" or "network
+ * error" (`new TypeError('bad timeout value in config')`) is not one: it is the caller's own error, and
+ * it is never retried.
+ */
 export const TRANSPORT_MESSAGES: ReadonlyArray<readonly [RegExp, FailureCode]> = [
-  [/^request was aborted\.?$|^this operation was aborted$|^the operation was aborted/i, 'aborted'],
-  [/^request timed out\.?$|timed? ?out|timeout/i, 'timeout'],
-  [/^terminated$|other side closed|premature close|socket hang up|^fetch failed$|^connection error\.?$|econnreset|econnrefused|network ?error|socket closed|connection (?:was )?(?:reset|closed|refused)|getaddrinfo/i, 'connection_error'],
+  // openai-node APIUserAbortError; DOMException AbortError; Node's AbortError
+  [/^request was aborted\.?$|^this operation was aborted\.?$|^the operation was aborted\.?$/i, 'aborted'],
+  [
+    new RegExp(
+      [
+        '^request timed out\\.?$', // openai-node APIConnectionTimeoutError, openai-python APITimeoutError
+        '^the operation was aborted due to timeout$', // DOMException TimeoutError (AbortSignal.timeout)
+        '^(?:headers|body|connect) timeout error\\b', // undici HeadersTimeoutError, BodyTimeoutError, ConnectTimeoutError
+        '\\b(?:etimedout|esockettimedout)\\b', // "connect ETIMEDOUT 1.2.3.4:443", node-fetch "reason: connect ETIMEDOUT"
+      ].join('|'),
+      'i',
+    ),
+    'timeout',
+  ],
+  [
+    new RegExp(
+      [
+        '^terminated$', // undici, a body cut mid-stream
+        '^other side closed$', // undici SocketError
+        '^premature close$', // Node ERR_STREAM_PREMATURE_CLOSE
+        '^fetch failed$', // undici fetch, whatever the cause
+        '^connection error\\.?$', // openai-node / openai-python APIConnectionError
+        'socket hang up', // Node ECONNRESET, node-fetch "reason: socket hang up"
+        'client network socket disconnected before secure tls connection was established', // TLS handshake cut
+        '\\b(?:econnreset|econnrefused|econnaborted|epipe|enotfound|eai_again|ehostunreach|enetunreach)\\b', // "read ECONNRESET", "getaddrinfo ENOTFOUND host"
+        'network is unreachable', // ENETUNREACH's strerror, httpx "[Errno 101] Network is unreachable"
+      ].join('|'),
+      'i',
+    ),
+    'connection_error',
+  ],
 ];
+
+/**
+ * Error codes of a request that was never sent because the call itself was wrong (a bad argument, a bad
+ * URL, a dispatcher from another undici): anywhere in a cause chain they mean "not a transport failure",
+ * whatever wraps them (openai-node wraps everything fetch throws in APIConnectionError).
+ */
+export const SETUP_ERROR_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE']);
+
+/**
+ * The official SDKs' error classes (openai-python `_exceptions.py`, openai-node `core/error.ts`, and the
+ * LiteLLM classes that mirror them) → the status each stands for, read from pasted text.
+ */
+export const SDK_ERROR_CLASSES: ReadonlyMap<string, number> = new Map([
+  ['BadRequestError', 400],
+  ['AuthenticationError', 401],
+  ['PermissionDeniedError', 403],
+  ['NotFoundError', 404],
+  ['ConflictError', 409],
+  ['UnprocessableEntityError', 422],
+  ['RateLimitError', 429],
+  ['InternalServerError', 500],
+  ['ServiceUnavailableError', 503],
+]);
 
 /** Webhook event types → the state they report (`null`: a notice, not a failure). */
 export const WEBHOOK_STATES: ReadonlyMap<string, FailureCode | null> = new Map<string, FailureCode | null>([

@@ -4,7 +4,7 @@
  */
 import type { Signals } from '../signals.ts';
 import { get, isObj, str, type Obj } from '../values.ts';
-import { TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from '../vocabulary.ts';
+import { SETUP_ERROR_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from '../vocabulary.ts';
 import type { FailureCode } from '../../catalog.ts';
 
 /** How many links of a `cause` chain are read. */
@@ -38,31 +38,43 @@ export function transportMessage(text: string): FailureCode | undefined {
   return undefined;
 }
 
-/** The error and its causes: transport codes, names and messages. */
+/**
+ * The error and its causes. A setup-error code anywhere (the request was never sent) means no transport
+ * failure at all. Otherwise the first specific evidence from the top decides — a transport code, or a
+ * name or exact message saying timeout or abort — and a generic "connection" wrapper (undici's "fetch
+ * failed" and "terminated", the SDK's APIConnectionError) only when nothing below it says more:
+ * `fetch failed` ← `UND_ERR_HEADERS_TIMEOUT` is a timeout, the SDK's own timeout ← its AbortError too.
+ * A wrapper whose root cause shows no transport evidence at all (the SDK wraps whatever a custom fetch
+ * throws, `TypeError('bad timeout value in config')` included) is not attributed to the wire.
+ */
 export function readErrorChain(s: Signals, err: unknown): void {
   const seen: unknown[] = [];
+  let specific: FailureCode | undefined;
+  let generic: FailureCode | undefined;
+  let code: string | undefined;
+  let rootHasEvidence = false;
   let cur: unknown = err;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObj(cur) && !seen.includes(cur); depth++) {
     seen.push(cur);
     const link = chainLink(cur);
-    const code = link.code;
-    if (typeof code === 'string') {
-      const t = TRANSPORT_CODES.get(code);
+    let t: FailureCode | undefined;
+    if (typeof link.code === 'string') {
+      if (SETUP_ERROR_CODES.has(link.code)) return;
+      t = TRANSPORT_CODES.get(link.code);
       if (t !== undefined) {
-        s.transport ??= t;
-        s.transportCode ??= code;
+        specific ??= t;
+        code ??= link.code;
       }
     }
     const name = str(link.name);
     const ctor = str(link.ctorName);
-    const byName = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined);
-    if (byName !== undefined) s.transport ??= byName;
-    if (s.transport === undefined) {
-      const msg = str(link.message);
-      if (msg !== undefined) s.transport = transportMessage(msg);
-    }
-    // An abort anywhere in the chain decides; keep walking only for a more precise code.
-    if (s.transport === 'aborted') return;
+    const msg = str(link.message);
+    const other = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined) ?? (msg !== undefined ? transportMessage(msg) : undefined);
+    if (other === 'connection_error') generic ??= other;
+    else if (other !== undefined) specific ??= other;
+    rootHasEvidence = t !== undefined || other !== undefined;
     cur = link.cause;
   }
+  s.transport ??= specific ?? (rootHasEvidence ? generic : undefined);
+  if (code !== undefined) s.transportCode ??= code;
 }
