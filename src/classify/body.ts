@@ -14,8 +14,6 @@ export const MAX_MESSAGE = 4096;
 export const MAX_JSON_TEXT = 1 << 20;
 /** How deep error bodies inside error bodies (nested `error`, JSON in a message) are followed. */
 const MAX_BODY_DEPTH = 4;
-/** Fields in which bodies state an HTTP status (numeric `code` aside). */
-const STATUS_FIELDS = ['statusCode', 'status', 'status_code', 'httpCode', 'raw_status_code'] as const;
 
 /** Parse `text` as JSON when it looks like an object or array and is not too long; else `undefined`. */
 export function parseJsonText(text: string): unknown {
@@ -29,7 +27,7 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-/** The fields of one error object that {@link readErrorBody} reads. */
+/** The fields of one error object that {@link readErrorBody} always reads (the rest only when needed). */
 interface BodyFields {
   error: unknown;
   code: unknown;
@@ -46,6 +44,9 @@ function bodyFields(e: Obj): BodyFields {
     return { error: get(e, 'error'), code: get(e, 'code'), type: get(e, 'type'), param: get(e, 'param'), message: get(e, 'message') };
   }
 }
+
+/** Fields in which bodies state an HTTP status (a numeric `code` aside): APIM, gateways, Mistral, Cloudflare. */
+const STATUS_FIELDS = ['statusCode', 'status', 'status_code', 'httpCode', 'raw_status_code'] as const;
 
 export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
   if (depth > MAX_BODY_DEPTH) return;
@@ -68,7 +69,7 @@ export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
     return;
   }
   // Cloudflare: `errors: [{code, message}]` (`error: [...]` on its AI Gateway).
-  const list = Array.isArray(f.error) ? f.error : get(body, 'errors');
+  const list = Array.isArray(f.error) ? f.error : f.message === undefined ? get(body, 'errors') : undefined;
   if (Array.isArray(list) && isObj(list[0]) && f.message === undefined) {
     readStatusFields(s, body);
     return readErrorBody(s, list[0], depth + 1);
@@ -77,22 +78,24 @@ export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
   readStatusFields(s, body);
   const numericCode = typeof f.code === 'number' || (typeof f.code === 'string' && httpStatus(f.code) !== undefined);
   if (numericCode) s.bodyStatus ??= httpStatus(f.code);
-  // Google: `status` names the class (`RESOURCE_EXHAUSTED`), `details[].reason` the cause (`API_KEY_INVALID`).
-  const googleStatus = get(body, 'status');
-  if (typeof googleStatus === 'string' && /^[A-Z_]{3,40}$/.test(googleStatus)) s.wireType ??= googleStatus;
-  const reason = numericCode ? detailsReason(get(body, 'details')) : undefined;
+  let reason: string | undefined;
+  if (numericCode) {
+    // Google: `status` names the class (`RESOURCE_EXHAUSTED`), `details[].reason` the cause (`API_KEY_INVALID`).
+    const googleStatus = get(body, 'status');
+    if (typeof googleStatus === 'string' && /^[A-Z_]{3,40}$/.test(googleStatus)) s.wireType ??= googleStatus;
+    reason = detailsReason(get(body, 'details'));
+  }
   s.wireCode ??= reason ?? str(f.code);
   s.wireType ??= str(f.type);
   s.param ??= str(f.param);
   readMessage(s, f.message, depth);
-  if (s.message === undefined) readDetail(s, get(body, 'detail'));
-  // Responses `misalignment_policy_violation` may come with an empty message and an explanation.
-  s.message ??= str(get(get(body, 'misalignment'), 'detailed_explanation'));
-  // Azure: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }
-  if (s.wireCode === undefined) {
-    const innerError = get(body, 'innererror') ?? get(body, 'inner_error');
-    s.wireCode = str(get(innerError, 'code'));
+  if (s.message === undefined) {
+    readDetail(s, get(body, 'detail'));
+    // Responses `misalignment_policy_violation` may come with an empty message and an explanation.
+    s.message ??= str(get(get(body, 'misalignment'), 'detailed_explanation'));
   }
+  // Azure: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }
+  if (s.wireCode === undefined) s.wireCode = str(get(get(body, 'innererror') ?? get(body, 'inner_error'), 'code'));
 }
 
 /** A message, or the error body a relay put inside it as JSON text (Gemini's OpenAI endpoint does). */
@@ -113,8 +116,9 @@ function readDetail(s: Signals, detail: unknown): void {
   else if (Array.isArray(detail)) s.message ??= str(get(detail[0], 'msg'));
 }
 
+/** A status the body states; not read when the transport already reported a failing one (it wins). */
 function readStatusFields(s: Signals, body: Obj): void {
-  if (s.bodyStatus !== undefined) return;
+  if (s.bodyStatus !== undefined || (s.status !== undefined && s.status >= 400)) return;
   for (const k of STATUS_FIELDS) {
     const v = get(body, k);
     if (v === undefined) continue;

@@ -44,62 +44,76 @@ export interface Evidence {
   readonly transport: FailureCode | undefined;
 }
 
-/** One row of the precedence: its step, and the evidence it looks at, in words (printed in docs/codes.md). */
+/** One row of the precedence: its step, the evidence it looks at in words (printed in docs/codes.md), and the rule. */
 export interface Rule {
-  readonly step: Step;
+  readonly step: string;
   readonly evidence: string;
+  /** The code this step gives for `e`, or `undefined` when its evidence is absent. */
+  readonly decide: (e: Evidence) => FailureCode | undefined;
 }
-
-/** The steps, in the order of {@link PRECEDENCE}. */
-export type Step = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '7b' | '8';
-
-/** The precedence, highest first. The first rule that gives a code decides ({@link ruleCode} tests each). */
-export const PRECEDENCE: readonly Rule[] = [
-  { step: '1', evidence: 'Quota evidence: a quota, credit or billing wire code or type, or such words in the message. It beats a rate-limit code and a 429: waiting never fixes an empty wallet.' },
-  { step: '2', evidence: '"Request too large" with rate-limit evidence, or the whole "request too large … on tokens per min" sentence: one request above the whole per-minute budget never fits.' },
-  { step: '3', evidence: 'A recognised, specific wire code (Azure PascalCase normalised), unless the object has a terminal state.' },
-  { step: '4', evidence: "The object's terminal state: Responses incomplete reason, cancelled, failed with no error; chat finish_reason; batch status; webhook event type." },
-  { step: '5', evidence: 'A message pattern, the last resort for relays that dropped the code; the first that matches decides.' },
-  { step: '6', evidence: 'A specific wire type (`tokens`, `requests` → rate limit, `overloaded_error`, …).' },
-  { step: '7', evidence: 'The HTTP status, only one a transport really had; an unlisted 4xx reads as invalid_request, an unlisted 5xx as server_error.' },
-  { step: '7b', evidence: 'A generic wire code or type (`invalid_request_error`, `api_error`, `server_error`), when no status says more: the 404 for an unknown id is `type: invalid_request_error`.' },
-  { step: '8', evidence: 'Transport evidence: an abort, a client timeout, a reset, refused or DNS failure, by the exact codes, names and messages Node, undici and the SDKs produce.' },
-];
 
 const rateLimitEvidence = (e: Evidence): boolean => e.status === 429 || e.code.asCode === 'rate_limit_exceeded' || e.type.asType === 'rate_limit_exceeded';
 
-/** The code one step of the precedence gives for `e`, or `undefined` when its evidence is absent. */
-function ruleCode(step: Step, e: Evidence): FailureCode | undefined {
-  switch (step) {
-    case '1':
-      return e.code.quota || e.type.quota || (e.head !== undefined && matchesMessage(QUOTA_MESSAGE, e.head, e.words)) ? 'insufficient_quota' : undefined;
-    case '2': {
+/** The precedence, highest first. The first rule that gives a code decides. */
+export const PRECEDENCE: readonly Rule[] = [
+  {
+    step: '1',
+    evidence: 'Quota evidence: a quota, credit or billing wire code or type, or such words in the message (any provider\'s). It beats a rate-limit code, a 429 and a 403: waiting never fixes an empty wallet.',
+    decide: (e) => (e.code.quota || e.type.quota || (e.head !== undefined && matchesMessage(QUOTA_MESSAGE, e.head, e.words)) ? 'insufficient_quota' : undefined),
+  },
+  {
+    step: '2',
+    evidence: '"Request too large" with rate-limit evidence, or the whole "request too large … on tokens per min" sentence: one request above the whole per-minute budget never fits.',
+    decide: (e) => {
       if (e.head === undefined) return undefined;
       const head = e.head.slice(0, TOO_LARGE_HEAD);
       return (rateLimitEvidence(e) && matchesMessage(TOO_LARGE_MESSAGE, head, e.words)) || matchesMessage(TOO_LARGE_TPM_MESSAGE, head, e.words) ? 'request_too_large' : undefined;
-    }
-    case '3':
-      return e.state === undefined && !e.code.genericCode ? e.code.asCode : undefined;
-    case '4':
-      return e.state;
-    case '5':
+    },
+  },
+  {
+    step: '3',
+    evidence: 'A recognised, specific wire code (Azure PascalCase normalised, Google ErrorInfo reasons), unless the object has a terminal state.',
+    decide: (e) => (e.state === undefined && !e.code.genericCode ? e.code.asCode : undefined),
+  },
+  {
+    step: '4',
+    evidence: "The object's terminal state: Responses incomplete reason, cancelled, failed with no error; chat finish_reason; batch, run, job, upload, eval and Realtime status; webhook event type.",
+    decide: (e) => e.state,
+  },
+  {
+    step: '5',
+    evidence: 'A message pattern, the last resort for relays that dropped the code (a 401 about scopes is permission_denied); the first that matches decides.',
+    decide: (e) => {
       if (e.head === undefined) return undefined;
-      {
-        const words = wordsIn(PATTERN_SCAN, e.head);
-        for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, e.head, words)) return rule.code;
-      }
+      const words = wordsIn(PATTERN_SCAN, e.head);
+      for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, e.head, words)) return rule.code;
       return undefined;
-    case '6':
-      return e.type.asType;
-    case '7':
+    },
+  },
+  {
+    step: '6',
+    evidence: 'A specific wire type (`tokens`, `requests` → rate limit, `overloaded_error`, Google `RESOURCE_EXHAUSTED`, …).',
+    decide: (e) => e.type.asType,
+  },
+  {
+    step: '7',
+    evidence: 'The HTTP status (402 is insufficient_quota); the transport\'s, else one the payload states. An unlisted 4xx reads as invalid_request, an unlisted 5xx as server_error.',
+    decide: (e) => {
       if (e.status === undefined) return undefined;
       return STATUS_CODES.get(e.status) ?? (e.status >= 500 ? 'server_error' : e.status >= 400 ? 'invalid_request' : undefined);
-    case '7b':
-      return (e.code.genericCode ? e.code.asCode : undefined) ?? e.type.genericType;
-    case '8':
-      return e.transport;
-  }
-}
+    },
+  },
+  {
+    step: '7b',
+    evidence: 'A generic wire code or type (`invalid_request_error`, `api_error`, `server_error`), when no status says more: the 404 for an unknown id is `type: invalid_request_error`.',
+    decide: (e) => (e.code.genericCode ? e.code.asCode : undefined) ?? e.type.genericType,
+  },
+  {
+    step: '8',
+    evidence: 'Transport evidence: an abort, a client timeout, a reset, refused or DNS failure, by the exact codes, names and messages Node, undici and the SDKs produce.',
+    decide: (e) => e.transport,
+  },
+];
 
 function factsOf(raw: string | undefined): WireFacts {
   if (raw === undefined) return NO_FACTS;
@@ -133,7 +147,7 @@ export function evidenceOf(s: Signals): Evidence {
 /** The code for what the readers found: the first {@link PRECEDENCE} rule that gives one, else `unknown`. */
 export function decide(e: Evidence): FailureCode {
   for (const rule of PRECEDENCE) {
-    const code = ruleCode(rule.step, e);
+    const code = rule.decide(e);
     if (code !== undefined) return code;
   }
   return 'unknown';

@@ -66,6 +66,9 @@ export function readErrorChain(s: Signals, err: unknown): void {
         code ??= link.code;
       }
     }
+    cur = link.cause;
+    // Once a specific answer is known, deeper links matter only for a setup-error code (above).
+    if (specific !== undefined) continue;
     const name = str(link.name);
     const ctor = str(link.ctorName);
     const msg = str(link.message);
@@ -73,7 +76,6 @@ export function readErrorChain(s: Signals, err: unknown): void {
     if (other === 'connection_error') generic ??= other;
     else if (other !== undefined) specific ??= other;
     rootHasEvidence = t !== undefined || other !== undefined;
-    cur = link.cause;
   }
   s.transport ??= specific ?? (rootHasEvidence ? generic : undefined);
   if (code !== undefined) s.transportCode ??= code;
