@@ -66,7 +66,7 @@ test('version 1 has exactly the 23 codes of the contract, in order', () => {
       ['connection_error', 'ConnectionError', 'connection', true],
       ['aborted', 'UserAbortError', 'aborted', false],
       ['cancelled', 'CancelledError', 'cancelled', false],
-      ['expired', 'ExpiredError', 'timeout', true],
+      ['expired', 'ExpiredError', 'timeout', false], // not retried: the same call cannot succeed (see the catalog row)
       ['unknown', 'UnknownFailureError', 'unknown', false],
     ],
   );
