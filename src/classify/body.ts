@@ -5,21 +5,28 @@
  * FastAPI's `{detail}`, Cloudflare's `errors[]`, a JSON error inside a message), plus JSON or HTML text,
  * bytes, and the request-id headers beside them.
  */
+import { parseBoundedJson } from './bounded-json.ts';
 import type { Signals } from './signals.ts';
 import { get, headerOf, httpStatus, isObj, str, type Obj } from './values.ts';
 
 /** The longest message kept (before redaction adds nothing). */
 export const MAX_MESSAGE = 4096;
-/** The longest JSON text parsed. */
+/** The longest JSON text parsed whole; longer text is read as a bounded view. */
 export const MAX_JSON_TEXT = 1 << 20;
+/** The most bytes of a body decoded. */
+const MAX_BODY_BYTES = 16 << 20;
 /** How deep error bodies inside error bodies (nested `error`, JSON in a message) are followed. */
 const MAX_BODY_DEPTH = 4;
 
-/** Parse `text` as JSON when it looks like an object or array and is not too long; else `undefined`. */
+/**
+ * Parse `text` as JSON when it looks like an object or array; else `undefined`. Text over
+ * {@link MAX_JSON_TEXT} is still read as JSON, as a bounded view (bounded-json.ts).
+ */
 export function parseJsonText(text: string): unknown {
-  const t = text.trim();
+  const t = text.trimStart();
   const c = t.charCodeAt(0);
-  if ((c !== 123 && c !== 91) || t.length > MAX_JSON_TEXT) return undefined; // `{` or `[`
+  if (c !== 123 && c !== 91) return undefined; // `{` or `[`
+  if (t.length > MAX_JSON_TEXT) return parseBoundedJson(t);
   try {
     return JSON.parse(t);
   } catch {
@@ -153,7 +160,7 @@ export function readBodyText(s: Signals, body: unknown): void {
   }
   if (body instanceof Uint8Array) {
     try {
-      readBodyText(s, new TextDecoder().decode(body.subarray(0, MAX_JSON_TEXT)));
+      readBodyText(s, new TextDecoder().decode(body.subarray(0, MAX_BODY_BYTES)));
     } catch {
       // undecodable
     }

@@ -12,7 +12,7 @@
  */
 import { entryOf, isFailureCode } from '../catalog.ts';
 import type { Failure, FailureSource } from '../failure.ts';
-import { MAX_JSON_TEXT, readErrorBody, readRequestId } from './body.ts';
+import { parseJsonText, readErrorBody, readRequestId } from './body.ts';
 import { build } from './build.ts';
 import { readBatch, readBatchLine } from './readers/batch.ts';
 import { readChat } from './readers/chat.ts';
@@ -109,7 +109,12 @@ const SHAPES: readonly Shape[] = [
       return 'failure';
     },
   },
-  { shape: 'HTTP record or fetch Response', matches: (x) => httpStatus(get(x, 'status')) !== undefined, read: readHttpRecord },
+  {
+    shape: 'HTTP record or fetch Response',
+    // A valid status, or any number beside a body or headers (an out-of-range status is still an HTTP answer).
+    matches: (x) => httpStatus(get(x, 'status')) !== undefined || (typeof get(x, 'status') === 'number' && (get(x, 'body') !== undefined || get(x, 'headers') !== undefined)),
+    read: readHttpRecord,
+  },
   {
     // `{ error: {...} }`, or a gateway's `{ error: "text" }` (Ollama, OpenRouter relays).
     shape: 'error envelope',
@@ -173,16 +178,10 @@ function inspect(input: unknown, options: ClassifyOptions | undefined, depth: nu
     return build(s, options);
   }
   if (typeof input === 'string') {
-    const t = input.trim();
-    if ((t.startsWith('{') || t.startsWith('[')) && t.length <= MAX_JSON_TEXT && depth < MAX_JSON_DEPTH) {
-      let parsed: unknown;
-      let ok = true;
-      try {
-        parsed = JSON.parse(t);
-      } catch {
-        ok = false; // not JSON: a message
-      }
-      if (ok) return inspect(parsed, options, depth + 1);
+    if (depth < MAX_JSON_DEPTH) {
+      // JSON text is classified as the value it holds (a bounded view of it past 1 MiB).
+      const parsed = parseJsonText(input);
+      if (parsed !== undefined) return inspect(parsed, options, depth + 1);
     }
     readText(s, input);
     return build(s, options);

@@ -109,13 +109,16 @@ class HttpFailure extends Error {
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 function rebuild(original: Response, body: ArrayBuffer | string | null): Response {
+  // `new Response()` takes 200–599 only (a `Response.error()` has 0): build with 500, keep the real one.
+  const constructible = original.status >= 200 && original.status <= 599;
   const res = new Response(NULL_BODY.has(original.status) ? null : body, {
-    status: original.status,
+    status: constructible ? original.status : 500,
     statusText: original.statusText,
     headers: original.headers,
   });
   // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
   Object.defineProperty(res, 'url', { value: original.url });
+  if (!constructible) Object.defineProperty(res, 'status', { value: original.status });
   Object.defineProperty(res, 'redirected', { value: original.redirected });
   return res;
 }
