@@ -429,7 +429,7 @@ export function wordsIn(scan: WordScan, text: string): WordSet {
   let found = 0;
   for (let m = re.exec(t); m !== null; m = re.exec(t)) {
     // A case-insensitive match of an ASCII word lower-cases to the word itself.
-    found |= m[1] !== undefined ? MAY_HOLD_SECRET_BIT : (scan.bits.get(scan.lowerCased ? m[0] : m[0].toLowerCase()) ?? 0);
+    found |= m[1] !== undefined ? MAY_HOLD_SECRET_BIT : (scan.bits.get(m[0]) ?? scan.bits.get(m[0].toLowerCase()) ?? 0);
     re.lastIndex = m.index + 1;
   }
   return found;
@@ -554,6 +554,14 @@ export const SDK_ERROR_CLASSES: ReadonlyMap<string, number> = new Map([
   ['InternalServerError', 500],
   ['ServiceUnavailableError', 503],
 ]);
+
+/**
+ * The header faultline.fetch sets on a failed Response it hands back (and strips from upstream answers):
+ * its code for the whole body. The SDK keeps an error's headers but drops a body without the `{error}`
+ * wrapper (APIM's `{statusCode, message}`, some vLLM and Mistral shapes), so this is how their meaning
+ * reaches classify() of the SDK's error.
+ */
+export const FAILURE_CODE_HEADER = 'x-faultline-failure-code';
 
 /** Webhook event types → the state they report (`null`: a notice, not a failure). */
 export const WEBHOOK_STATES: ReadonlyMap<string, FailureCode | null> = new Map<string, FailureCode | null>([

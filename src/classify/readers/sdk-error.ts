@@ -5,8 +5,9 @@
  */
 import { readErrorBody, readRequestId, textOfHtml } from '../body.ts';
 import type { Signals } from '../signals.ts';
-import { get, httpStatus, isObj, str } from '../values.ts';
-import { TRANSPORT_CODES } from '../vocabulary.ts';
+import { isFailureCode } from '../../catalog.ts';
+import { get, headerOf, httpStatus, isObj, str } from '../values.ts';
+import { FAILURE_CODE_HEADER, TRANSPORT_CODES } from '../vocabulary.ts';
 import { readErrorChain } from './transport.ts';
 
 function looksLikeSdkError(e: unknown): boolean {
@@ -67,7 +68,12 @@ export function readError(s: Signals, e: unknown): void {
   s.wireType ??= str(x.type);
   s.param ??= str(x.param);
   const msg = str(x.message);
-  if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(msg.replace(STATUS_PREFIX, '')) : msg;
+  if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(STATUS_PREFIX.test(msg) ? msg.replace(STATUS_PREFIX, '') : msg) : msg;
   if (status === undefined) readErrorChain(s, e);
+  // The SDK kept no body (a gateway's unwrapped error): faultline.fetch's reading of it, when it had one.
+  if (sdk && !isObj(x.body) && x.headers !== undefined) {
+    const code = headerOf(x.headers, FAILURE_CODE_HEADER);
+    if (isFailureCode(code)) s.state = code;
+  }
   if (s.transport !== undefined && !sdk) s.source = 'transport';
 }
