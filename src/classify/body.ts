@@ -83,7 +83,7 @@ export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
   }
 
   readStatusFields(s, body);
-  const numericCode = typeof f.code === 'number' || (typeof f.code === 'string' && httpStatus(f.code) !== undefined);
+  const numericCode = typeof f.code === 'number' || (typeof f.code === 'string' && f.code.length === 3 && httpStatus(f.code) !== undefined);
   if (numericCode) s.bodyStatus ??= httpStatus(f.code);
   let reason: string | undefined;
   if (numericCode) {

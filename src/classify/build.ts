@@ -26,6 +26,11 @@ function clipMessage(text: string, evidence: Evidence): string {
 function clipShort(text: string): string {
   // A value of the vocabulary is a known word, never a secret.
   if (WIRE_FACTS.has(text)) return text;
+  return clipId(text);
+}
+
+/** Ids are unique: no vocabulary lookup, straight to redaction. */
+function clipId(text: string): string {
   return redact(text.length > MAX_SHORT ? text.slice(0, MAX_SHORT) : text);
 }
 
@@ -56,8 +61,8 @@ export function build(s: Signals, options: BuildOptions | undefined): Failure {
   if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
   if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
   if (s.param !== undefined) f.param = clipShort(s.param);
-  if (s.requestId !== undefined) f.requestId = clipShort(s.requestId);
-  if (s.objectId !== undefined) f.objectId = clipShort(s.objectId);
+  if (s.requestId !== undefined) f.requestId = clipId(s.requestId);
+  if (s.objectId !== undefined) f.objectId = clipId(s.objectId);
   if (s.transportCode !== undefined) f.transportCode = s.transportCode;
   if (should === 'true') f.shouldRetryHeader = true;
   else if (should === 'false') f.shouldRetryHeader = false;
