@@ -65,9 +65,9 @@ export const PRECEDENCE: readonly Rule[] = [
     step: '2',
     evidence: '"Request too large" with rate-limit evidence, or the whole "request too large … on tokens per min" sentence: one request above the whole per-minute budget never fits.',
     decide: (e) => {
-      if (e.head === undefined) return undefined;
+      if (e.head === undefined || (TOO_LARGE_MESSAGE.wordSet & e.words) === 0) return undefined;
       const head = e.head.slice(0, TOO_LARGE_HEAD);
-      return (rateLimitEvidence(e) && matchesMessage(TOO_LARGE_MESSAGE, head, e.words)) || matchesMessage(TOO_LARGE_TPM_MESSAGE, head, e.words) ? 'request_too_large' : undefined;
+      return (rateLimitEvidence(e) && TOO_LARGE_MESSAGE.pattern.test(head)) || TOO_LARGE_TPM_MESSAGE.pattern.test(head) ? 'request_too_large' : undefined;
     },
   },
   {

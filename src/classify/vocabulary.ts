@@ -338,7 +338,8 @@ export const MESSAGE_PATTERNS: readonly MessageRule[] = [
   ),
   messageRule(
     PATTERN_SCAN,
-    /model .{0,80}does not exist|deployment for this resource does not exist|model_not_found|the model .{0,80}was not found|model .{0,80}not found, try pulling it|no endpoints found/i,
+    // One `.{0,80}?` for the three endings: each bounded gap costs a backtracking pass over the message.
+    /model .{0,80}?(?:does not exist|was not found|not found, try pulling it)|deployment for this resource does not exist|model_not_found|no endpoints found/i,
     'model_not_found',
     ['model', 'deployment', 'no endpoints found'],
   ),

@@ -51,6 +51,9 @@ function errorFields(e: unknown): ErrorFields {
   }
 }
 
+/** The message openai-node v4–v7 make when they kept no body. */
+const NO_BODY = /^\d{3} status code \(no body\)$/;
+
 /** The SDK prefixes the status to the message ("429 Rate limit…"); a non-JSON body arrives as "502 <html>…". */
 const STATUS_PREFIX = /^\d{3}\s+/;
 
@@ -70,8 +73,9 @@ export function readError(s: Signals, e: unknown): void {
   const msg = str(x.message);
   if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(STATUS_PREFIX.test(msg) ? msg.replace(STATUS_PREFIX, '') : msg) : msg;
   if (status === undefined) readErrorChain(s, e);
-  // The SDK kept no body (a gateway's unwrapped error): faultline.fetch's reading of it, when it had one.
-  if (sdk && !isObj(x.body) && x.headers !== undefined) {
+  // The SDK dropped the body (a gateway's unwrapped error; v4–v6 then say "403 status code (no body)"):
+  // faultline.fetch's reading of it, when the request went through it.
+  if (sdk && !isObj(x.body) && msg !== undefined && NO_BODY.test(msg)) {
     const code = headerOf(x.headers, FAILURE_CODE_HEADER);
     if (isFailureCode(code)) s.state = code;
   }
