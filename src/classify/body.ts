@@ -34,24 +34,6 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-/** The fields of one error object that {@link readErrorBody} always reads (the rest only when needed). */
-interface BodyFields {
-  error: unknown;
-  code: unknown;
-  type: unknown;
-  param: unknown;
-  message: unknown;
-}
-
-function bodyFields(e: Obj): BodyFields {
-  try {
-    // Named reads first; a throwing getter sends every read through get(), where it reads as undefined.
-    return { error: e.error, code: e.code, type: e.type, param: e.param, message: e.message };
-  } catch {
-    return { error: get(e, 'error'), code: get(e, 'code'), type: get(e, 'type'), param: get(e, 'param'), message: get(e, 'message') };
-  }
-}
-
 /** Fields in which bodies state an HTTP status (a numeric `code` aside): APIM, gateways, Mistral, Cloudflare. */
 const STATUS_FIELDS = ['statusCode', 'status', 'status_code', 'httpCode', 'raw_status_code'] as const;
 
@@ -60,31 +42,37 @@ export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
   // Google sends its error in a one-element array.
   if (Array.isArray(body)) return readErrorBody(s, body[0], depth + 1);
   if (!isObj(body)) return;
-  const f = bodyFields(body);
+  // Named reads first (fast); a throwing getter sends every read through get(), where it reads as undefined.
+  let error: unknown, code: unknown, type: unknown, param: unknown, message: unknown;
+  try {
+    ({ error, code, type, param, message } = body);
+  } catch {
+    [error, code, type, param, message] = [get(body, 'error'), get(body, 'code'), get(body, 'type'), get(body, 'param'), get(body, 'message')];
+  }
   // An envelope `{ error: {...} }`: read the inner object (OpenRouter nests two). A string `error`
   // (Ollama, xAI, gateways) is the message, or JSON text holding the real body.
-  if (isObj(f.error) && !Array.isArray(f.error)) {
+  if (isObj(error) && !Array.isArray(error)) {
     readStatusFields(s, body);
-    return readErrorBody(s, f.error, depth + 1);
+    return readErrorBody(s, error, depth + 1);
   }
-  if (typeof f.error === 'string') {
+  if (typeof error === 'string') {
     readStatusFields(s, body);
-    const inner = parseJsonText(f.error);
+    const inner = parseJsonText(error);
     if (inner !== undefined) readErrorBody(s, inner, depth + 1);
-    s.message ??= str(f.error);
-    s.wireCode ??= str(f.code);
+    s.message ??= str(error);
+    s.wireCode ??= str(code);
     return;
   }
   // Cloudflare: `errors: [{code, message}]` (`error: [...]` on its AI Gateway).
-  const list = Array.isArray(f.error) ? f.error : f.message === undefined ? get(body, 'errors') : undefined;
-  if (Array.isArray(list) && isObj(list[0]) && f.message === undefined) {
+  const list = Array.isArray(error) ? error : message === undefined ? get(body, 'errors') : undefined;
+  if (Array.isArray(list) && isObj(list[0]) && message === undefined) {
     readStatusFields(s, body);
     return readErrorBody(s, list[0], depth + 1);
   }
 
   readStatusFields(s, body);
-  const numericCode = typeof f.code === 'number' || (typeof f.code === 'string' && f.code.length === 3 && httpStatus(f.code) !== undefined);
-  if (numericCode) s.bodyStatus ??= httpStatus(f.code);
+  const numericCode = typeof code === 'number' || (typeof code === 'string' && code.length === 3 && httpStatus(code) !== undefined);
+  if (numericCode) s.bodyStatus ??= httpStatus(code);
   let reason: string | undefined;
   if (numericCode) {
     // Google: `status` names the class (`RESOURCE_EXHAUSTED`), `details[].reason` the cause (`API_KEY_INVALID`).
@@ -92,10 +80,10 @@ export function readErrorBody(s: Signals, body: unknown, depth = 0): void {
     if (typeof googleStatus === 'string' && /^[A-Z_]{3,40}$/.test(googleStatus)) s.wireType ??= googleStatus;
     reason = detailsReason(get(body, 'details'));
   }
-  s.wireCode ??= reason ?? str(f.code);
-  s.wireType ??= str(f.type);
-  s.param ??= str(f.param);
-  readMessage(s, f.message, depth);
+  s.wireCode ??= reason ?? str(code);
+  s.wireType ??= str(type);
+  s.param ??= str(param);
+  readMessage(s, message, depth);
   if (s.message === undefined) {
     readDetail(s, get(body, 'detail'));
     // Responses `misalignment_policy_violation` may come with an empty message and an explanation.
