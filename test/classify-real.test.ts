@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { classify } from '../src/classify.ts';
 import { checkCase, inputOf } from './fixtures/check.ts';
 import { REAL_FILES, REAL_PAYLOADS, UNMATCHED_REVIEWS } from './fixtures/real/index.ts';
+import { isRetryableFailure } from '../src/catalog.ts';
 
 for (const [file, { CASES }] of Object.entries(REAL_FILES)) {
   describe(`real payloads: ${file}`, () => {
@@ -23,6 +24,13 @@ describe('real payloads: what no family may do', () => {
       assert.ok(c.source.length > 10, c.name);
       assert.ok(c.surface !== undefined, `${c.name}: no surface`);
       assert.ok(c.provider !== undefined, `${c.name}: no provider`);
+    }
+  });
+
+  test('a transport gap (TLS trust, protocol errors) is never retried: the catalog has no code for it yet', () => {
+    for (const g of REAL_FILES['transport']!.GAPS) {
+      const f = classify(inputOf({ name: g.name, source: g.source, input: g.input, code: null }));
+      assert.equal(isRetryableFailure(f), false, `${g.name} → ${f.code}`);
     }
   });
 

@@ -541,6 +541,22 @@ export const TRANSPORT_MESSAGES: ReadonlyArray<readonly [RegExp, FailureCode]> =
 export const SETUP_ERROR_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE']);
 
 /**
+ * Node's TLS trust failures: the server was reached but its certificate is not trusted (a TLS-inspecting
+ * proxy, a private CA, an expired or mismatched certificate). No retry can succeed until the trust store
+ * or the URL changes, and the catalog has no non-retryable connection code (a `tls_error` is proposed), so
+ * anywhere in a cause chain they read as `unknown` — never retried — rather than a retryable
+ * connection_error. (A handshake *cut*, ECONNRESET, stays a connection_error.)
+ */
+export const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
  * The official SDKs' error classes (openai-python `_exceptions.py`, openai-node `core/error.ts`, and the
  * LiteLLM classes that mirror them) → the status each stands for, read from pasted text.
  */

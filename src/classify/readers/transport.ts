@@ -4,7 +4,7 @@
  */
 import type { Signals } from '../signals.ts';
 import { get, isObj, str, type Obj } from '../values.ts';
-import { SETUP_ERROR_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from '../vocabulary.ts';
+import { SETUP_ERROR_CODES, TLS_TRUST_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from '../vocabulary.ts';
 import type { FailureCode } from '../../catalog.ts';
 
 /** How many links of a `cause` chain are read. */
@@ -39,8 +39,8 @@ export function transportMessage(text: string): FailureCode | undefined {
 }
 
 /**
- * The error and its causes. A setup-error code anywhere (the request was never sent) means no transport
- * failure at all. Otherwise the first specific evidence from the top decides — a transport code, or a
+ * The error and its causes. A setup-error code anywhere (the request was never sent) or a TLS trust
+ * failure (no retry can succeed) means no retryable transport failure at all. Otherwise the first specific evidence from the top decides — a transport code, or a
  * name or exact message saying timeout or abort — and a generic "connection" wrapper (undici's "fetch
  * failed" and "terminated", the SDK's APIConnectionError) only when nothing below it says more:
  * `fetch failed` ← `UND_ERR_HEADERS_TIMEOUT` is a timeout, the SDK's own timeout ← its AbortError too.
@@ -59,7 +59,7 @@ export function readErrorChain(s: Signals, err: unknown): void {
     const link = chainLink(cur);
     let t: FailureCode | undefined;
     if (typeof link.code === 'string') {
-      if (SETUP_ERROR_CODES.has(link.code)) return;
+      if (SETUP_ERROR_CODES.has(link.code) || TLS_TRUST_CODES.has(link.code)) return;
       t = TRANSPORT_CODES.get(link.code);
       if (t !== undefined) {
         specific ??= t;
