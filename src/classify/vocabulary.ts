@@ -265,7 +265,11 @@ function wordSetOf(scan: WordScan, words: readonly string[]): WordSet {
   let set = 0;
   for (const w of words) {
     let bit = scan.bits.get(w);
-    if (bit === undefined) scan.bits.set(w, (bit = 1 << scan.bits.size));
+    if (bit === undefined) {
+      // A table error, caught when the module loads (and by test/classify-structure.test.ts).
+      if (scan.bits.size >= MAX_WORDS) throw new Error(`classify: more than ${MAX_WORDS} words in one scan`);
+      scan.bits.set(w, (bit = 1 << scan.bits.size));
+    }
     set |= bit;
   }
   return set;
