@@ -34,6 +34,12 @@ describe('real payloads: what no family may do', () => {
     }
   });
 
+  test('a run is recognised by its fields only when it does not name itself (a thread.message is not a run)', () => {
+    const fields = { id: 'x', thread_id: 'thread_1', assistant_id: 'asst_1', status: 'failed', last_error: { code: 'server_error', message: 'Sorry, something went wrong.' } };
+    assert.equal(classify({ ...fields, object: '' }).source, 'assistants_run');
+    assert.equal(classify({ ...fields, object: 'thread.message' }).source, 'unknown');
+  });
+
   test('an HTTP 402 is never a bad request, and never retried', () => {
     for (const c of REAL_PAYLOADS) {
       const f = classify(inputOf(c));

@@ -17,9 +17,13 @@ const RUN: StatusObjectSpec = {
 
 const STEP: StatusObjectSpec = { ...RUN, what: 'Assistants run step', failures: { failed: 'read_error', expired: 'expired', cancelled: 'cancelled' } };
 
-/** A run by its `object`, or by its fields (Assistants-compatible servers send `object: ""`). */
+/**
+ * A run by its `object`, or, when `object` is missing or empty (Assistants-compatible servers such as
+ * hal-9100 send `object: ""`), by its fields. A `thread.message` has the same fields but names itself.
+ */
 export function isRun(x: object, object: unknown): boolean {
-  return object === 'thread.run' || (object !== 'thread.run.step' && get(x, 'thread_id') !== undefined && get(x, 'assistant_id') !== undefined && typeof get(x, 'status') === 'string');
+  if (object === 'thread.run') return true;
+  return (object === undefined || object === '') && get(x, 'thread_id') !== undefined && get(x, 'assistant_id') !== undefined && typeof get(x, 'status') === 'string';
 }
 
 export function isRunStep(x: object, object: unknown): boolean {
