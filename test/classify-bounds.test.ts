@@ -100,3 +100,15 @@ describe('a status outside 100–599', () => {
     assert.equal(handed.ok, false);
   });
 });
+
+describe('the Python literals the Python SDK prints', () => {
+  test('dicts, lists, tuples, both quotes, escapes, None/True/False, numbers; trailing text ignored', async () => {
+    const { parsePythonLiteral } = await import('../src/classify/python-literal.ts');
+    assert.deepEqual(parsePythonLiteral(`{'error': {'message': "Invalid model 'x'.", 'code': 400, 'param': None, 'ok': True, 'no': False, 'l': [1, 2.5, (3,)], 'e': 'a\\'b\\n'}} and more`), {
+      error: { message: "Invalid model 'x'.", code: 400, param: null, ok: true, no: false, l: [1, 2.5, [3]], e: "a'b\n" },
+    });
+    for (const bad of ["{'a': }", "{'a' 1}", "{'a': 'unterminated", '[1, 2', 'None', '']) assert.ok(typeof parsePythonLiteral(bad) !== 'object' || parsePythonLiteral(bad) === null, bad);
+    const deep = '['.repeat(100) + ']'.repeat(100);
+    assert.equal(parsePythonLiteral(deep), undefined);
+  });
+});
