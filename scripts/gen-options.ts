@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every documented options interface: [heading, file, interface, where it is used]. */
 export const OPTION_TYPES: ReadonlyArray<readonly [string, string, string, string]> = [
-  ['classify / detectFailure', 'src/classify.ts', 'ClassifyOptions', '`classify(input, options)` — `faultline`'],
+  ['classify / detectFailure', 'src/classify/index.ts', 'ClassifyOptions', '`classify(input, options)` — `faultline`'],
   ['assertSucceeded', 'src/errors.ts', 'AssertOptions', '`assertSucceeded(value, options)` — `faultline`'],
   ['waitForResponse / createAndWait', 'src/background/wait.ts', 'WaitOptions', '`waitForResponse(client, id, options)`, `createAndWait(client, params, options)` — `faultline`'],
   ['waitForBatch', 'src/background/batch.ts', 'BatchWaitOptions', '`waitForBatch(client, id, options)` — `faultline`'],

@@ -7,10 +7,13 @@
  * derived from this table. A code is never renamed or removed within a major version: doing so is a
  * breaking change (see the README's versioning policy).
  *
- * `retryable` is the default answer to "is trying again worth it?". For a terminal background Response
- * it means "a new `create` is worth trying", never "poll the same id again": a terminal Response never
+ * `retryable` is THE answer to "is trying again worth it?": retry(), faultline.fetch, the background
+ * waiter and stream-follow all read it through {@link isRetryableFailure}, and nothing else decides it
+ * (test/retry/one-rule.test.ts fails if a second list appears). For a terminal background Response it
+ * means "a new `create` is worth trying", never "poll the same id again": a terminal Response never
  * changes.
  */
+import type { Failure } from './failure.ts';
 
 /** Broad families of failure, for handling several codes alike. */
 export type Category =
@@ -359,7 +362,11 @@ export const CATALOG = [
     code: 'expired',
     name: 'ExpiredError',
     category: 'timeout',
-    retryable: true,
+    // Not retryable, on purpose: the same call cannot succeed (the batch's window has passed, the stored
+    // response or upload is gone, the Realtime session hit its maximum duration). Submitting the work
+    // again is new work — a new batch, a new session, paid again — that the caller decides, not a retry
+    // with backoff. retry() and the background waiter always treated it so; the row now says it too.
+    retryable: false,
     summary: 'The job or stored response expired before it finished or was read.',
     meaning: 'A batch passed its completion window (`expired`, `batch_expired`), or a background response outlived its retention and is gone.',
     causes: ['A batch that did not finish within its `completion_window`.', 'Reading a background response long after it finished.'],
@@ -401,6 +408,25 @@ export function getEntry(code: string): CatalogEntry | undefined {
 /** True when `value` is one of the stable failure codes. */
 export function isFailureCode(value: unknown): value is FailureCode {
   return typeof value === 'string' && BY_CODE.has(value);
+}
+
+/** The codes whose catalog row says trying again can succeed. */
+export const RETRYABLE_CODES: ReadonlySet<FailureCode> = new Set(CATALOG.filter((e) => e.retryable).map((e) => e.code));
+
+/**
+ * The codes never retried, whatever a header says: every row that is not {@link RETRYABLE_CODES} except
+ * `unknown`, which a server's explicit `x-should-retry: true` may still open (as the SDK would).
+ */
+export const NEVER_RETRIED_CODES: ReadonlySet<FailureCode> = new Set(CATALOG.filter((e) => !e.retryable && e.code !== 'unknown').map((e) => e.code));
+
+/**
+ * Whether a failure is worth another attempt: its catalog row, then the server's `x-should-retry`
+ * (`false` stops any retry; `true` opens one for `unknown`). The one rule every retrying part follows.
+ */
+export function isRetryableFailure(failure: Pick<Failure, 'code' | 'shouldRetryHeader'>): boolean {
+  if (NEVER_RETRIED_CODES.has(failure.code)) return false;
+  if (failure.shouldRetryHeader === false) return false;
+  return RETRYABLE_CODES.has(failure.code) || failure.shouldRetryHeader === true;
 }
 
 /** @internal */

@@ -18,6 +18,18 @@ export type FailureSource =
   | 'stream_event'
   /** A webhook event (it carries only an id). */
   | 'webhook'
+  /** An Assistants `thread.run` or `thread.run.step` that failed, expired, was cancelled or is incomplete. */
+  | 'assistants_run'
+  /** A `fine_tuning.job` that failed or was cancelled. */
+  | 'fine_tuning_job'
+  /** A `vector_store.file` or `vector_store.files_batch` that failed or was cancelled. */
+  | 'vector_store_file'
+  /** An `upload` that expired or was cancelled. */
+  | 'upload'
+  /** An `eval.run` that failed or was canceled. */
+  | 'eval_run'
+  /** A Realtime API server event (`error`, or `response.done` that failed, was cut short or cancelled). */
+  | 'realtime_event'
   /** An error envelope `{ error: { message, type, code, param } }` or its inner object. */
   | 'error_body'
   /** A transport failure: reset, refused, DNS, abort, client timeout. */

@@ -142,9 +142,9 @@ test('integerFlag accepts decimal digits only', () => {
 
 test('explain never echoes terminal escape sequences or control characters from its input', async () => {
   const t = io();
-  const hostile = '\u001b]0;owned\u0007\u001b[2J\u001b[31mRequest timed out.\u001b[0m\u0007\u009b1m';
-  assert.equal(await main(['explain', hostile], t.io), EXIT.ok);
-  assert.match(t.out(), /Request timed out\./);
+  const hostile = '\u001b]0;owned\u0007\u001b[2J\u001b[31mRate limit reached.\u001b[0m\u0007\u009b1m';
+  assert.equal(await main(['explain', JSON.stringify({ error: { code: 'rate_limit_exceeded', message: hostile } })], t.io), EXIT.ok);
+  assert.match(t.out(), /Rate limit reached\./);
   assert.doesNotMatch(t.out(), /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'no control character but tab and newline');
   assert.equal(clean('a\u001b[1;31mb\u001b[0m\tc\nd\u0000'), 'ab\tc\nd\ufffd');
 });

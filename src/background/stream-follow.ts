@@ -3,6 +3,7 @@
  * carries a `sequence_number`; the follower keeps the last one seen (the cursor), resumes with
  * `starting_after: cursor`, and drops any event at or below the cursor that a server sends again.
  */
+import { isRetryableFailure } from '../catalog.ts';
 import { classify } from '../classify.ts';
 import { isTerminal, type BackgroundResponse } from './types.ts';
 
@@ -131,9 +132,9 @@ export async function followStream(
     }
     if (stop.aborted) return { kind: 'stopped' };
     const failure = classify(error);
-    // A cut connection or a server fault mid-stream is resumable; a 4xx (400 "cannot be streamed",
-    // 404) is not, and polling decides.
-    if (failure.category === 'connection' || failure.category === 'timeout' || failure.category === 'server' || failure.category === 'rate_limit') {
+    // A retryable failure mid-stream (a cut connection, a server fault) is resumable; a 4xx (400 "cannot
+    // be streamed", 404) is not, and polling decides.
+    if (isRetryableFailure(failure)) {
       return { kind: 'dropped', error };
     }
     return { kind: 'unstreamable', error };

@@ -8,7 +8,7 @@
  * injectable clock.
  */
 import { classify, detectFailure } from '../classify.ts';
-import { entryOf, type FailureCode } from '../catalog.ts';
+import { entryOf, isRetryableFailure, type FailureCode } from '../catalog.ts';
 import { assertSucceeded, ERROR_CLASSES, toError, type FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
 import { resolveClock, type Clock } from './clock.ts';
@@ -307,7 +307,7 @@ export function afterPollError(error: unknown, r: Resolved, s: { seen: boolean; 
     if (failure.code !== 'not_found') throw makeError('not_found', failure.message, { cause: error, objectId: s.id });
     throw toError(error);
   }
-  const transient = failure.retryable && failure.category !== 'quota';
+  const transient = isRetryableFailure(failure);
   if (!transient || s.attempt > r.maxTransient) throw toError(error);
   return errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
 }
@@ -601,7 +601,7 @@ class Waiter {
         } catch (error) {
           if (controller.signal.aborted) return stopped();
           const f = classify(error);
-          if (f.category === 'connection' || f.category === 'timeout' || f.category === 'server' || f.category === 'rate_limit') return { kind: 'dropped', error };
+          if (isRetryableFailure(f)) return { kind: 'dropped', error };
           return { kind: 'unstreamable', error };
         }
         if (answer.kind === 'body') {
@@ -679,7 +679,7 @@ class Waiter {
           this.#polls++;
         } catch (error) {
           const f = classify(error);
-          if (!f.retryable || attempt > this.#r.maxTransient) break;
+          if (!isRetryableFailure(f) || attempt > this.#r.maxTransient) break;
           await this.#r.clock.sleep(Math.min(errorDelay(this.#r.policy, attempt, this.#r.random(), f.retryAfterMs), Math.max(0, this.#r.deadlineAt - this.#r.clock.now())), own.signal);
           continue;
         }

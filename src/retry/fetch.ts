@@ -22,6 +22,7 @@ import { deadlineSignal, type Clock } from '../internal/clock.ts';
 import { classify } from '../classify.ts';
 import { errorFor, FaultlineError } from '../errors.ts';
 import type { Failure } from '../failure.ts';
+import { FAILURE_CODE_HEADER } from '../classify/vocabulary.ts';
 import { exponentialBackoff } from './backoff.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
@@ -108,14 +109,22 @@ class HttpFailure extends Error {
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-function rebuild(original: Response, body: ArrayBuffer | string | null): Response {
+function rebuild(original: Response, body: ArrayBuffer | string | null, failure?: Failure): Response {
+  // faultline's reading of a failed answer rides on the rebuilt Response (see FAILURE_CODE_HEADER); an
+  // upstream's own header of that name is never passed through.
+  const headers = new Headers(original.headers);
+  headers.delete(FAILURE_CODE_HEADER);
+  if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
+  // `new Response()` takes 200–599 only (a `Response.error()` has 0): build with 500, keep the real one.
+  const constructible = original.status >= 200 && original.status <= 599;
   const res = new Response(NULL_BODY.has(original.status) ? null : body, {
-    status: original.status,
+    status: constructible ? original.status : 500,
     statusText: original.statusText,
-    headers: original.headers,
+    headers,
   });
   // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
   Object.defineProperty(res, 'url', { value: original.url });
+  if (!constructible) Object.defineProperty(res, 'status', { value: original.status });
   Object.defineProperty(res, 'redirected', { value: original.redirected });
   return res;
 }
@@ -320,7 +329,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
       }
       pacer?.poke();
-      throw new HttpFailure(failure, rebuild(res, bodyString));
+      throw new HttpFailure(failure, rebuild(res, bodyString, failure));
     };
 
     try {

@@ -3,53 +3,21 @@
  * {@link Failure}; the executor ({@link retry}) sleeps between attempts, on an injectable clock, and
  * stops at once when its `AbortSignal` aborts.
  *
- * Retried: `rate_limit_exceeded`, `overloaded`, `server_error`, `timeout`, `connection_error`,
- * `conflict`. Never retried, whatever a header says: quota, auth, permission, context length,
- * too-large, content policy, invalid request/image, not found, aborted. `x-should-retry: false` stops
- * any retry; `x-should-retry: true` allows one for codes outside both lists (such as `unknown`).
+ * Retried: the codes whose catalog row is `retryable` (rate limit, overloaded, server error, timeout,
+ * connection error, conflict); never retried, whatever a header says: every other code but `unknown`.
+ * `x-should-retry: false` stops any retry; `x-should-retry: true` allows one for `unknown`.
  */
 import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
 import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
-import type { FailureCode } from '../catalog.ts';
+import { isRetryableFailure } from '../catalog.ts';
 import { classify } from '../classify.ts';
 import { errorFor } from '../errors.ts';
 import type { Failure } from '../failure.ts';
 import { exponentialBackoff, type Backoff } from './backoff.ts';
 import { RetryError, RetryTimeSpent } from './retry-error.ts';
 
-/** Codes retried by default. */
-export const RETRYABLE_CODES: ReadonlySet<FailureCode> = new Set<FailureCode>([
-  'rate_limit_exceeded',
-  'overloaded',
-  'server_error',
-  'timeout',
-  'connection_error',
-  'conflict',
-]);
-
-/** Codes never retried: waiting or sending again unchanged cannot help. */
-export const NEVER_RETRIED_CODES: ReadonlySet<FailureCode> = new Set<FailureCode>([
-  'insufficient_quota',
-  'authentication_error',
-  'permission_denied',
-  'context_length_exceeded',
-  'request_too_large',
-  'content_policy_violation',
-  'content_filtered',
-  'invalid_request',
-  'invalid_image',
-  'model_not_found',
-  'not_found',
-  'max_output_tokens',
-  'aborted',
-]);
-
-/** Whether a failure is worth another attempt (the default policy, before any `shouldRetry` veto). */
-export function isRetryableFailure(failure: Failure): boolean {
-  if (NEVER_RETRIED_CODES.has(failure.code)) return false;
-  if (failure.shouldRetryHeader === false) return false;
-  return RETRYABLE_CODES.has(failure.code) || failure.shouldRetryHeader === true;
-}
+// The one retry rule lives with the catalog rows it reads (src/catalog.ts).
+export { isRetryableFailure, NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../catalog.ts';
 
 /** What an attempt can see. */
 export interface AttemptContext {

@@ -1,0 +1,74 @@
+/**
+ * Building the {@link Failure}: the decided code, its catalog row, and the raw values, clipped and
+ * redacted (no field ever holds a key or an Authorization header).
+ */
+import { entryOf } from '../catalog.ts';
+import type { Failure } from '../failure.ts';
+import { redact, redactScanned } from '../redact.ts';
+import { MAX_MESSAGE } from './body.ts';
+import { decide, evidenceOf, type Evidence } from './decide.ts';
+import { retryAfterOf } from './hints.ts';
+import type { Signals } from './signals.ts';
+import { headerOf } from './values.ts';
+import { MAY_HOLD_SECRET_BIT, WIRE_FACTS } from './vocabulary.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The longest wire code, type, param or id kept. */
+const MAX_SHORT = 256;
+
+/** The message, clipped and redacted. `evidence` tells whether decide() scanned all of it, and what it found. */
+function clipMessage(text: string, evidence: Evidence): string {
+  if (evidence.head === text) return redactScanned(text, (evidence.words & MAY_HOLD_SECRET_BIT) !== 0);
+  return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
+}
+
+function clipShort(text: string): string {
+  // A value of the vocabulary is a known word, never a secret.
+  if (WIRE_FACTS.has(text)) return text;
+  return clipId(text);
+}
+
+/** Ids are unique: no vocabulary lookup, straight to redaction. */
+function clipId(text: string): string {
+  return redact(text.length > MAX_SHORT ? text.slice(0, MAX_SHORT) : text);
+}
+
+export interface BuildOptions {
+  /** Epoch milliseconds, to turn an HTTP-date `retry-after` into a delay. */
+  readonly now?: number | undefined;
+}
+
+export function build(s: Signals, options: BuildOptions | undefined): Failure {
+  const evidence = evidenceOf(s);
+  // Precedence 0: a status outside 100–599 is not HTTP, so nothing the answer claims is believed.
+  const code = s.invalidStatus !== undefined ? 'unknown' : decide(evidence);
+  const e = entryOf(code);
+  const f: Mutable<Failure> = {
+    code,
+    name: e.name,
+    category: e.category,
+    retryable: e.retryable,
+    message: s.message !== undefined ? clipMessage(s.message, evidence) : e.summary,
+    source: s.source,
+  };
+  const should = s.headers !== undefined && s.invalidStatus === undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
+  // A wait only means something before a retry: none is read for a failure that is never retried.
+  if (e.retryable || should === 'true') {
+    const retryAfterMs = retryAfterOf(s.headers, evidence, options?.now);
+    if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
+  }
+  if (s.status !== undefined) f.status = s.status;
+  // The raw status heads the message: `status` must stay a valid HTTP status, so it is absent.
+  if (s.invalidStatus !== undefined) f.message = clipMessage(`HTTP status ${s.invalidStatus} (outside 100–599, not HTTP): ${f.message}`, evidence);
+  if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
+  if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
+  if (s.param !== undefined) f.param = clipShort(s.param);
+  if (s.requestId !== undefined) f.requestId = clipId(s.requestId);
+  if (s.objectId !== undefined) f.objectId = clipId(s.objectId);
+  if (s.transportCode !== undefined) f.transportCode = s.transportCode;
+  if (should === 'true') f.shouldRetryHeader = true;
+  else if (should === 'false') f.shouldRetryHeader = false;
+  return f;
+}
+

@@ -1,0 +1,125 @@
+/**
+ * The invariants the classifier's speed relies on, checked here so none of them is a comment to trust:
+ * a message rule runs only when one of its words is in the message (so every alternative of its pattern
+ * must hold one), the word scans see every word (no word is a prefix of another), and the secret bit of
+ * the front scan says exactly what redact.ts's MAY_HOLD_SECRET says. Also: the precedence table is the
+ * one docs/codes.md prints, with no step twice.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PRECEDENCE } from '../src/classify/decide.ts';
+import {
+  FRONT_SCAN,
+  HINT_WORDS,
+  matchesMessage,
+  MAY_HOLD_SECRET_BIT,
+  MESSAGE_PATTERNS,
+  SCAN_WORDS,
+  PATTERN_SCAN,
+  QUOTA_MESSAGE,
+  TOO_LARGE_MESSAGE,
+  TOO_LARGE_TPM_MESSAGE,
+  wordsIn,
+  type MessageRule,
+} from '../src/classify/vocabulary.ts';
+import { MAY_HOLD_SECRET } from '../src/redact.ts';
+
+const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
+const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
+
+/** The top-level alternatives of a regex source (`|` outside groups and classes). */
+function alternatives(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let cur = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      cur += c + (source[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Whether `word` stands in `alt` as plain text: present, and not followed by a quantifier. */
+function holdsLiterally(alt: string, word: string): boolean {
+  const lower = alt.toLowerCase();
+  for (let at = lower.indexOf(word); at !== -1; at = lower.indexOf(word, at + 1)) {
+    const next = lower[at + word.length];
+    if (next !== '?' && next !== '*' && next !== '{') return true;
+  }
+  return false;
+}
+
+describe('message rules and their words', () => {
+  test('every alternative of every pattern holds one of its words, as plain text', () => {
+    for (const rule of [...ALL_RULES, ]) {
+      for (const alt of alternatives(rule.pattern.source)) {
+        // A group of alternatives inside one top-level alternative is fine as long as the word stands outside it.
+        assert.ok(rule.words.some((w) => holdsLiterally(alt, w)), `${rule.pattern.source}: alternative "${alt}" holds none of ${rule.words.join(', ')}`);
+      }
+      assert.ok(rule.pattern.flags.includes('i') && !rule.pattern.flags.includes('g'), 'case-insensitive, stateless patterns');
+    }
+  });
+
+  test('in each scan the words are lower-case ASCII, no word is a prefix of another, and they fit the bits', () => {
+    for (const [scan, words] of Object.entries(SCAN_WORDS)) {
+      assert.ok(words.length <= 30, `${scan}: ${words.length} words`);
+      for (const w of words) {
+        assert.match(w, /^[a-z _'"-]+$/);
+        for (const u of words) if (u !== w) assert.ok(!u.startsWith(w), `${scan}: "${w}" is a prefix of "${u}"`);
+      }
+    }
+    for (const w of HINT_WORDS) assert.ok(SCAN_WORDS.front.includes(w));
+  });
+
+  // Texts made of the words, the secret openings, near misses and filler, in any case.
+  const pieces = [...SCAN_WORDS.front, ...SCAN_WORDS.patterns, 'sk-', 'sk-proj-abcdefgh', 'whsec_abcdefgh', 'Bearer ', 'basic\t', 'api-key:', 'api_key=', 'apikey"=', 'authorization: ', 'x-api-key: ', 'api key', 'quot', 'maximum context length', 'is currently overloaded', 'model gpt-9 does not exist', 'Incorrect API key', 'Rate limit reached', 'content management policy', 'request too large for gpt-4o on tokens per min', ' ', '.', 'a', 'Z', '0', ':', '='];
+  const text = fc
+    .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 24 })
+    .chain((parts) => fc.array(fc.boolean(), { minLength: parts.length, maxLength: parts.length }).map((upper) => parts.map((p, i) => (upper[i] ? p.toUpperCase() : p)).join('')));
+
+  test('a rule gated by its words answers as its pattern alone would', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        const front = wordsIn(FRONT_SCAN, t);
+        const patterns = wordsIn(PATTERN_SCAN, t);
+        for (const rule of FRONT_RULES) assert.equal(matchesMessage(rule, t, front), rule.pattern.test(t), rule.pattern.source);
+        for (const rule of MESSAGE_PATTERNS) assert.equal(matchesMessage(rule, t, patterns), rule.pattern.test(t), rule.pattern.source);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('the secret bit of the front scan is exactly redact.ts MAY_HOLD_SECRET', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        assert.equal((wordsIn(FRONT_SCAN, t) & MAY_HOLD_SECRET_BIT) !== 0, MAY_HOLD_SECRET.test(t), t);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the precedence table', () => {
+  test('steps in order, none twice, each with its evidence in words', () => {
+    const steps = PRECEDENCE.map((r) => r.step);
+    assert.deepEqual(steps, ['1', '2', '3', '4', '5', '6', '7', '7b', '8']);
+    for (const r of PRECEDENCE) assert.ok(r.evidence.length > 20);
+  });
+});
