@@ -51,7 +51,8 @@ describe('chaos: kill -9 anywhere, several processes on one journal, hostile ser
         assert.ok(f.created >= f.jobs * 0.75, explain(f));
         const fired = Object.values(f.kills).reduce((a, b) => a + b, 0);
         assert.ok(fired >= 4, `only ${fired} kills fired: ${explain(f)}`);
-        assert.ok(f.restarts >= fired, explain(f));
+        // A kill that lands after the last job settled needs no restart (the run is over): one may lack it.
+        assert.ok(f.restarts >= fired - 1, explain(f));
         // The plan gives every point a job (tested below); a job can still lose its point to an earlier
         // kill of its process (say, it ended while its worker was down), so one may be missed.
         const points = KILL_POINTS.filter((p) => f.kills[p] >= 1);
