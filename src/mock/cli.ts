@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseDecimal } from '../internal/decimal.ts';
 import { assertAppendable, listen } from './node.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
 import type { MockOptions } from './types.ts';
@@ -42,9 +43,8 @@ Options:
 
 function integer(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
-  // Decimal digits only: Number() would also take `0x1F91`, `1e3` and `+5`.
-  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
+  const n = parseDecimal(raw);
+  if (!(n >= min)) throw new RangeError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
   return n;
 }
 
