@@ -115,16 +115,14 @@ function rebuild(original: Response, body: ArrayBuffer | string | null, failure?
   const headers = new Headers(original.headers);
   headers.delete(FAILURE_CODE_HEADER);
   if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
-  // `new Response()` takes 200–599 only (a `Response.error()` has 0): build with 500, keep the real one.
-  const constructible = original.status >= 200 && original.status <= 599;
+  // Only answers with a status of 200–599 get here (`new Response()` takes no other): see `attempt`.
   const res = new Response(NULL_BODY.has(original.status) ? null : body, {
-    status: constructible ? original.status : 500,
+    status: original.status,
     statusText: original.statusText,
     headers,
   });
   // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
   Object.defineProperty(res, 'url', { value: original.url });
-  if (!constructible) Object.defineProperty(res, 'status', { value: original.status });
   Object.defineProperty(res, 'redirected', { value: original.redirected });
   return res;
 }
