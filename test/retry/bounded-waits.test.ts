@@ -91,6 +91,45 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     });
   }
 
+  test('against a loopback server: retry-after: 999999 ends that request; the next one is sent within maxRetryAfter', async () => {
+    let seen = 0;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const n = ++seen;
+      req.resume();
+      req.on('end', () => {
+        if (n === 1) {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '999999' });
+          res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'resp_1', object: 'response', status: 'completed' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
+    try {
+      const clock = autoClock(0);
+      const f = createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5, errors: 'throw' });
+      const first = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) }).then(
+        () => assert.fail('resolved'),
+        (x: unknown) => x,
+      );
+      assert.ok(first instanceof RetryError, String(first));
+      assert.equal(first.reason, 'retry_time_exhausted');
+      assert.equal(clock.now(), 0, 'gave up without waiting');
+      const res = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) });
+      assert.equal(res.status, 200);
+      await res.text();
+      assert.ok(clock.now() <= 60_000 * 1.1, `the next request waited ${clock.now()} ms (maxRetryAfter is 60 s, plus 10 % jitter)`);
+      assert.equal(seen, 2, 'the server saw one request each');
+      assert.equal(clock.pending, 0, 'no sleeper left behind');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   test('retry-after: 30 with maxRetryTime: 2000 returns the 429 within the budget (it waited 31.5 s before)', async () => {
     for (const pacing of [true, false]) {
       const s = setup([rateLimited({ 'retry-after': '30' }), OK], { maxRetryTime: 2000, pacing });
