@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '../../src/webhook-signature.ts';
 import { SqliteJournalStore } from '../../src/journal/index.ts';
+import { sleep } from '../../src/internal/timers.ts';
 import { serveHostile } from './hostile.ts';
 import { serveMock } from './mock-server.ts';
 import { claimKill, firedKills } from './kills.ts';
@@ -83,8 +84,6 @@ export function abortAll(): void {
 const PARKED_AFTER_MS = 4000;
 
 const MID_STREAM_EVENTS: ReadonlySet<string> = new Set(['response.in_progress', 'response.output_text.delta']);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function readLines<T = DeliveryLine>(path: string): T[] {
   let text: string;

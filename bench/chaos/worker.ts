@@ -26,6 +26,7 @@ import OpenAI from 'openai';
 import { createAndWait } from '../../src/background/wait.ts';
 import { toError } from '../../src/errors.ts';
 import { Journal, SqliteJournalStore, type JobOutcome } from '../../src/journal/index.ts';
+import { sleep } from '../../src/internal/timers.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
 import type { ChaosConfig, DeliveryLine, ReceivedLine } from './types.ts';
 import { claimKill } from './kills.ts';
@@ -48,7 +49,6 @@ const stop = (): never => {
 createInterface({ input: process.stdin }).on('line', (l) => l.trim() === 'stop' && stop()).on('close', stop);
 setTimeout(stop, cfg.maxLifeMs).unref();
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const planned = new Map(cfg.jobs.map((j) => [j.key, j]));
 
 /** SIGKILL this process if `point` is the job's planned kill and nobody fired it yet. */
