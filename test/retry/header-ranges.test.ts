@@ -3,6 +3,8 @@
  * or `limit-tokens: 1` would freeze the model for hours.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { createFetch, readRateLimitHeaders } from '../../src/retry/index.ts';
 import { HEADER_RANGES } from '../../src/retry/headers.ts';
@@ -43,6 +45,42 @@ describe('createFetch is not frozen by absurd limits', () => {
       assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);
     });
   }
+
+  test('against an independent loopback server sending limit-requests: 0.001 and limit-tokens: 1, five requests are not frozen', async () => {
+    let seen = 0;
+    const server = createServer((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-ratelimit-limit-requests': '0.001',
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': '1s',
+          'x-ratelimit-limit-tokens': '1',
+          'x-ratelimit-remaining-tokens': '0',
+          'x-ratelimit-reset-tokens': '1s',
+        });
+        res.end(JSON.stringify({ id: 'resp_1', object: 'response', status: 'completed', output: [] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
+    try {
+      const clock = autoClock(0);
+      const f = createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+      for (let i = 0; i < 5; i++) {
+        const res = await f(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(10_000) });
+        assert.equal(res.status, 200);
+        await res.text();
+      }
+      assert.equal(seen, 5);
+      assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 
   test('a 429 whose reset says 99999999h pauses for its retry-after, not for eleven thousand years', async () => {
     const clock = autoClock(0);
