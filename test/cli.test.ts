@@ -93,7 +93,7 @@ test('a bare faultline, help and --help print the usage and exit 0; the usage li
   }
   const usage = io();
   await main([], usage.io);
-  for (const flag of ['--json', '--seed', '--requests', '--jobs', '--concurrency', '--port', '--host', '--scenario', '--rpm', '--tpm', '--burst-window-ms', '--log', '--azure', '--strip-headers', '--version']) {
+  for (const flag of ['--json', '--seed', '--requests', '--jobs', '--concurrency', '--port', '--host', '--scenario', '--rpm', '--tpm', '--burst-window-ms', '--max-body-bytes', '--log', '--azure', '--strip-headers', '--version']) {
     assert.ok(usage.out().includes(flag), `usage mentions ${flag}`);
   }
 });

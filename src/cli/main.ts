@@ -51,7 +51,7 @@ const COMMANDS: Readonly<Record<CommandName, { readonly synopsis: string; readon
     options: ['--json        print the catalog as JSON'],
   },
   mock: {
-    synopsis: 'mock [--port N] [--host H] [--scenario FILE] [--seed N] [--rpm N] [--tpm N] [--burst-window-ms N] [--log FILE] [--azure] [--strip-headers]',
+    synopsis: 'mock [--port N] [--host H] [--scenario FILE] [--seed N] [--rpm N] [--tpm N] [--burst-window-ms N] [--max-body-bytes N] [--log FILE] [--azure] [--strip-headers]',
     summary: 'run the fault-injecting mock OpenAI server (faultline mock --help for each flag)',
     options: [],
   },
