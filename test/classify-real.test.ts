@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classify } from '../src/classify.ts';
-import { checkCase, inputOf } from './fixtures/check.ts';
+import { checkCase } from './fixtures/check.ts';
+import { inputOf } from './fixtures/payloads.ts';
 import { REAL_FILES, REAL_PAYLOADS, UNMATCHED_REVIEWS } from './fixtures/real/index.ts';
 import { isRetryableFailure } from '../src/catalog.ts';
 

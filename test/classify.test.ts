@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Readable, finished } from 'node:stream';
 import { classify, detectFailure, parseDuration, normalizeWireValue } from '../src/classify.ts';
-import { entryOf } from '../src/catalog.ts';
 import { PAYLOADS } from './fixtures/payloads.ts';
 import { checkCase } from './fixtures/check.ts';
 

@@ -8,7 +8,7 @@
 import { readErrorBody } from '../body.ts';
 import type { Signals, Verdict } from '../signals.ts';
 import { get, isObj, str } from '../values.ts';
-import { INCOMPLETE_REASONS } from '../vocabulary.ts';
+import { readIncomplete } from './status-object.ts';
 
 export function readRealtimeResponseDone(s: Signals, ev: unknown): Verdict {
   s.source = 'realtime_event';
@@ -25,13 +25,7 @@ export function readRealtimeResponseDone(s: Signals, ev: unknown): Verdict {
     }
     return 'failure';
   }
-  if (status === 'incomplete') {
-    const reason = str(get(details, 'reason'));
-    s.wireCode ??= reason;
-    s.state = (reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined) ?? 'incomplete';
-    s.message ??= `Realtime response ended "incomplete"${reason ? ` (reason: ${reason})` : ' with no reason'}`;
-    return 'failure';
-  }
+  if (status === 'incomplete') return readIncomplete(s, details, 'Realtime response');
   if (status === 'cancelled') {
     // `turn_detected` (the user spoke) or `client_cancelled`: either way the response was cut on purpose.
     const reason = str(get(details, 'reason'));

@@ -7,7 +7,7 @@
 import { readErrorBody } from '../body.ts';
 import type { Signals, Verdict } from '../signals.ts';
 import { get, isObj, str } from '../values.ts';
-import { INCOMPLETE_REASONS } from '../vocabulary.ts';
+import { readIncomplete } from './status-object.ts';
 
 export function readResponseObject(s: Signals, r: unknown): Verdict {
   s.source = s.source === 'unknown' ? 'response' : s.source;
@@ -22,13 +22,7 @@ export function readResponseObject(s: Signals, r: unknown): Verdict {
     }
     return 'failure';
   }
-  if (status === 'incomplete') {
-    const reason = str(get(get(r, 'incomplete_details'), 'reason'));
-    s.wireCode ??= reason;
-    s.state = (reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined) ?? 'incomplete';
-    s.message ??= `Response ended "incomplete"${reason ? ` (reason: ${reason})` : ' with no reason'}`;
-    return 'failure';
-  }
+  if (status === 'incomplete') return readIncomplete(s, get(r, 'incomplete_details'), 'Response');
   if (status === 'cancelled') {
     s.state = 'cancelled';
     s.message ??= 'Response was cancelled';

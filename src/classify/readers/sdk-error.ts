@@ -72,7 +72,7 @@ export function readError(s: Signals, e: unknown): void {
   s.wireType ??= str(x.type);
   s.param ??= str(x.param);
   const msg = str(x.message);
-  if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(STATUS_PREFIX.test(msg) ? msg.replace(STATUS_PREFIX, '') : msg) : msg;
+  if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(msg.replace(STATUS_PREFIX, '')) : msg;
   if (status === undefined) readErrorChain(s, e);
   // The SDK dropped the body (a gateway's unwrapped error; v4–v6 then say "403 status code (no body)"):
   // faultline.fetch's reading of it, when the request went through it.

@@ -40,14 +40,20 @@ export function readStatusObject(s: Signals, o: unknown, spec: StatusObjectSpec)
     }
     return 'failure';
   }
-  if (outcome === 'read_incomplete') {
-    const reason = str(get(get(o, 'incomplete_details'), 'reason'));
-    s.wireCode ??= reason;
-    s.state = (reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined) ?? 'incomplete';
-    s.message ??= `${spec.what} ended "incomplete"${reason ? ` (reason: ${reason})` : ' with no reason'}`;
-    return 'failure';
-  }
+  if (outcome === 'read_incomplete') return readIncomplete(s, get(o, 'incomplete_details'), spec.what);
   s.state = outcome;
   s.message ??= `${spec.what} ${s.objectId ?? ''} ended "${status}"`.replace('  ', ' ');
+  return 'failure';
+}
+
+/**
+ * An object that ended "incomplete": the `reason` of its details (`incomplete_details` of a Response or an
+ * Assistants run, `status_details` of a Realtime response) decides.
+ */
+export function readIncomplete(s: Signals, details: unknown, what: string): Verdict {
+  const reason = str(get(details, 'reason'));
+  s.wireCode ??= reason;
+  s.state = (reason !== undefined ? INCOMPLETE_REASONS.get(reason) : undefined) ?? 'incomplete';
+  s.message ??= `${what} ended "incomplete"${reason ? ` (reason: ${reason})` : ' with no reason'}`;
   return 'failure';
 }
