@@ -302,19 +302,26 @@ export class Journal implements WaitJournal {
     leaseLost.abort();
     const nothing = async (): Promise<void> => {};
     return {
-      key: row.key,
+      ...this.#linkFields(row, isNew),
       mode,
+      leaseLost: leaseLost.signal,
+      attachId: nothing,
+      setCursor: nothing,
+      recordTerminal: nothing,
+      finish: nothing,
+    };
+  }
+
+  /** What every link reads from the row, and its wait for the recorded result. */
+  #linkFields(row: JobRecord, isNew: boolean): Pick<JournalLink, 'key' | 'isNew' | 'state' | 'stream' | 'objectId' | 'cursor' | 'awaitRecorded'> {
+    return {
+      key: row.key,
       isNew,
       state: row.state,
       stream: row.stream,
       ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
-      leaseLost: leaseLost.signal,
-      attachId: nothing,
-      setCursor: nothing,
-      recordTerminal: nothing,
       awaitRecorded: (signal) => this.#awaitRecorded(row.key, signal),
-      finish: nothing,
     };
   }
 
@@ -344,13 +351,8 @@ export class Journal implements WaitJournal {
       if (this.#links.get(key) === stop) this.#links.delete(key);
     };
     return {
-      key,
+      ...this.#linkFields(row, isNew),
       mode: 'lease',
-      isNew,
-      state: row.state,
-      stream: row.stream,
-      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
-      ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
       leaseLost: leaseLost.signal,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
       setCursor: async (cursor) => {
@@ -363,7 +365,6 @@ export class Journal implements WaitJournal {
       recordTerminal: async (result, failureCode) => {
         await this.store.recordTerminal(key, this.#scrub(result), failureCode, clock.now());
       },
-      awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
       finish: async (outcome) => {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
