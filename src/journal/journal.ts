@@ -328,22 +328,11 @@ export class Journal implements WaitJournal {
   #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
     const leaseLost = new AbortController();
-    const stop = new AbortController();
     this.#links.get(key)?.abort();
+    // A failed renewal means someone took the job over.
+    const stop = this.#keepLease(key, () => leaseLost.abort());
     this.#links.set(key, stop);
     const clock = this.#clock;
-    // Renew every third of the lease; a failed renewal means someone took the job over.
-    void (async () => {
-      while (!stop.signal.aborted) {
-        await clock.sleep(this.#leaseMs / 3, stop.signal);
-        if (stop.signal.aborted) return;
-        const ok = await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false);
-        if (!ok) {
-          leaseLost.abort();
-          return;
-        }
-      }
-    })();
     let lastCursor = row.cursor;
     let finished = false;
     const stopRenewal = (): void => {
@@ -404,15 +393,21 @@ export class Journal implements WaitJournal {
     }
   }
 
-  /** Renews `key`'s lease every third of its length until the returned controller aborts. */
-  #keepLease(key: string): AbortController {
+  /**
+   * Renews `key`'s lease every third of its length until the returned controller aborts; stops at the
+   * first failed renewal and calls `onLost`.
+   */
+  #keepLease(key: string, onLost?: () => void): AbortController {
     const stop = new AbortController();
     const clock = this.#clock;
     void (async () => {
       while (!stop.signal.aborted) {
         await clock.sleep(this.#leaseMs / 3, stop.signal);
         if (stop.signal.aborted) return;
-        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) return;
+        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) {
+          onLost?.();
+          return;
+        }
       }
     })();
     return stop;
