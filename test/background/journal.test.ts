@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
 import { RateLimitError, UserAbortError, ExpiredError } from '../../src/errors.ts';
-import { FakeResponses } from './fake-client.ts';
+import { FakeResponses, tapRetrieves } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-journal-'));
@@ -128,18 +128,7 @@ describe('leases', () => {
       await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
     }
     const polledBy = new Map<string, Set<string>>();
-    const tap = (owner: string) => ({
-      responses: {
-        retrieve: (id: string, q?: Record<string, unknown>, o?: object) => {
-          const s = polledBy.get(id) ?? new Set<string>();
-          s.add(owner);
-          polledBy.set(id, s);
-          return fake.responses.retrieve(id, q, o as never);
-        },
-        cancel: fake.responses.cancel,
-        create: fake.responses.create,
-      },
-    });
+    const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
     const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
     const keys = [...oa, ...ob].map((o) => o.key).sort();
     assert.equal(keys.length, 12);
