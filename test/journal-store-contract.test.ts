@@ -16,7 +16,7 @@ import type { JournalStore } from '../src/journal/store.ts';
 import { RedisJournalStore } from '../src/redis/journal-store.ts';
 import { createAndWait, type WaitOptions } from '../src/background/wait.ts';
 import { ExpiredError, UserAbortError } from '../src/errors.ts';
-import { FakeResponses } from './background/fake-client.ts';
+import { FakeResponses, tapRetrieves } from './background/fake-client.ts';
 import { VirtualClock } from './background/virtual-clock.ts';
 import { anyRedis, redisSkip, uniqueKey } from './redis/harness.ts';
 
@@ -250,18 +250,7 @@ for (const backend of backends) {
         await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
       }
       const polledBy = new Map<string, Set<string>>();
-      const tap = (owner: string) => ({
-        responses: {
-          retrieve: (id: string, q?: Record<string, unknown>, o?: object) => {
-            const s = polledBy.get(id) ?? new Set<string>();
-            s.add(owner);
-            polledBy.set(id, s);
-            return fake.responses.retrieve(id, q, o as never);
-          },
-          cancel: fake.responses.cancel,
-          create: fake.responses.create,
-        },
-      });
+      const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
       const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
       const keys = [...oa, ...ob].map((o) => o.key).sort();
       assert.equal(keys.length, 8);

@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
-import { resolveClock, type Clock } from '../background/clock.ts';
+import { resolveClock, type Clock } from '../internal/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
@@ -302,41 +302,37 @@ export class Journal implements WaitJournal {
     leaseLost.abort();
     const nothing = async (): Promise<void> => {};
     return {
-      key: row.key,
+      ...this.#linkFields(row, isNew),
       mode,
+      leaseLost: leaseLost.signal,
+      attachId: nothing,
+      setCursor: nothing,
+      recordTerminal: nothing,
+      finish: nothing,
+    };
+  }
+
+  /** What every link reads from the row, and its wait for the recorded result. */
+  #linkFields(row: JobRecord, isNew: boolean): Pick<JournalLink, 'key' | 'isNew' | 'state' | 'stream' | 'objectId' | 'cursor' | 'awaitRecorded'> {
+    return {
+      key: row.key,
       isNew,
       state: row.state,
       stream: row.stream,
       ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
       ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
-      leaseLost: leaseLost.signal,
-      attachId: nothing,
-      setCursor: nothing,
-      recordTerminal: nothing,
       awaitRecorded: (signal) => this.#awaitRecorded(row.key, signal),
-      finish: nothing,
     };
   }
 
   #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
     const leaseLost = new AbortController();
-    const stop = new AbortController();
     this.#links.get(key)?.abort();
+    // A failed renewal means someone took the job over.
+    const stop = this.#keepLease(key, () => leaseLost.abort());
     this.#links.set(key, stop);
     const clock = this.#clock;
-    // Renew every third of the lease; a failed renewal means someone took the job over.
-    void (async () => {
-      while (!stop.signal.aborted) {
-        await clock.sleep(this.#leaseMs / 3, stop.signal);
-        if (stop.signal.aborted) return;
-        const ok = await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false);
-        if (!ok) {
-          leaseLost.abort();
-          return;
-        }
-      }
-    })();
     let lastCursor = row.cursor;
     let finished = false;
     const stopRenewal = (): void => {
@@ -344,13 +340,8 @@ export class Journal implements WaitJournal {
       if (this.#links.get(key) === stop) this.#links.delete(key);
     };
     return {
-      key,
+      ...this.#linkFields(row, isNew),
       mode: 'lease',
-      isNew,
-      state: row.state,
-      stream: row.stream,
-      ...(row.objectId !== undefined ? { objectId: row.objectId } : {}),
-      ...(row.cursor !== undefined ? { cursor: row.cursor } : {}),
       leaseLost: leaseLost.signal,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
       setCursor: async (cursor) => {
@@ -363,7 +354,6 @@ export class Journal implements WaitJournal {
       recordTerminal: async (result, failureCode) => {
         await this.store.recordTerminal(key, this.#scrub(result), failureCode, clock.now());
       },
-      awaitRecorded: (signal) => this.#awaitRecorded(key, signal),
       finish: async (outcome) => {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
@@ -403,15 +393,21 @@ export class Journal implements WaitJournal {
     }
   }
 
-  /** Renews `key`'s lease every third of its length until the returned controller aborts. */
-  #keepLease(key: string): AbortController {
+  /**
+   * Renews `key`'s lease every third of its length until the returned controller aborts; stops at the
+   * first failed renewal and calls `onLost`.
+   */
+  #keepLease(key: string, onLost?: () => void): AbortController {
     const stop = new AbortController();
     const clock = this.#clock;
     void (async () => {
       while (!stop.signal.aborted) {
         await clock.sleep(this.#leaseMs / 3, stop.signal);
         if (stop.signal.aborted) return;
-        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) return;
+        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) {
+          onLost?.();
+          return;
+        }
       }
     })();
     return stop;

@@ -221,3 +221,19 @@ export function serverError(): InternalServerError {
 export function connectionReset(): APIConnectionError {
   return new APIConnectionError({ message: 'Connection error.', cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
 }
+
+/** A client over `fake` for one owner that records, in `polledBy`, which owners retrieved each id. */
+export function tapRetrieves(fake: FakeResponses, polledBy: Map<string, Set<string>>, owner: string) {
+  return {
+    responses: {
+      retrieve: (id: string, q?: Record<string, unknown>, o?: object) => {
+        const s = polledBy.get(id) ?? new Set<string>();
+        s.add(owner);
+        polledBy.set(id, s);
+        return fake.responses.retrieve(id, q, o as never);
+      },
+      cancel: fake.responses.cancel,
+      create: fake.responses.create,
+    },
+  };
+}

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, type WaitOptions } from '../../src/background/wait.ts';
 import { FakeResponses } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
+import { driveIO, json, serveLoopback } from './loopback.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-flex-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,4 +134,34 @@ test('a journal file from before window_ms gets the column on open, its rows kep
   await j.store.insert({ key: 'new', kind: 'response', stream: false, windowMs: 2 * HOUR }, 2);
   assert.equal((await j.get('new'))?.windowMs, 2 * HOUR);
   await j.close();
+});
+
+test('against a loopback server: the create is sent without stream, with its window, then polled at the long pace', async () => {
+  const clock = new VirtualClock();
+  let createdAt = 0;
+  const response = (status: string) => ({ id: 'resp_flex', object: 'response', created_at: 1_700_000_000, status, background: true, model: 'o3', service_tier: 'flex', error: null, incomplete_details: null, metadata: {}, output: [] });
+  const server = await serveLoopback((req, res) => {
+    if (req.method === 'POST' && req.url === '/v1/responses') {
+      createdAt = clock.now();
+      return json(res, 200, response('queued'));
+    }
+    if (req.method === 'GET' && req.url.startsWith('/v1/responses/resp_flex')) return json(res, 200, response(clock.now() - createdAt >= 4 * HOUR ? 'completed' : 'in_progress'));
+    json(res, 404, { error: { message: 'not found', type: 'invalid_request_error', code: null, param: null } });
+  });
+  try {
+    const client = new OpenAI({ apiKey: ['sk', 'test', 'flex', '0000'].join('-'), baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+    const res = await driveIO(clock, server, createAndWait<{ id: string; status: string }>(client as never, flex('8h'), { timeoutMs: 10 * HOUR, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+    assert.equal(res.status, 'completed');
+    const creates = server.requests.filter((r) => r.method === 'POST');
+    assert.equal(creates.length, 1);
+    const body = creates[0]!.body as Record<string, unknown>;
+    assert.notEqual(body['stream'], true, 'created without stream');
+    assert.deepEqual(body['background_options'], { completion_window: '8h' });
+    const polls = server.requests.filter((r) => r.method === 'GET');
+    assert.ok(polls.every((r) => !r.url.includes('stream=true')), 'never streamed');
+    assert.ok(polls.length > 1 && polls.length < 120, `polls: ${polls.length}`);
+    assert.equal(Math.max(...clock.sleeps.filter((ms) => ms < HOUR)), 300_000, 'healthy polls up to 5 min apart');
+  } finally {
+    await server.close();
+  }
 });

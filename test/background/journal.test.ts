@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
 import { RateLimitError, UserAbortError, ExpiredError } from '../../src/errors.ts';
-import { FakeResponses } from './fake-client.ts';
+import { FakeResponses, tapRetrieves } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-journal-'));
@@ -128,18 +128,7 @@ describe('leases', () => {
       await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
     }
     const polledBy = new Map<string, Set<string>>();
-    const tap = (owner: string) => ({
-      responses: {
-        retrieve: (id: string, q?: Record<string, unknown>, o?: object) => {
-          const s = polledBy.get(id) ?? new Set<string>();
-          s.add(owner);
-          polledBy.set(id, s);
-          return fake.responses.retrieve(id, q, o as never);
-        },
-        cancel: fake.responses.cancel,
-        create: fake.responses.create,
-      },
-    });
+    const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
     const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
     const keys = [...oa, ...ob].map((o) => o.key).sort();
     assert.equal(keys.length, 12);
@@ -214,23 +203,6 @@ describe('orphans and expiry', () => {
     await journal.close();
   });
 
-  test('a handler that throws leaves the job undelivered; the next resume delivers it with attempt 2', async () => {
-    const { clock, fake, journal } = setup();
-    const id = fake.add({ durationMs: 1000 });
-    await journal.store.insert({ key: 'h', kind: 'response', stream: false, objectId: id }, clock.now());
-    const errors: unknown[] = [];
-    const j = new Journal({ store: journal.store, now: clock.now, sleep: clock.sleep, onHandlerError: (e) => errors.push(e), onResult: () => Promise.reject(new Error('db down')) });
-    const r1 = await clock.run(j.resumeAll(fake, { timeoutMs: 60_000 }));
-    assert.equal(r1.delivered, 0);
-    assert.equal(errors.length, 1);
-    const seen: JobOutcome[] = [];
-    j.onResult((o) => void seen.push(o));
-    const r2 = await clock.run(j.resumeAll(fake, { timeoutMs: 60_000 }));
-    assert.equal(r2.delivered, 1);
-    assert.equal(seen[0]?.attempt, 2);
-    await j.close();
-  });
-
   test('a handler slower than the lease keeps it: another journal never delivers the job a second time', async () => {
     const { clock, fake, journal: a, path } = setup();
     const id = fake.add({ durationMs: 1000 });
@@ -254,26 +226,6 @@ describe('orphans and expiry', () => {
     assert.equal((await a.get('slow'))?.state, 'delivered');
     await b.close();
     await a.close();
-  });
-
-  test('claiming a delivery extends the lease; only the lease holder claims and marks it delivered', async () => {
-    const { clock, journal } = setup();
-    const store = journal.store;
-    const t0 = clock.now();
-    await store.insert({ key: 'c', kind: 'response', stream: false, objectId: 'resp_c' }, t0);
-    assert.equal(await store.acquireLease('c', 'a', t0 + 10, t0), true);
-    await store.recordTerminal('c', { object: 'response', id: 'resp_c', status: 'completed' }, undefined, t0);
-    assert.equal(await store.claimDelivery('c', 'b', t0, t0 + 30_000), false, 'not the holder');
-    assert.equal(await store.claimDelivery('c', 'a', t0 + 5, t0 + 30_005), true);
-    const claimed = await store.get('c');
-    assert.deepEqual([claimed?.state, claimed?.leaseOwner, claimed?.leaseUntil, claimed?.deliveryAttempts], ['delivering', 'a', t0 + 30_005, 1]);
-    // Not expired at t0 + 10 any more: no one can take it over right after the claim.
-    assert.equal(await store.acquireLease('c', 'b', t0 + 60_000, t0 + 11), false);
-    assert.equal(await store.markDelivered('c', 'b', t0 + 12), false, 'not the holder');
-    assert.equal(await store.markDelivered('c', 'a', t0 + 12), true);
-    assert.equal(await store.markDelivered('c', 'a', t0 + 13), false, 'already delivered');
-    assert.equal((await store.get('c'))?.state, 'delivered');
-    await journal.close();
   });
 
   test('a lease taken over while the handler runs is reported, not counted as delivered; the new holder delivers again', async () => {

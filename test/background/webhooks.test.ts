@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { createWebhookHandler, createResultHub } from '../../src/webhooks/index.ts';
 import { generateWebhookSecret, signWebhook } from '../../src/webhook-signature.ts';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
@@ -10,6 +11,7 @@ import { waitForResponse } from '../../src/background/wait.ts';
 import { RateLimitError } from '../../src/errors.ts';
 import { FakeResponses, serverError } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
+import { json, serveLoopback } from './loopback.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-webhooks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -193,4 +195,24 @@ describe('webhook handler', () => {
     assert.equal((await c(deliver('wh_kill', 'response.completed', id))).duplicate, true);
     await journal.close();
   });
+});
+
+test('against a loopback server: the handler retrieves the Response the event names over the wire and classifies it', async () => {
+  const { clock, secret, journal, deliver } = setup();
+  const failed = { id: 'resp_wh', object: 'response', created_at: 1_700_000_000, status: 'failed', background: true, model: 'gpt-4.1-mini', error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' }, incomplete_details: null, metadata: {}, output: [] };
+  const server = await serveLoopback((req, res) => {
+    if (req.method === 'GET' && req.url.startsWith('/v1/responses/resp_wh')) return json(res, 200, failed);
+    json(res, 404, { error: { message: 'not found', type: 'invalid_request_error', code: null, param: null } });
+  });
+  try {
+    const client = new OpenAI({ apiKey: ['sk', 'test', 'webhook', '0000'].join('-'), baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
+    const handle = createWebhookHandler({ secret, client, journal, now: clock.now });
+    const r = await handle(deliver('wh_loop', 'response.failed', 'resp_wh'));
+    assert.equal(r.status, 200);
+    assert.equal(r.event?.failure?.code, 'rate_limit_exceeded');
+    assert.deepEqual(server.requests.map((q) => `${q.method} ${q.url.split('?')[0]}`), ['GET /v1/responses/resp_wh']);
+  } finally {
+    await server.close();
+    await journal.close();
+  }
 });
