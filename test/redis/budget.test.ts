@@ -230,7 +230,8 @@ describe('redisBudget when Redis is down or slow', { skip: redisSkip(true), time
         if (d.kind === 'grant') sources.push(d.grant.source);
         else sources.push(`wait ${Math.round(d.retryAt - Date.now())}`);
       }
-      assert.ok(waits.every((w) => w < 400), `no call waited longer than its bound: ${waits.map(Math.round)}`);
+      // Real sockets on a shared 2-core VM: the bound proves no call hangs, with room for scheduler lateness.
+      assert.ok(waits.every((w) => w < 900), `no call waited longer than its bound: ${waits.map(Math.round)}`);
       assert.equal(sources[0], 'local');
       // 600 RPM × 0.5 = one request per 200 ms on this process alone.
       assert.match(sources[1]!, /^wait (1\d\d|200)$/);
@@ -262,11 +263,12 @@ describe('redisBudget when Redis is down or slow', { skip: redisSkip(true), time
       const d = granted(await budget.acquire('m', 0));
       const took = performance.now() - t0;
       assert.equal(d.grant.source, 'local');
-      assert.ok(took >= 100 && took < 400, `cut at the bound: ${took}`);
+      // Cut at commandTimeoutMs, well before DEBUG SLEEP's 1 s ends (room left for a busy machine).
+      assert.ok(took >= 100 && took < 900, `cut at the bound: ${took}`);
       // Between recovery checks Redis is not called at all: a slow Redis costs nothing per request.
       const t1 = performance.now();
       await budget.acquire('m', 0);
-      assert.ok(performance.now() - t1 < 20);
+      assert.ok(performance.now() - t1 < 100);
       await sleeping;
     } finally {
       await budget.close();
