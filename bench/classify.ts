@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai-v7';
-import { classify } from '../src/classify.ts';
+import { classify } from '../src/core/classify/index.ts';
 
 /** Options for {@link runClassifyBench}. */
 export interface ClassifyBenchOptions {

@@ -5,7 +5,7 @@
  * regex version threw RangeError or slowed down. Prints a markdown table.
  */
 import { performance } from 'node:perf_hooks';
-import { redact } from '../src/redact.ts';
+import { redact } from '../src/core/redact.ts';
 
 const KEY = ['sk', 'proj', 'Zq9vR2mX7tL4pW8nK3jH6fD1sA5gB0cE'].join('-'); // fake, built at run time
 const TYPICAL = [

@@ -5,9 +5,9 @@
  * in test/fixtures (each case with its public source); scripts/gen-docs.ts writes and checks it as part
  * of `npm run docs`. test/coverage-docs.test.ts fails when a file drifts.
  */
-import { classify } from '../src/classify.ts';
-import { FAILURE_CODES } from '../src/catalog.ts';
-import type { FailureSource } from '../src/failure.ts';
+import { classify } from '../src/core/classify/index.ts';
+import { FAILURE_CODES } from '../src/core/catalog.ts';
+import type { FailureSource } from '../src/core/failure.ts';
 import { inputOf, PAYLOADS, type PayloadCase } from '../test/fixtures/payloads.ts';
 import { REAL_GAPS, REAL_PAYLOADS } from '../test/fixtures/real/index.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Regenerates docs/codes.md and the README's code table from src/catalog.ts, and docs/coverage.md with
+ * Regenerates docs/codes.md and the README's code table from src/core/catalog.ts, and docs/coverage.md with
  * the coverage summaries in both (scripts/gen-coverage.ts) from the real payloads in test/fixtures.
  * `npm run docs` writes; `node scripts/gen-docs.ts --check` exits 1 when anything is stale.
  */

@@ -12,8 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every documented options interface: [heading, file, interface, where it is used]. */
 export const OPTION_TYPES: ReadonlyArray<readonly [string, string, string, string]> = [
-  ['classify / detectFailure', 'src/classify/index.ts', 'ClassifyOptions', '`classify(input, options)` — `faultline`'],
-  ['assertSucceeded', 'src/errors.ts', 'AssertOptions', '`assertSucceeded(value, options)` — `faultline`'],
+  ['classify / detectFailure', 'src/core/classify/index.ts', 'ClassifyOptions', '`classify(input, options)` — `faultline`'],
+  ['assertSucceeded', 'src/core/errors.ts', 'AssertOptions', '`assertSucceeded(value, options)` — `faultline`'],
   ['waitForResponse / createAndWait', 'src/background/wait.ts', 'WaitOptions', '`waitForResponse(client, id, options)`, `createAndWait(client, params, options)` — `faultline`'],
   ['waitForBatch', 'src/background/batch.ts', 'BatchWaitOptions', '`waitForBatch(client, id, options)` — `faultline`'],
   ['Journal', 'src/journal/journal.ts', 'JournalOptions', '`openJournal(path, options)`, `new Journal(options)` — `faultline/journal`'],

@@ -5,11 +5,11 @@
  * code never pulls them in by accident: the mock server (`faultline/mock`), the durable journal
  * (`faultline/journal`, needs `node:sqlite`), the Redis budget (`faultline/redis`) and the CLI (`bin`).
  */
-export { CATALOG, FAILURE_CODES, getEntry, isFailureCode } from './catalog.ts';
-export type { CatalogEntry, Category, ErrorName, FailureCode, NameOf } from './catalog.ts';
-export type { Failure, FailureSource } from './failure.ts';
-export { classify, detectFailure, normalizeWireValue, parseDuration } from './classify.ts';
-export type { ClassifyOptions } from './classify.ts';
+export { CATALOG, FAILURE_CODES, getEntry, isFailureCode } from './core/catalog.ts';
+export type { CatalogEntry, Category, ErrorName, FailureCode, NameOf } from './core/catalog.ts';
+export type { Failure, FailureSource } from './core/failure.ts';
+export { classify, detectFailure, normalizeWireValue, parseDuration } from './core/classify/index.ts';
+export type { ClassifyOptions } from './core/classify/index.ts';
 export {
   AuthenticationError,
   BadRequestError,
@@ -38,9 +38,9 @@ export {
   UserAbortError,
   assertSucceeded,
   toError,
-} from './errors.ts';
-export type { AssertOptions, ErrorClassOf, FaultlineErrorOptions, ForeignFailure } from './errors.ts';
-export { trackStreamFailures } from './stream.ts';
+} from './core/errors.ts';
+export type { AssertOptions, ErrorClassOf, FaultlineErrorOptions, ForeignFailure } from './core/errors.ts';
+export { trackStreamFailures } from './core/stream.ts';
 export {
   JOB_METADATA_KEY,
   batchReportOf,
@@ -65,7 +65,7 @@ export type {
   WaitProgress,
   WaitToken,
 } from './background/index.ts';
-export type { StreamFailureTracker } from './stream.ts';
+export type { StreamFailureTracker } from './core/stream.ts';
 export {
   NEVER_RETRIED_CODES,
   RETRYABLE_CODES,
@@ -104,4 +104,4 @@ export type {
   RetryOptions,
   UsageTokens,
 } from './retry/index.ts';
-export { isSecretHeader, redact, redactHeaders } from './redact.ts';
+export { isSecretHeader, redact, redactHeaders } from './core/redact.ts';

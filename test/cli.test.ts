@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CATALOG } from '../src/catalog.ts';
+import { CATALOG } from '../src/core/catalog.ts';
 import { integerFlag, UsageError } from '../src/cli/args.ts';
 import { EXIT, main, type CliIO } from '../src/cli/main.ts';
 import { clean } from '../src/cli/render.ts';

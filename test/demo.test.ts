@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chatKeyOf, DEMO_KEYS, jobKeyOf, renderDemoReport, runDemo, runDemoCommand } from '../src/cli/demo.ts';
-import { FAILURE_CODES } from '../src/catalog.ts';
+import { FAILURE_CODES } from '../src/core/catalog.ts';
 
 test('the demo runs a small workload end to end: every job accounted for, none lost', { timeout: 60_000 }, async () => {
   const seen: number[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { CATALOG } from '../src/catalog.ts';
+import { CATALOG } from '../src/core/catalog.ts';
 import { renderCodesMarkdown } from '../src/cli/render.ts';
 import { codesDoc, withCodesTable } from '../scripts/gen-docs.ts';
 import { withCoverageSummary } from '../scripts/gen-coverage.ts';

@@ -15,7 +15,7 @@ import { SqliteJournalStore } from '../src/journal/sqlite.ts';
 import type { JournalStore } from '../src/journal/store.ts';
 import { RedisJournalStore } from '../src/redis/journal-store.ts';
 import { createAndWait, type WaitOptions } from '../src/background/wait.ts';
-import { ExpiredError, UserAbortError } from '../src/errors.ts';
+import { ExpiredError, UserAbortError } from '../src/core/errors.ts';
 import { FakeResponses, tapRetrieves } from './background/fake-client.ts';
 import { VirtualClock } from './background/virtual-clock.ts';
 import { anyRedis, redisSkip, uniqueKey } from './redis/harness.ts';

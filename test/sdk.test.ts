@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { classify } from '../src/classify.ts';
+import { classify } from '../src/core/classify/index.ts';
 import {
   AuthenticationError,
   ConnectionError,
@@ -20,8 +20,8 @@ import {
   TimeoutError,
   UserAbortError,
   toError,
-} from '../src/errors.ts';
-import type { FailureCode } from '../src/catalog.ts';
+} from '../src/core/errors.ts';
+import type { FailureCode } from '../src/core/catalog.ts';
 import { MAJORS, drainRejection, hangingFetch, rejection, sdkError, sseWith, type Reply } from './fixtures/sdk.ts';
 
 interface HttpCase {
@@ -242,8 +242,8 @@ for (const m of MAJORS) {
 describe('brand across duplicate copies of faultline', () => {
   test('a second module instance (query-string import) is recognised', async () => {
     // A query string gives a second, independent module instance (as a duplicate install would).
-    const specifier = '../src/errors.ts?copy=2';
-    const copy = (await import(specifier)) as typeof import('../src/errors.ts');
+    const specifier = '../src/core/errors.ts?copy=2';
+    const copy = (await import(specifier)) as typeof import('../src/core/errors.ts');
     assert.notEqual(copy.RateLimitError, RateLimitError, 'really a second copy');
     const foreign = new copy.RateLimitError('from the other copy');
     assert.ok(foreign instanceof RateLimitError);

@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { createAndWait } from '../../src/background/wait.ts';
-import { toError } from '../../src/errors.ts';
+import { toError } from '../../src/core/errors.ts';
 import { Journal, SqliteJournalStore, type JobOutcome } from '../../src/journal/index.ts';
 import { sleep } from '../../src/internal/timers.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';

@@ -3,10 +3,10 @@
  * `waitForResponse`, then report every line of its output and error files with its catalog code.
  * A batch that `completed` with every line failed is reported as such, not as a success.
  */
-import type { FailureCode } from '../catalog.ts';
-import { detectFailure } from '../classify.ts';
-import { assertSucceeded, toError, type FaultlineError } from '../errors.ts';
-import type { Failure } from '../failure.ts';
+import type { FailureCode } from '../core/catalog.ts';
+import { detectFailure } from '../core/classify/index.ts';
+import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
+import type { Failure } from '../core/failure.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
 import { afterPollError, makeError, resolveOptions, type WaitOptions } from './wait.ts';

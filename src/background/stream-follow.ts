@@ -3,8 +3,8 @@
  * carries a `sequence_number`; the follower keeps the last one seen (the cursor), resumes with
  * `starting_after: cursor`, and drops any event at or below the cursor that a server sends again.
  */
-import { isRetryableFailure } from '../catalog.ts';
-import { classify } from '../classify.ts';
+import { isRetryableFailure } from '../core/catalog.ts';
+import { classify } from '../core/classify/index.ts';
 import { isTerminal, type BackgroundResponse } from './types.ts';
 
 /** How one stream attempt ended. */

@@ -7,10 +7,10 @@
  * Everything is bounded by one overall deadline, cancellable by an `AbortSignal`, and driven by an
  * injectable clock.
  */
-import { classify, detectFailure } from '../classify.ts';
-import { entryOf, isRetryableFailure, type FailureCode } from '../catalog.ts';
-import { assertSucceeded, ERROR_CLASSES, toError, type FaultlineError } from '../errors.ts';
-import type { Failure } from '../failure.ts';
+import { classify, detectFailure } from '../core/classify/index.ts';
+import { entryOf, isRetryableFailure, type FailureCode } from '../core/catalog.ts';
+import { assertSucceeded, ERROR_CLASSES, toError, type FaultlineError } from '../core/errors.ts';
+import type { Failure } from '../core/failure.ts';
 import { resolveClock, type Clock } from './clock.ts';
 import type { ResultHub } from './hub.ts';
 import { errorDelay, pollDelay, resolvePollPolicy, type PollPolicy, type PollPolicyOptions } from './poll-backoff.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAndWait } from '../background/index.ts';
-import { toError } from '../errors.ts';
+import { toError } from '../core/errors.ts';
 import { openJournal, type JobOutcome } from '../journal/index.ts';
 import { createMock, type Mock } from '../mock/index.ts';
 import { createFetch } from '../retry/index.ts';

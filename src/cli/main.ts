@@ -15,8 +15,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CATALOG } from '../catalog.ts';
-import { classify } from '../classify.ts';
+import { CATALOG } from '../core/catalog.ts';
+import { classify } from '../core/classify/index.ts';
 import { UsageError, type CommandName } from './args.ts';
 import { clean, renderCodesText, renderExplanation } from './render.ts';
 

@@ -2,9 +2,9 @@
  * Text renderings of the catalog, shared by the CLI (`explain`, `codes`) and the generated docs
  * (`docs/codes.md`, the README table), so every place that lists codes is derived from one table.
  */
-import { CATALOG, getEntry, type CatalogEntry } from '../catalog.ts';
-import { PRECEDENCE } from '../classify.ts';
-import type { Failure } from '../failure.ts';
+import { CATALOG, getEntry, type CatalogEntry } from '../core/catalog.ts';
+import { PRECEDENCE } from '../core/classify/index.ts';
+import type { Failure } from '../core/failure.ts';
 
 /** The README's code table (markdown). */
 export function renderCodesTable(): string {
@@ -17,7 +17,7 @@ export function renderCodesMarkdown(): string {
   const out: string[] = [
     '# Failure codes',
     '',
-    '<!-- Generated from src/catalog.ts by `npm run docs`. Do not edit by hand: test/docs.test.ts fails when this file differs from the catalog. -->',
+    '<!-- Generated from src/core/catalog.ts by `npm run docs`. Do not edit by hand: test/docs.test.ts fails when this file differs from the catalog. -->',
     '',
     'Every failure faultline sees gets exactly one of these codes. The codes are a public contract: renaming or removing one is a breaking change.',
     '',
@@ -33,7 +33,7 @@ export function renderCodesMarkdown(): string {
     '',
     '## How a code is chosen',
     '',
-    'classify() reads what the input says (wire code, type, status, object state, message, transport error), then takes the first of these rules that gives a code (src/classify/decide.ts `PRECEDENCE`, the one place a code is decided):',
+    'classify() reads what the input says (wire code, type, status, object state, message, transport error), then takes the first of these rules that gives a code (src/core/classify/decide.ts `PRECEDENCE`, the one place a code is decided):',
     '',
     '| step | evidence |',
     '|---|---|',

@@ -20,13 +20,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { toError, type FaultlineError, ExpiredError } from '../errors.ts';
+import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
 import { resolveClock, type Clock } from '../internal/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
-import { detectFailure } from '../classify.ts';
-import { redact } from '../redact.ts';
+import { detectFailure } from '../core/classify/index.ts';
+import { redact } from '../core/redact.ts';
 import { SqliteJournalStore } from './sqlite.ts';
 import type { JobRecord, JournalStore } from './store.ts';
 

@@ -42,5 +42,5 @@ export type {
   WebhookLogEntry,
 } from './types.ts';
 export { goDuration } from './wire.ts';
-export { generateWebhookSecret, signWebhook, verifyWebhook } from '../webhook-signature.ts';
-export type { WebhookHeaders, WebhookRejection, WebhookVerification } from '../webhook-signature.ts';
+export { generateWebhookSecret, signWebhook, verifyWebhook } from '../webhooks/signature.ts';
+export type { WebhookHeaders, WebhookRejection, WebhookVerification } from '../webhooks/signature.ts';

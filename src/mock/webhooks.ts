@@ -3,7 +3,7 @@
  * delivered twice (receivers must be idempotent on `webhook-id`).
  */
 import { sleepFor } from '../internal/clock.ts';
-import { signWebhook } from '../webhook-signature.ts';
+import { signWebhook } from '../webhooks/signature.ts';
 import type { MockClock } from './clock.ts';
 import type { MockWebhookOptions, WebhookLogEntry } from './types.ts';
 

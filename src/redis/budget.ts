@@ -13,7 +13,7 @@
  */
 import { systemClock, type Clock } from '../internal/clock.ts';
 import { abortReason, raceAbort } from '../internal/abort.ts';
-import { RequestTooLargeError } from '../errors.ts';
+import { RequestTooLargeError } from '../core/errors.ts';
 import { RateLimiter, type Grant } from '../retry/limiter.ts';
 import type { RateLimitHeaders } from '../retry/headers.ts';
 import { Connection } from './connection.ts';

@@ -19,17 +19,17 @@
  * that: the caller may already hold its first bytes.
  */
 import { deadlineSignal, type Clock } from '../internal/clock.ts';
-import { classify } from '../classify.ts';
-import { errorFor, FaultlineError } from '../errors.ts';
-import type { Failure } from '../failure.ts';
-import { FAILURE_CODE_HEADER } from '../classify/vocabulary.ts';
+import { classify } from '../core/classify/index.ts';
+import { errorFor, FaultlineError } from '../core/errors.ts';
+import type { Failure } from '../core/failure.ts';
+import { FAILURE_CODE_HEADER } from '../core/classify/vocabulary.ts';
 import { exponentialBackoff } from './backoff.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
 import { Pacer } from './pacer.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
-import { RetryError } from './retry-error.ts';
+import { RetryError } from '../core/retry-error.ts';
 
 /** The `fetch` signature the SDKs accept. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

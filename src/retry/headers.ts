@@ -16,7 +16,7 @@
  * dropped alone.
  * @see https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers
  */
-import { parseDuration } from '../classify.ts';
+import { parseDuration } from '../core/classify/index.ts';
 
 /** What one response said about one limit (requests or tokens). */
 export interface LimitReading {

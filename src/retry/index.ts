@@ -17,5 +17,5 @@ export { RateLimiter } from './limiter.ts';
 export type { Grant, LimiterMode, LimiterState, RateLimiterOptions } from './limiter.ts';
 export { isRetryableFailure, NEVER_RETRIED_CODES, retry, RETRYABLE_CODES } from './retry.ts';
 export type { AttemptContext, RetryInfo, RetryOptions } from './retry.ts';
-export { isRetryError, RetryError } from './retry-error.ts';
-export type { RetryGiveUpReason } from './retry-error.ts';
+export { isRetryError, RetryError } from '../core/retry-error.ts';
+export type { RetryGiveUpReason } from '../core/retry-error.ts';

@@ -6,7 +6,7 @@
 import { sleepFor, type Clock } from '../internal/clock.ts';
 import { abortReason } from '../internal/abort.ts';
 import type { Grant, RateLimiter } from './limiter.ts';
-import { RetryTimeSpent } from './retry-error.ts';
+import { RetryTimeSpent } from '../core/retry-error.ts';
 
 interface Waiter {
   readonly order: number;

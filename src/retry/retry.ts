@@ -9,15 +9,15 @@
  */
 import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
 import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
-import { isRetryableFailure } from '../catalog.ts';
-import { classify } from '../classify.ts';
-import { errorFor } from '../errors.ts';
-import type { Failure } from '../failure.ts';
+import { isRetryableFailure } from '../core/catalog.ts';
+import { classify } from '../core/classify/index.ts';
+import { errorFor } from '../core/errors.ts';
+import type { Failure } from '../core/failure.ts';
 import { exponentialBackoff, type Backoff } from './backoff.ts';
-import { RetryError, RetryTimeSpent } from './retry-error.ts';
+import { RetryError, RetryTimeSpent } from '../core/retry-error.ts';
 
-// The one retry rule lives with the catalog rows it reads (src/catalog.ts).
-export { isRetryableFailure, NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../catalog.ts';
+// The one retry rule lives with the catalog rows it reads (src/core/catalog.ts).
+export { isRetryableFailure, NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../core/catalog.ts';
 
 /** What an attempt can see. */
 export interface AttemptContext {

@@ -7,10 +7,10 @@
  * retrieves the object, classifies it, records it in the journal (which delivers it when no waiter
  * follows it, e.g. an orphan whose create timed out) and wakes any local waiter through the hub.
  */
-import { detectFailure } from '../classify.ts';
-import type { Failure } from '../failure.ts';
-import { redact } from '../redact.ts';
-import { toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from '../webhook-signature.ts';
+import { detectFailure } from '../core/classify/index.ts';
+import type { Failure } from '../core/failure.ts';
+import { redact } from '../core/redact.ts';
+import { toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from './signature.ts';
 import type { ResultHub } from '../background/hub.ts';
 import type { CallOptions } from '../background/types.ts';
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchReportOf, waitForBatch, type BatchWaitOptions } from '../../src/background/batch.ts';
-import { ExpiredError, RateLimitError, TimeoutError, UserAbortError } from '../../src/errors.ts';
+import { ExpiredError, RateLimitError, TimeoutError, UserAbortError } from '../../src/core/errors.ts';
 import { rateLimited } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 

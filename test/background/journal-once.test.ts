@@ -10,7 +10,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
-import { ConflictError, ExpiredError, RateLimitError } from '../../src/errors.ts';
+import { ConflictError, ExpiredError, RateLimitError } from '../../src/core/errors.ts';
 import { FakeResponses } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 

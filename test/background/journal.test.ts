@@ -5,7 +5,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
-import { RateLimitError, UserAbortError, ExpiredError } from '../../src/errors.ts';
+import { RateLimitError, UserAbortError, ExpiredError } from '../../src/core/errors.ts';
 import { FakeResponses, tapRetrieves } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 

@@ -8,12 +8,12 @@ import { RESPONSE_ERROR_CODE } from '../fixtures/sdk-unions.ts';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createManualClock, createMock, type Mock, type Rule } from '../../src/mock/index.ts';
-import { generateWebhookSecret } from '../../src/webhook-signature.ts';
+import { generateWebhookSecret } from '../../src/webhooks/signature.ts';
 import { createAndWait, waitForResponse, type WaitOptions, type WaitProgress } from '../../src/background/wait.ts';
 import { createResultHub } from '../../src/background/hub.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
-import { CancelledError, ERROR_CLASSES, ExpiredError, FaultlineError, RateLimitError } from '../../src/errors.ts';
-import type { FailureCode } from '../../src/catalog.ts';
+import { CancelledError, ERROR_CLASSES, ExpiredError, FaultlineError, RateLimitError } from '../../src/core/errors.ts';
+import type { FailureCode } from '../../src/core/catalog.ts';
 
 /** The waiter's clock is the mock's: its sleeps fall due when the test advances the mock. */
 function waitClock(mock: Mock): Pick<WaitOptions, 'now' | 'sleep'> {

@@ -15,7 +15,7 @@ import OpenAI5 from 'openai-v5';
 import OpenAI6 from 'openai-v6';
 import OpenAI7 from 'openai-v7';
 import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
-import { FaultlineError, UnknownFailureError } from '../../src/errors.ts';
+import { FaultlineError, UnknownFailureError } from '../../src/core/errors.ts';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { driveIO, json, serveLoopback, type Loopback } from './loopback.ts';
 import { VirtualClock } from './virtual-clock.ts';

@@ -9,7 +9,7 @@ import OpenAI5 from 'openai-v5';
 import OpenAI6 from 'openai-v6';
 import OpenAI7 from 'openai-v7';
 import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
-import { RateLimitError } from '../../src/errors.ts';
+import { RateLimitError } from '../../src/core/errors.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 const SDKS = { v5: OpenAI5, v6: OpenAI6, v7: OpenAI7 } as const;

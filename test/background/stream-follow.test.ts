@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { followStream } from '../../src/background/stream-follow.ts';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 
 async function* events(list: readonly unknown[], thenThrow?: Error): AsyncGenerator<unknown> {
   for (const e of list) yield e;

@@ -10,7 +10,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { APIUserAbortError } from 'openai';
 import { waitForResponse } from '../../src/background/wait.ts';
-import { TimeoutError } from '../../src/errors.ts';
+import { TimeoutError } from '../../src/core/errors.ts';
 import { json, serveLoopback } from './loopback.ts';
 import { VirtualClock } from './virtual-clock.ts';
 

@@ -13,7 +13,7 @@ import {
   UserAbortError,
   ContentFilteredError,
   QuotaExceededError,
-} from '../../src/errors.ts';
+} from '../../src/core/errors.ts';
 import { createAndWait, waitForResponse, type WaitOptions, type WaitProgress } from '../../src/background/wait.ts';
 import { createResultHub } from '../../src/background/hub.ts';
 import { parseToken } from '../../src/background/token.ts';

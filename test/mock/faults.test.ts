@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 import { createManualClock, createMock, parseScenario, type Mock, type MockLogEntry, type Rule } from '../../src/mock/index.ts';
 import { MAJORS, collect, rejection } from './helpers.ts';
 

@@ -9,11 +9,11 @@ import { connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 import { createMock, listen, parseScenario } from '../../src/mock/index.ts';
 import { replyToResponse } from '../../src/mock/http.ts';
 import { runMockCommand } from '../../src/mock/cli.ts';
-import { RequestTooLargeError, toError } from '../../src/errors.ts';
+import { RequestTooLargeError, toError } from '../../src/core/errors.ts';
 import { MAJORS, rejection } from './helpers.ts';
 
 /** A parsed HTTP/1.1 answer read off a raw socket. */

@@ -1,7 +1,7 @@
 /** The node adapter over real loopback HTTP, files + batches, and webhook deliveries. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 import { createManualClock, createMock, listen, verifyWebhook } from '../../src/mock/index.ts';
 import { MAJORS, collect, rejection } from './helpers.ts';
 

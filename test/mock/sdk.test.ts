@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 import { AZURE_PRESETS, PRESETS, createManualClock, createMock, type HttpPreset, type PresetName } from '../../src/mock/index.ts';
 import { MAJORS, collect, rejection, type SdkErrors } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { generateWebhookSecret, signWebhook, verifyWebhook } from '../../src/webhook-signature.ts';
+import { generateWebhookSecret, signWebhook, verifyWebhook } from '../../src/webhooks/signature.ts';
 
 // The example published with the Standard Webhooks reference libraries.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { redisBudget } from '../../src/redis/index.ts';
 import type { BudgetDecision, RedisBudgetOptions, SharedBudget } from '../../src/redis/index.ts';
-import { RequestTooLargeError } from '../../src/errors.ts';
+import { RequestTooLargeError } from '../../src/core/errors.ts';
 import { systemClock, type Clock } from '../../src/internal/clock.ts';
 import { anyRedis, redisSkip, startRedis, uniqueKey, type RedisProcess } from './harness.ts';
 

@@ -7,10 +7,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG, entryOf, isRetryableFailure, type FailureCode } from '../../src/catalog.ts';
+import { CATALOG, entryOf, isRetryableFailure, type FailureCode } from '../../src/core/catalog.ts';
 import { NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../../src/retry/index.ts';
 import { afterPollError, resolveOptions } from '../../src/background/wait.ts';
-import type { Failure } from '../../src/failure.ts';
+import type { Failure } from '../../src/core/failure.ts';
 
 function failureOf(code: FailureCode, extra: Partial<Failure> = {}): Failure {
   const e = entryOf(code);

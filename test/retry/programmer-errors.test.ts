@@ -8,8 +8,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classify } from '../../src/classify.ts';
-import { UnknownFailureError } from '../../src/errors.ts';
+import { classify } from '../../src/core/classify/index.ts';
+import { UnknownFailureError } from '../../src/core/errors.ts';
 import { createFetch, retry } from '../../src/retry/index.ts';
 import { autoClock } from './helpers.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { format, inspect } from 'node:util';
 import OpenAI from 'openai';
-import { classify } from '../../src/classify.ts';
+import { classify } from '../../src/core/classify/index.ts';
 import { RetryError } from '../../src/retry/index.ts';
 
 test('util.inspect / console.log of a RetryError never shows a key its cause holds; cause stays the original', () => {

@@ -6,11 +6,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { classify, detectFailure } from '../src/classify.ts';
-import { entryOf, isFailureCode } from '../src/catalog.ts';
-import { FaultlineError, RateLimitError, assertSucceeded, toError } from '../src/errors.ts';
-import { trackStreamFailures } from '../src/stream.ts';
-import type { Failure } from '../src/failure.ts';
+import { classify, detectFailure } from '../../src/core/classify/index.ts';
+import { entryOf, isFailureCode } from '../../src/core/catalog.ts';
+import { FaultlineError, RateLimitError, assertSucceeded, toError } from '../../src/core/errors.ts';
+import { trackStreamFailures } from '../../src/core/stream.ts';
+import type { Failure } from '../../src/core/failure.ts';
 
 const RUNS = 400;
 

@@ -14,9 +14,9 @@ import OpenAI from 'openai';
 import OpenAIv4 from 'openai-v4';
 import OpenAIv5 from 'openai-v5';
 import OpenAIv6 from 'openai-v6';
-import { classify } from '../src/classify.ts';
-import { createFetch } from '../src/retry/index.ts';
-import { autoClock } from './retry/helpers.ts';
+import { classify } from '../../src/core/classify/index.ts';
+import { createFetch } from '../../src/retry/index.ts';
+import { autoClock } from '../retry/helpers.ts';
 
 /** Gateway answers as published (test/fixtures/real/providers.ts cites each). */
 const ANSWERS: Record<string, { status: number; body: string; headers?: Record<string, string> }> = {

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { classify, detectFailure } from '../src/classify.ts';
-import { CATALOG, FAILURE_CODES, type FailureCode } from '../src/catalog.ts';
-import { ERROR_CLASSES, FaultlineError } from '../src/errors.ts';
-import { NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../src/retry/index.ts';
-import { BATCH_STATUS, FINISH_REASON, INCOMPLETE_REASON, RESPONSE_ERROR_CODE, RESPONSE_STATUS, WEBHOOK_TYPE } from './fixtures/sdk-unions.ts';
+import { classify, detectFailure } from '../../src/core/classify/index.ts';
+import { CATALOG, FAILURE_CODES, type FailureCode } from '../../src/core/catalog.ts';
+import { ERROR_CLASSES, FaultlineError } from '../../src/core/errors.ts';
+import { NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../../src/retry/index.ts';
+import { BATCH_STATUS, FINISH_REASON, INCOMPLETE_REASON, RESPONSE_ERROR_CODE, RESPONSE_STATUS, WEBHOOK_TYPE } from '../fixtures/sdk-unions.ts';
 
 // The package's `exports` hide package.json: resolve the entry and walk up to the package root.
 const SDK_DIR = dirname(createRequire(import.meta.url).resolve('openai'));
@@ -53,7 +53,7 @@ function checkCoverage(what: string, sdkValues: readonly string[], expected: obj
   assert.deepEqual(
     missing,
     [],
-    `openai ${SDK_VERSION} added ${what} value(s) ${missing.join(', ')}: decide their catalog code, teach src/classify.ts if needed, and add them to the map in this test`,
+    `openai ${SDK_VERSION} added ${what} value(s) ${missing.join(', ')}: decide their catalog code, teach src/core/classify/ if needed, and add them to the map in this test`,
   );
 }
 
@@ -197,7 +197,7 @@ describe('catalog invariants', () => {
       assert.ok(entry, `${code} is not in the catalog`);
       assert.equal(entry.retryable, false, `${code} is never retried but the catalog says retryable`);
     }
-    // One rule (src/catalog.ts isRetryableFailure): the catalog row is the retry answer, with no exception.
+    // One rule (src/core/catalog.ts isRetryableFailure): the catalog row is the retry answer, with no exception.
     for (const entry of CATALOG) assert.equal(RETRYABLE_CODES.has(entry.code), entry.retryable, entry.code);
   });
 });

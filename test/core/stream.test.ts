@@ -4,8 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { trackStreamFailures } from '../src/stream.ts';
-import { toError, ContentPolicyError } from '../src/errors.ts';
+import { trackStreamFailures } from '../../src/core/stream.ts';
+import { toError, ContentPolicyError } from '../../src/core/errors.ts';
 
 const created = { type: 'response.created', sequence_number: 0, response: { id: 'resp_az1', object: 'response', status: 'in_progress', output: [] } };
 const failedNull = { type: 'response.failed', sequence_number: 1, response: { id: 'resp_az1', object: 'response', status: 'failed', error: null, output: [] } };

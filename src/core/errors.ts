@@ -13,7 +13,7 @@
  *   {@link FaultlineError}).
  */
 import { entryOf, type CatalogEntry, type FailureCode } from './catalog.ts';
-import { classify, detectFailure, ERROR_BRAND, type ClassifyOptions } from './classify.ts';
+import { classify, detectFailure, ERROR_BRAND, type ClassifyOptions } from './classify/index.ts';
 import type { Failure } from './failure.ts';
 import { INSPECT_CUSTOM, redact, redactingInspect } from './redact.ts';
 

@@ -2,9 +2,9 @@
  * The error thrown when retrying gives up: it keeps every attempt's {@link Failure}, the reason, and the
  * last attempt's original error on `cause`.
  */
-import type { FailureCode } from '../catalog.ts';
-import type { Failure } from '../failure.ts';
-import { INSPECT_CUSTOM, redact, redactingInspect } from '../redact.ts';
+import type { FailureCode } from './catalog.ts';
+import type { Failure } from './failure.ts';
+import { INSPECT_CUSTOM, redact, redactingInspect } from './redact.ts';
 
 const RETRY_BRAND: unique symbol = Symbol.for('faultline.retry-error') as never;
 

@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PRECEDENCE } from '../src/classify/decide.ts';
+import { PRECEDENCE } from '../../src/core/classify/decide.ts';
 import {
   FRONT_SCAN,
   HINT_WORDS,
@@ -22,8 +22,8 @@ import {
   TOO_LARGE_TPM_MESSAGE,
   wordsIn,
   type MessageRule,
-} from '../src/classify/vocabulary.ts';
-import { MAY_HOLD_SECRET } from '../src/redact.ts';
+} from '../../src/core/classify/vocabulary.ts';
+import { MAY_HOLD_SECRET } from '../../src/core/redact.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];

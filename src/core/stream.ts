@@ -1,4 +1,4 @@
-import { detectFailure, type ClassifyOptions } from './classify.ts';
+import { detectFailure, type ClassifyOptions } from './classify/index.ts';
 import type { Failure } from './failure.ts';
 
 /** Reads a stream of events (Responses or Chat Completions) and reports the failure in it, once. */

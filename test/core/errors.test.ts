@@ -18,9 +18,9 @@ import {
   assertSucceeded,
   toError,
   ERROR_CLASSES,
-} from '../src/errors.ts';
-import { classify } from '../src/classify.ts';
-import { MAJORS, sdkError } from './fixtures/sdk.ts';
+} from '../../src/core/errors.ts';
+import { classify } from '../../src/core/classify/index.ts';
+import { MAJORS, sdkError } from '../fixtures/sdk.ts';
 
 // A fake key, built at run time so no key-shaped literal sits in the repository.
 const KEY = ['sk', 'proj', 'Zq9vR2mX7tL4pW8nK3jH6fD1sA5gB0cE'].join('-');

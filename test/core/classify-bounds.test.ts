@@ -5,11 +5,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify, detectFailure } from '../src/classify.ts';
-import { FaultlineError } from '../src/errors.ts';
-import { createFetch } from '../src/retry/index.ts';
-import { parseBoundedJson } from '../src/classify/bounded-json.ts';
-import { autoClock } from './retry/helpers.ts';
+import { classify, detectFailure } from '../../src/core/classify/index.ts';
+import { FaultlineError } from '../../src/core/errors.ts';
+import { createFetch } from '../../src/retry/index.ts';
+import { parseBoundedJson } from '../../src/core/classify/bounded-json.ts';
+import { autoClock } from '../retry/helpers.ts';
 
 const MiB = 1 << 20;
 const big = (n: number) => 'x'.repeat(n);
@@ -64,7 +64,7 @@ describe('JSON over 1 MiB is read as JSON', () => {
 describe('a status outside 100–599', () => {
   // 0 (opaque, a Response.error()), a negative or a fraction is no status at all: the body is read. A
   // whole number a transport had outside 100–599 (99, 600, 1000) is not HTTP: nothing it claims is
-  // believed (src/classify/build.ts, precedence 0), so a hostile server cannot buy retries.
+  // believed (src/core/classify/build.ts, precedence 0), so a hostile server cannot buy retries.
   for (const status of [0, 99, 600, 1000, -1, 429.5]) {
     const notHttp = Number.isInteger(status) && status > 0;
     test(`HTTP record with status ${status}: ${notHttp ? 'unknown whatever its body says' : 'read by its body'}, no Failure.status`, () => {
@@ -108,7 +108,7 @@ describe('a status outside 100–599', () => {
 
 describe('the Python literals the Python SDK prints', () => {
   test('dicts, lists, tuples, both quotes, escapes, None/True/False, numbers; trailing text ignored', async () => {
-    const { parsePythonLiteral } = await import('../src/classify/python-literal.ts');
+    const { parsePythonLiteral } = await import('../../src/core/classify/python-literal.ts');
     assert.deepEqual(parsePythonLiteral(`{'error': {'message': "Invalid model 'x'.", 'code': 400, 'param': None, 'ok': True, 'no': False, 'l': [1, 2.5, (3,)], 'e': 'a\\'b\\n'}} and more`), {
       error: { message: "Invalid model 'x'.", code: 400, param: null, ok: true, no: false, l: [1, 2.5, [3]], e: "a'b\n" },
     });

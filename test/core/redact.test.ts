@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAY_HOLD_SECRET, isSecretHeader, redact, redactCost, redactHeaders, redactScanned, redactedView } from '../src/redact.ts';
+import { MAY_HOLD_SECRET, isSecretHeader, redact, redactCost, redactHeaders, redactScanned, redactedView } from '../../src/core/redact.ts';
 
 // Fake keys are built at run time so no key-shaped literal sits in the repository.
 const PROJ_KEY = ['sk', 'proj', 'Zq9vR2mX7tL4pW8nK3jH6fD1sA5gB0cE'].join('-');

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Readable, finished } from 'node:stream';
-import { classify, detectFailure, parseDuration, normalizeWireValue } from '../src/classify.ts';
-import { PAYLOADS } from './fixtures/payloads.ts';
-import { checkCase } from './fixtures/check.ts';
+import { classify, detectFailure, parseDuration, normalizeWireValue } from '../../src/core/classify/index.ts';
+import { PAYLOADS } from '../fixtures/payloads.ts';
+import { checkCase } from '../fixtures/check.ts';
 
 describe('real payloads → catalog code', () => {
   for (const c of PAYLOADS) test(`${c.name}  [${c.source}]`, () => checkCase(c));
@@ -24,7 +24,7 @@ describe('real payloads → catalog code', () => {
   });
 });
 
-describe('precedence (src/classify.ts PRECEDENCE)', () => {
+describe('precedence (src/core/classify/ PRECEDENCE)', () => {
   test('1. quota wins over a 429 and over a rate-limit code', () => {
     assert.equal(classify({ status: 429, body: { error: { code: 'rate_limit_exceeded', type: 'insufficient_quota', message: 'x' } } }).code, 'insufficient_quota');
     assert.equal(classify({ status: 429, body: { error: { code: 'rate_limit_exceeded', message: 'You exceeded your current quota' } } }).code, 'insufficient_quota');

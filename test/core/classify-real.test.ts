@@ -5,11 +5,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classify } from '../src/classify.ts';
-import { checkCase } from './fixtures/check.ts';
-import { inputOf } from './fixtures/payloads.ts';
-import { REAL_FILES, REAL_PAYLOADS, UNMATCHED_REVIEWS } from './fixtures/real/index.ts';
-import { isRetryableFailure } from '../src/catalog.ts';
+import { classify } from '../../src/core/classify/index.ts';
+import { checkCase } from '../fixtures/check.ts';
+import { inputOf } from '../fixtures/payloads.ts';
+import { REAL_FILES, REAL_PAYLOADS, UNMATCHED_REVIEWS } from '../fixtures/real/index.ts';
+import { isRetryableFailure } from '../../src/core/catalog.ts';
 
 for (const [file, { CASES }] of Object.entries(REAL_FILES)) {
   describe(`real payloads: ${file}`, () => {
