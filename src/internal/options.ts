@@ -1,0 +1,166 @@
+/**
+ * The one set of option checks (CONTRIBUTING.md, "Checking options"). Every public function and class
+ * validates its options through these helpers, so every misuse message has one format:
+ *
+ *   `owner: options.path must be <expectation>, got <shown>`
+ *
+ * A wrong type throws `TypeError`, a value out of range `RangeError`. `owner` is the public function or
+ * class name; `name` may be a dotted path (`'webhooks.url'`), or `'#id'` for a positional argument (the
+ * message then says `id`, not `options.id`). Values of secret options are never shown.
+ */
+import { resolveClock, type Clock } from './clock.ts';
+
+export type Owner = string;
+
+const SHOWN_MAX = 40;
+
+/** The `, got …` part: numbers and strings as JSON (long strings cut), other values by their type. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > SHOWN_MAX ? `${value.slice(0, SHOWN_MAX)}…` : value);
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function place(name: string): string {
+  return name.startsWith('#') ? name.slice(1) : `options.${name}`;
+}
+
+/**
+ * Builds the misuse error. `name` is an option path (`'retries'`, `'webhooks.url'`), or `#id` for a
+ * positional argument (the message then says `id`, not `options.id`).
+ */
+export function misuse(kind: 'type' | 'range', owner: Owner, name: string, expectation: string, value: unknown, opts: { secret?: boolean } = {}): TypeError | RangeError {
+  const shown = opts.secret === true && value !== undefined && value !== null ? `a ${typeof value} (not shown)` : describe(value);
+  const message = `${owner}: ${place(name)} must be ${expectation}, got ${shown}`;
+  return kind === 'type' ? new TypeError(message) : new RangeError(message);
+}
+
+/** The options argument itself: `undefined` reads as `{}`; anything but a plain object is a TypeError. */
+export function optionsObject(owner: Owner, value: unknown, name = 'options'): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${owner}: ${name} must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Throws at once when `options` still uses a key that was renamed, naming the new key. The table is
+ * `{ oldKey: 'newKey (version)' }`, kept until 1.0 and never in the types or docs.
+ */
+export function rejectRenamed(owner: Owner, options: object, renamed: Readonly<Record<string, string>>): void {
+  for (const old of Object.keys(renamed)) {
+    if (Object.hasOwn(options, old) && (options as Record<string, unknown>)[old] !== undefined) {
+      throw new TypeError(`${owner}: options.${old} was renamed to options.${renamed[old]}`);
+    }
+  }
+}
+
+function numberOf(owner: Owner, name: string, value: unknown, what: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw misuse('type', owner, name, what, value);
+  return value;
+}
+
+/**
+ * A length of time in milliseconds: finite, at least `min` (default 0; `exclusiveMin` makes it `>`),
+ * `Infinity` only when `infinity` is set. `default` when absent (a missing value without a default is
+ * `undefined`, typed as `number` for callers that always pass one).
+ */
+export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; infinity?: boolean } = {}): number {
+  if (value === undefined) return spec.default as number;
+  const min = spec.min ?? 0;
+  const what = `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${spec.infinity === true ? ' (or Infinity)' : ''}`;
+  const n = numberOf(owner, name, value, what);
+  const finiteOk = Number.isFinite(n) || (spec.infinity === true && n === Infinity);
+  if (!finiteOk || n < min || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
+  return n;
+}
+
+/** A whole number in [min, max] (min defaults to 0); `default` when absent. */
+export function count(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; max?: number; infinity?: boolean } = {}): number {
+  if (value === undefined) return spec.default as number;
+  const min = spec.min ?? 0;
+  const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+  const what = `an integer from ${min} to ${spec.max === undefined ? (spec.infinity === true ? 'Infinity' : 'Number.MAX_SAFE_INTEGER') : max}`;
+  const n = numberOf(owner, name, value, what);
+  if (spec.infinity === true && n === Infinity) return n;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw misuse('range', owner, name, what, n);
+  return n;
+}
+
+/** A fraction in [0, max] (max defaults to 1); `default` when absent. */
+export function fraction(owner: Owner, name: string, value: unknown, spec: { default: number; min?: number; exclusiveMin?: boolean; max?: number }): number {
+  if (value === undefined) return spec.default;
+  const min = spec.min ?? 0;
+  const max = spec.max ?? 1;
+  const what = `a number in ${spec.exclusiveMin === true ? '(' : '['}${min}, ${max}]`;
+  const n = numberOf(owner, name, value, what);
+  if (!(n >= min && n <= max) || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
+  return n;
+}
+
+/** A finite number in [min, max]; `default` when absent. For ratios and limits that are not durations. */
+export function finite(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; max?: number } = {}): number {
+  if (value === undefined) return spec.default as number;
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
+  const bounds = [min !== -Infinity ? `${spec.exclusiveMin === true ? '>' : '>='} ${min}` : '', max !== Infinity ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+  const what = `a finite number${bounds === '' ? '' : ` ${bounds}`}`;
+  const n = numberOf(owner, name, value, what);
+  if (!Number.isFinite(n) || n < min || n > max || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
+  return n;
+}
+
+/** One of `allowed` (strings or booleans), `fallback` when absent. */
+export function oneOf<T extends string | boolean>(owner: Owner, name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    throw misuse(typeof value === typeof allowed[0] ? 'range' : 'type', owner, name, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+/** A function, or `undefined` when absent. */
+export function fn<F extends (...args: never[]) => unknown>(owner: Owner, name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw misuse('type', owner, name, 'a function', value);
+  return value as F;
+}
+
+/** An `AbortSignal`, or `undefined` when absent. */
+export function signal(owner: Owner, name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw misuse('type', owner, name, 'an AbortSignal', value);
+  return value;
+}
+
+/** A non-empty string, or `undefined` when absent; with `secret`, the value is never shown. */
+export function nonEmptyString(owner: Owner, name: string, value: unknown, opts: { secret?: boolean } = {}): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw misuse('type', owner, name, 'a non-empty string', value, opts);
+  return value;
+}
+
+/** A moment: epoch milliseconds or a valid `Date`, as epoch ms; `undefined` when absent. */
+export function moment(owner: Owner, name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw misuse(value instanceof Date || typeof value === 'number' ? 'range' : 'type', owner, name, 'epoch milliseconds or a valid Date', value instanceof Date ? 'Invalid Date' : value);
+  }
+  return ms;
+}
+
+/** `options.clock`: a `{ now(), sleep(ms, signal) }` object held to the clock contract; the system clock when absent. */
+export function clock(owner: Owner, value: unknown, name = 'clock'): Clock {
+  if (value === undefined) return resolveClock({});
+  if (typeof value !== 'object' || value === null) throw misuse('type', owner, name, 'a Clock ({ now(), sleep(ms, signal) })', value);
+  const c = value as Partial<Clock>;
+  if (typeof c.now !== 'function') throw misuse('type', owner, `${name}.now`, 'a function returning epoch milliseconds', c.now);
+  if (typeof c.sleep !== 'function') throw misuse('type', owner, `${name}.sleep`, 'a function (ms, signal) => Promise<void>', c.sleep);
+  return resolveClock({ now: c.now.bind(c), sleep: c.sleep.bind(c) });
+}
