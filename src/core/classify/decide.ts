@@ -86,6 +86,7 @@ export const PRECEDENCE: readonly Rule[] = [
     decide: (e) => {
       if (e.head === undefined) return undefined;
       const words = wordsIn(PATTERN_SCAN, e.head);
+      if (words === 0) return undefined;
       for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, e.head, words)) return rule.code;
       return undefined;
     },

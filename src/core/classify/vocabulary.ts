@@ -501,18 +501,31 @@ export const TRANSPORT_NAMES: ReadonlyMap<string, FailureCode> = new Map<string,
  * Transport messages, for errors that lost their code and name (precedence 8): only the exact messages
  * Node, undici, node-fetch and the SDKs produce. A message that merely contains "timeout" or "network
  * error" (`new TypeError('bad timeout value in config')`) is not one: it is the caller's own error, and
- * it is never retried.
+ * it is never retried. Looked up lower-cased, without a final period.
  */
-export const TRANSPORT_MESSAGES: ReadonlyArray<readonly [RegExp, FailureCode]> = [
-  // openai-node APIUserAbortError; DOMException AbortError; Node's AbortError
-  [/^request was aborted\.?$|^this operation was aborted\.?$|^the operation was aborted\.?$/i, 'aborted'],
+export const TRANSPORT_MESSAGES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['request was aborted', 'aborted'], // openai-node APIUserAbortError
+  ['this operation was aborted', 'aborted'], // DOMException AbortError
+  ['the operation was aborted', 'aborted'], // Node's AbortError
+  ['request timed out', 'timeout'], // openai-node APIConnectionTimeoutError, openai-python APITimeoutError
+  ['the operation was aborted due to timeout', 'timeout'], // DOMException TimeoutError (AbortSignal.timeout)
+  ['terminated', 'connection_error'], // undici, a body cut mid-stream
+  ['other side closed', 'connection_error'], // undici SocketError
+  ['premature close', 'connection_error'], // Node ERR_STREAM_PREMATURE_CLOSE
+  ['fetch failed', 'connection_error'], // undici fetch, whatever the cause
+  ['connection error', 'connection_error'], // openai-node / openai-python APIConnectionError
+]);
+
+/**
+ * Transport messages that carry an address, a host or a cause after the words that matter
+ * ("connect ETIMEDOUT 1.2.3.4:443", "getaddrinfo ENOTFOUND host", node-fetch "reason: socket hang up").
+ */
+export const TRANSPORT_PHRASES: ReadonlyArray<readonly [RegExp, FailureCode]> = [
   [
     new RegExp(
       [
-        '^request timed out\\.?$', // openai-node APIConnectionTimeoutError, openai-python APITimeoutError
-        '^the operation was aborted due to timeout$', // DOMException TimeoutError (AbortSignal.timeout)
         '^(?:headers|body|connect) timeout error\\b', // undici HeadersTimeoutError, BodyTimeoutError, ConnectTimeoutError
-        '\\b(?:etimedout|esockettimedout)\\b', // "connect ETIMEDOUT 1.2.3.4:443", node-fetch "reason: connect ETIMEDOUT"
+        '\\b(?:etimedout|esockettimedout)\\b',
       ].join('|'),
       'i',
     ),
@@ -521,14 +534,9 @@ export const TRANSPORT_MESSAGES: ReadonlyArray<readonly [RegExp, FailureCode]> =
   [
     new RegExp(
       [
-        '^terminated$', // undici, a body cut mid-stream
-        '^other side closed$', // undici SocketError
-        '^premature close$', // Node ERR_STREAM_PREMATURE_CLOSE
-        '^fetch failed$', // undici fetch, whatever the cause
-        '^connection error\\.?$', // openai-node / openai-python APIConnectionError
-        'socket hang up', // Node ECONNRESET, node-fetch "reason: socket hang up"
+        'socket hang up', // Node ECONNRESET
         'client network socket disconnected before secure tls connection was established', // TLS handshake cut
-        '\\b(?:econnreset|econnrefused|econnaborted|epipe|enotfound|eai_again|ehostunreach|enetunreach)\\b', // "read ECONNRESET", "getaddrinfo ENOTFOUND host"
+        '\\b(?:econnreset|econnrefused|econnaborted|epipe|enotfound|eai_again|ehostunreach|enetunreach)\\b', // "read ECONNRESET"
         'network is unreachable', // ENETUNREACH's strerror, httpx "[Errno 101] Network is unreachable"
       ].join('|'),
       'i',

@@ -51,8 +51,8 @@ function errorFields(e: unknown): ErrorFields {
   }
 }
 
-/** The message openai-node v4–v7 make when they kept no body. */
-const NO_BODY = /^\d{3} status code \(no body\)$/;
+/** The end of the message openai-node v4–v7 make when they kept no body (`403 status code (no body)`). */
+const NO_BODY = ' status code (no body)';
 
 /** The SDK prefixes the status to the message ("429 Rate limit…"); a non-JSON body arrives as "502 <html>…". */
 const STATUS_PREFIX = /^\d{3}\s+/;
@@ -76,7 +76,7 @@ export function readError(s: Signals, e: unknown): void {
   if (status === undefined) readErrorChain(s, e);
   // The SDK dropped the body (a gateway's unwrapped error; v4–v6 then say "403 status code (no body)"):
   // faultline.fetch's reading of it, when the request went through it.
-  if (sdk && !isObj(x.body) && msg !== undefined && NO_BODY.test(msg)) {
+  if (sdk && !isObj(x.body) && msg !== undefined && msg.endsWith(NO_BODY)) {
     const code = headerOf(x.headers, FAILURE_CODE_HEADER);
     if (isFailureCode(code)) s.state = code;
   }

@@ -4,7 +4,7 @@
  */
 import type { Signals } from '../signals.ts';
 import { get, isObj, str, type Obj } from '../values.ts';
-import { SETUP_ERROR_CODES, TLS_TRUST_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES } from '../vocabulary.ts';
+import { SETUP_ERROR_CODES, TLS_TRUST_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES, TRANSPORT_PHRASES } from '../vocabulary.ts';
 import type { FailureCode } from '../../catalog.ts';
 
 /** How many links of a `cause` chain are read. */
@@ -34,19 +34,13 @@ function chainLink(e: Obj): ChainLink {
 /** The code a transport message stands for, if it is one. */
 export function transportMessage(text: string): FailureCode | undefined {
   if (text.length >= MAX_TRANSPORT_MESSAGE) return undefined;
-  for (const [re, code] of TRANSPORT_MESSAGES) if (re.test(text)) return code;
+  const lower = text.toLowerCase();
+  const exact = TRANSPORT_MESSAGES.get(lower.endsWith('.') ? lower.slice(0, -1) : lower);
+  if (exact !== undefined) return exact;
+  for (const [re, code] of TRANSPORT_PHRASES) if (re.test(text)) return code;
   return undefined;
 }
 
-/**
- * The error and its causes. A setup-error code anywhere (the request was never sent) or a TLS trust
- * failure (no retry can succeed) means no retryable transport failure at all. Otherwise the first specific evidence from the top decides — a transport code, or a
- * name or exact message saying timeout or abort — and a generic "connection" wrapper (undici's "fetch
- * failed" and "terminated", the SDK's APIConnectionError) only when nothing below it says more:
- * `fetch failed` ← `UND_ERR_HEADERS_TIMEOUT` is a timeout, the SDK's own timeout ← its AbortError too.
- * A wrapper whose root cause shows no transport evidence at all (the SDK wraps whatever a custom fetch
- * throws, `TypeError('bad timeout value in config')` included) is not attributed to the wire.
- */
 /**
  * A response the HTTP parser refused (headers over the client's limit, a status line outside 100–599,
  * bytes that are not HTTP): undici's `HeadersOverflowError`/`HTTPParserError` and its `statusCode >= 100`
@@ -60,6 +54,15 @@ function protocolViolation(link: { readonly code: unknown; readonly name: unknow
   return undefined;
 }
 
+/**
+ * The error and its causes. A setup-error code anywhere (the request was never sent) or a TLS trust
+ * failure (no retry can succeed) means no retryable transport failure at all. Otherwise the first specific evidence from the top decides — a transport code, or a
+ * name or exact message saying timeout or abort — and a generic "connection" wrapper (undici's "fetch
+ * failed" and "terminated", the SDK's APIConnectionError) only when nothing below it says more:
+ * `fetch failed` ← `UND_ERR_HEADERS_TIMEOUT` is a timeout, the SDK's own timeout ← its AbortError too.
+ * A wrapper whose root cause shows no transport evidence at all (the SDK wraps whatever a custom fetch
+ * throws, `TypeError('bad timeout value in config')` included) is not attributed to the wire.
+ */
 export function readErrorChain(s: Signals, err: unknown): void {
   const seen: unknown[] = [];
   let specific: FailureCode | undefined;
