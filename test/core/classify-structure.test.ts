@@ -23,7 +23,9 @@ import {
   wordsIn,
   type MessageRule,
 } from '../../src/core/classify/vocabulary.ts';
-import { MAY_HOLD_SECRET } from '../../src/core/redact.ts';
+import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
+import { textOfHtml } from '../../src/core/classify/body.ts';
+import { WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
@@ -121,5 +123,21 @@ describe('the precedence table', () => {
     const steps = PRECEDENCE.map((r) => r.step);
     assert.deepEqual(steps, ['1', '2', '3', '4', '5', '6', '7', '7b', '8']);
     for (const r of PRECEDENCE) assert.ok(r.evidence.length > 20);
+  });
+});
+
+describe('the shortcuts build.ts and body.ts take', () => {
+  test('every vocabulary value is left as it is by redact() (so build.ts returns a known wire value without redacting it)', () => {
+    for (const v of WIRE_FACTS.keys()) assert.equal(redact(v), v);
+  });
+
+  test("textOfHtml's first-character shortcut answers as the markup test it skips: text that is not markup comes back as it is", () => {
+    const head = (t: string): string => t.slice(0, 4096 * 4);
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(' <b>x</b>', '\n<html><title>502</title>', '<h1>x</h1>', '\u00a0<p>', 'x<p>', '\t')), (t) => {
+        if (!/^\s*</.test(head(t))) assert.equal(textOfHtml(t), head(t), JSON.stringify(t));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -19,7 +19,8 @@ const MAX_SHORT = 256;
 
 /** The message, clipped and redacted. `evidence` tells whether decide() scanned all of it, and what it found. */
 function clipMessage(text: string, evidence: Evidence): string {
-  if (evidence.head === text) return redactScanned(text, (evidence.words & MAY_HOLD_SECRET_BIT) !== 0);
+  // decide() scanned the whole message (its head is all of it) and it needs no clipping: the scan's secret bit says whether to scrub.
+  if (evidence.head === text && text.length <= MAX_MESSAGE) return redactScanned(text, (evidence.words & MAY_HOLD_SECRET_BIT) !== 0);
   return redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
 }
 
