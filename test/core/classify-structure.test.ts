@@ -8,7 +8,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PRECEDENCE } from '../../src/core/classify/decide.ts';
+import { decide, PRECEDENCE, type Evidence } from '../../src/core/classify/decide.ts';
+import { FAILURE_CODES } from '../../src/core/catalog.ts';
 import {
   FRONT_SCAN,
   HINT_WORDS,
@@ -25,7 +26,7 @@ import {
 } from '../../src/core/classify/vocabulary.ts';
 import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
 import { textOfHtml } from '../../src/core/classify/body.ts';
-import { WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
+import { NO_FACTS, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
@@ -68,6 +69,12 @@ function holdsLiterally(alt: string, word: string): boolean {
   return false;
 }
 
+// Texts made of the words, the secret openings, near misses and filler, in any case.
+const pieces = [...SCAN_WORDS.front, ...SCAN_WORDS.patterns, 'sk-', 'sk-proj-abcdefgh', 'whsec_abcdefgh', 'Bearer ', 'basic\t', 'api-key:', 'api_key=', 'apikey"=', 'authorization: ', 'x-api-key: ', 'api key', 'quot', 'maximum context length', 'is currently overloaded', 'model gpt-9 does not exist', 'Incorrect API key', 'Rate limit reached', 'content management policy', 'request too large for gpt-4o on tokens per min', ' ', '.', 'a', 'Z', '0', ':', '='];
+const text = fc
+  .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 24 })
+  .chain((parts) => fc.array(fc.boolean(), { minLength: parts.length, maxLength: parts.length }).map((upper) => parts.map((p, i) => (upper[i] ? p.toUpperCase() : p)).join('')));
+
 describe('message rules and their words', () => {
   test('every alternative of every pattern holds one of its words, as plain text', () => {
     for (const rule of [...ALL_RULES, ]) {
@@ -89,12 +96,6 @@ describe('message rules and their words', () => {
     }
     for (const w of HINT_WORDS) assert.ok(SCAN_WORDS.front.includes(w));
   });
-
-  // Texts made of the words, the secret openings, near misses and filler, in any case.
-  const pieces = [...SCAN_WORDS.front, ...SCAN_WORDS.patterns, 'sk-', 'sk-proj-abcdefgh', 'whsec_abcdefgh', 'Bearer ', 'basic\t', 'api-key:', 'api_key=', 'apikey"=', 'authorization: ', 'x-api-key: ', 'api key', 'quot', 'maximum context length', 'is currently overloaded', 'model gpt-9 does not exist', 'Incorrect API key', 'Rate limit reached', 'content management policy', 'request too large for gpt-4o on tokens per min', ' ', '.', 'a', 'Z', '0', ':', '='];
-  const text = fc
-    .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 24 })
-    .chain((parts) => fc.array(fc.boolean(), { minLength: parts.length, maxLength: parts.length }).map((upper) => parts.map((p, i) => (upper[i] ? p.toUpperCase() : p)).join('')));
 
   test('a rule gated by its words answers as its pattern alone would', () => {
     fc.assert(
@@ -123,6 +124,34 @@ describe('the precedence table', () => {
     const steps = PRECEDENCE.map((r) => r.step);
     assert.deepEqual(steps, ['1', '2', '3', '4', '5', '6', '7', '7b', '8']);
     for (const r of PRECEDENCE) assert.ok(r.evidence.length > 20);
+  });
+
+  test('decide() answers as a loop over the table would (it asks the nine rows written out, in order)', () => {
+    const loop = (e: Evidence): string => {
+      for (const rule of PRECEDENCE) {
+        const code = rule.decide(e);
+        if (code !== undefined) return code;
+      }
+      return 'unknown';
+    };
+    const facts = fc.constantFrom(NO_FACTS, ...WIRE_FACTS.values());
+    const maybe = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
+    const evidence: fc.Arbitrary<Evidence> = fc
+      .record({
+        code: facts,
+        type: facts,
+        status: maybe(fc.constantFrom(200, 400, 401, 402, 403, 404, 408, 413, 418, 429, 500, 502, 503, 504, 529)),
+        head: maybe(text),
+        state: maybe(fc.constantFrom(...FAILURE_CODES)),
+        transport: maybe(fc.constantFrom('timeout', 'connection_error', 'aborted') as fc.Arbitrary<Evidence['transport']>),
+      })
+      .map((r) => ({ ...r, words: r.head === undefined ? 0 : wordsIn(FRONT_SCAN, r.head) }));
+    fc.assert(
+      fc.property(evidence, (e) => {
+        assert.equal(decide(e), loop(e));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
