@@ -139,10 +139,11 @@ export const WIRE_CODES: ReadonlyMap<string, FailureCode> = new Map<string, Fail
 ]);
 
 /**
- * Wire codes that only restate the error type: a relay may put `invalid_request_error` in `code` while
- * the message says what really happened. They count as a generic type (precedence 7b).
+ * Wire codes too general to decide: they restate the error type (a relay may put `invalid_request_error`
+ * in `code`), or say only that some value was invalid (OpenAI's `invalid_value`, also sent for an image
+ * it cannot read), while the message says what really happened. They count as a generic type (precedence 7b).
  */
-export const GENERIC_WIRE_CODES: ReadonlySet<string> = new Set(['invalid_request_error', 'invalid_request']);
+export const GENERIC_WIRE_CODES: ReadonlySet<string> = new Set(['invalid_request_error', 'invalid_request', 'invalid_value']);
 
 /** Wire `type` values that say something specific (precedence 6). */
 export const WIRE_TYPES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
@@ -370,12 +371,15 @@ export const MESSAGE_PATTERNS: readonly MessageRule[] = [
     PATTERN_SCAN,
     /missing scopes|insufficient permissions for this operation|insufficient authentication scopes|not allowed to access model/i,
     'permission_denied',
-    ['missing scopes', 'insufficient permissions', 'insufficient authentication', 'not allowed to access'],
+    ['scopes', 'insufficient permissions', 'not allowed to access'],
   ),
   // Realtime: the session hit its maximum duration; the Assistants API: a run that expired.
   messageRule(PATTERN_SCAN, /session hit the maximum duration|runs in status "expired"/i, 'expired', ['maximum duration', 'status "expired"']),
   // Realtime: a second response.create while one is in progress.
   messageRule(PATTERN_SCAN, /conversation already has an active response/i, 'conflict', ['active response']),
+  // An image the model could not read, sent as `code: invalid_value` (too general to decide, see
+  // GENERIC_WIRE_CODES) or as a bare "400 Invalid image." by the SDK.
+  messageRule(PATTERN_SCAN, /does not represent a valid image|\binvalid image\b/i, 'invalid_image', ['valid image']),
   // Fine-tuning: a training file the job could not read.
   messageRule(PATTERN_SCAN, /file format error|invalid file format/i, 'invalid_request', ['file format']),
   // Envoy and Go gateways that could not reach their upstream (even on a 503: nothing is overloaded).
