@@ -26,7 +26,7 @@ import {
 } from '../../src/core/classify/vocabulary.ts';
 import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
 import { textOfHtml } from '../../src/core/classify/body.ts';
-import { NO_FACTS, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
+import { NO_FACTS, SDK_MESSAGES, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
@@ -156,6 +156,14 @@ describe('the precedence table', () => {
 });
 
 describe('the shortcuts build.ts and body.ts take', () => {
+  test('the messages the SDK writes itself, which decide() does not scan, hold no rule word and no secret', () => {
+    for (const m of SDK_MESSAGES) {
+      assert.equal(wordsIn(FRONT_SCAN, m), 0, m);
+      assert.equal(wordsIn(PATTERN_SCAN, m), 0, m);
+      assert.equal(MAY_HOLD_SECRET.test(m), false, m);
+    }
+  });
+
   test('every vocabulary value is left as it is by redact() (so build.ts returns a known wire value without redacting it)', () => {
     for (const v of WIRE_FACTS.keys()) assert.equal(redact(v), v);
   });

@@ -449,6 +449,13 @@ export function matchesMessage(rule: MessageRule, text: string, words: WordSet):
   return (rule.wordSet & words) !== 0 && rule.pattern.test(text);
 }
 
+/**
+ * Messages the openai SDKs write themselves when the server said nothing (openai-node core/error.ts;
+ * readError strips the status from `502 status code (no body)`). They hold no word of any message rule
+ * and no secret (test/core/classify-structure.test.ts checks), so decide() does not scan them.
+ */
+export const SDK_MESSAGES: ReadonlySet<string> = new Set(['Connection error.', 'Request timed out.', 'Request was aborted.', 'status code (no body)']);
+
 /** Transport error codes (`err.code` anywhere in the cause chain) → code (precedence 8). */
 export const TRANSPORT_CODES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
   ['ECONNRESET', 'connection_error'],
