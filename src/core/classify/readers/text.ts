@@ -31,8 +31,10 @@ const STATED_STATUS: readonly RegExp[] = [
   // "Error code: 400 - {…}", "status code 500", "unexpected status 400:", "HTTP 503", "API Error: 422",
   // "Error response 401 while fetching", "API error 412:", "OpenAI API error (403)", "HTTP 429 (429)"
   /\b(?:error code|status code|status|http|error response|api error)\s*:?\s*\(?(\d{3})\b/i,
-  // "'502 Bad Gateway' for url", "503 Service Unavailable", Python requests' HTTPError "402 Client Error: Payment Required for url: …"
-  /\b(\d{3}) (?:bad request|unauthorized|payment required|forbidden|not found|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out|client error:|server error:)/i,
+  // "'502 Bad Gateway' for url", "503 Service Unavailable"
+  /\b(\d{3}) (?:bad request|unauthorized|payment required|forbidden|not found|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b/i,
+  // Python requests' HTTPError: "402 Client Error: Payment Required for url: …", "503 Server Error: …"
+  /\b(\d{3}) (?:client|server) error:/i,
 ];
 
 /** `[invalid_request_error] Error committing input audio buffer…` (a Realtime client's log line). */
