@@ -66,17 +66,18 @@ function numberOf(owner: Owner, name: string, value: unknown, what: string): num
 }
 
 /**
- * A length of time in milliseconds: finite, at least `min` (default 0; `exclusiveMin` makes it `>`),
- * `Infinity` only when `infinity` is set. `default` when absent (a missing value without a default is
- * `undefined`, typed as `number` for callers that always pass one).
+ * A length of time in milliseconds: finite, at least `min` (default 0; `exclusiveMin` makes it `>`), at
+ * most `max` when given, `Infinity` only when `infinity` is set. `default` when absent (a missing value
+ * without a default is `undefined`, typed as `number` for callers that always pass one).
  */
-export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; infinity?: boolean } = {}): number {
+export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; max?: number; infinity?: boolean } = {}): number {
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? 0;
-  const what = `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${spec.infinity === true ? ' (or Infinity)' : ''}`;
+  const upTo = spec.max === undefined ? '' : ` and <= ${spec.max}`;
+  const what = `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${upTo}${spec.infinity === true ? ' (or Infinity)' : ''}`;
   const n = numberOf(owner, name, value, what);
   const finiteOk = Number.isFinite(n) || (spec.infinity === true && n === Infinity);
-  if (!finiteOk || n < min || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
+  if (!finiteOk || n < min || (spec.exclusiveMin === true && n === min) || (spec.max !== undefined && n > spec.max)) throw misuse('range', owner, name, what, n);
   return n;
 }
 

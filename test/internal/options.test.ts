@@ -57,6 +57,8 @@ suite('internal/options: one message format, owner: options.x must be â€¦, got â
     assert.equal(durationMs('retry', 'maxRetryTimeMs', Infinity, { infinity: true }), Infinity);
     throwsWith(() => durationMs('x', 'webhooks.attemptTimeoutMs', 0, { exclusiveMin: true }), RangeError, 'x: options.webhooks.attemptTimeoutMs must be a number of milliseconds > 0, got 0');
     throwsWith(() => durationMs('x', 'a', NaN), TypeError, 'x: options.a must be a number of milliseconds >= 0, got NaN');
+    assert.equal(durationMs('RateLimiter', 'burstWindowMs', 60_000, { max: 60_000 }), 60_000);
+    throwsWith(() => durationMs('RateLimiter', 'burstWindowMs', 60_001, { max: 60_000 }), RangeError, 'RateLimiter: options.burstWindowMs must be a number of milliseconds >= 0 and <= 60000, got 60001');
   });
 
   test('count: whole numbers in range', () => {

@@ -54,7 +54,7 @@ describe('programmer errors are never retried', () => {
             attempts++;
             throw original;
           },
-          { retries: 4, now: clock.now, sleep: clock.sleep },
+          { retries: 4, clock },
         ),
         (e: unknown) => e instanceof UnknownFailureError && e.cause === original,
       );
@@ -75,7 +75,7 @@ describe('programmer errors are never retried', () => {
         if ((init?.headers as Record<string, string> | undefined)?.['x-timeout'] === 'soon') throw original;
         return fetch(input, init);
       };
-      const f = createFetch({ fetch: wrapped, now: clock.now, sleep: clock.sleep, pacing: false });
+      const f = createFetch({ fetch: wrapped, clock, pacing: false });
       await assert.rejects(f(server.url, { method: 'POST', headers: { 'x-timeout': 'soon' }, body: '{}' }), (e: unknown) => e === original || (e instanceof Error && e.cause === original));
       assert.equal(calls, 1);
       assert.equal(server.count(), 0);
@@ -92,7 +92,7 @@ describe('programmer errors are never retried', () => {
       calls++;
       return fetch(input, init);
     };
-    const f = createFetch({ fetch: counting, now: clock.now, sleep: clock.sleep, pacing: false });
+    const f = createFetch({ fetch: counting, clock, pacing: false });
     await assert.rejects(f('http://[not a host/v1/responses', { method: 'POST', body: '{}' }), (e: unknown) => e instanceof UnknownFailureError && e.cause instanceof TypeError);
     assert.equal(calls, 1);
   });
@@ -101,7 +101,7 @@ describe('programmer errors are never retried', () => {
     const server = await loopback(true);
     try {
       const clock = autoClock();
-      const f = createFetch({ now: clock.now, sleep: clock.sleep, pacing: false, retries: 2, random: () => 0 });
+      const f = createFetch({ clock, pacing: false, retries: 2, random: () => 0 });
       await assert.rejects(f(server.url, { method: 'POST', body: '{}' }));
       assert.equal(server.count(), 3, 'one attempt and two retries reached the server');
     } finally {

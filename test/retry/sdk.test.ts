@@ -19,7 +19,7 @@ const KEY = 'sk-test-0000';
 function setup(scenario: MockOptions['scenario'] = []) {
   const clock = autoClock();
   const mock = createMock({ clock, rateLimit: { rpm: 600, tpm: 100_000, burstWindowMs: 1000 }, scenario });
-  const fetch = createFetch({ fetch: mock.fetch, now: clock.now, sleep: clock.sleep });
+  const fetch = createFetch({ fetch: mock.fetch, clock });
   const attempts = () => mock.log.filter((e): e is RequestLogEntry => e.kind === 'request').length;
   return { mock, fetch, attempts };
 }
