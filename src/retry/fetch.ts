@@ -18,7 +18,8 @@
  * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
  * that: the caller may already hold its first bytes.
  */
-import { deadlineSignal, type Clock } from '../internal/clock.ts';
+import type { Clock } from '../internal/clock.ts';
+import { attemptDeadline } from '../internal/deadline.ts';
 import { finite, fn, misuse, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
 import { classify } from '../core/classify/index.ts';
 import { errorFor, FaultlineError } from '../core/errors.ts';
@@ -241,14 +242,14 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
       const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
-      const deadline = plan.attemptTimeoutMs === undefined ? undefined : deadlineSignal(clock, plan.attemptTimeoutMs, turnSignal, `The request took longer than ${plan.attemptTimeoutMs} ms`);
+      // The attempt's time counts from the send: the wait for a turn above is not part of it.
+      const deadline = attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
-        const attemptSignal = deadline?.signal ?? turnSignal;
-        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered);
+        return await sendOnce(signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), grant, markDelivered);
       } finally {
-        deadline?.end();
+        deadline.end();
       }
     };
 

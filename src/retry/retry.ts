@@ -9,6 +9,7 @@
  */
 import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
 import { sleepFor, type Clock } from '../internal/clock.ts';
+import { attemptDeadline } from '../internal/deadline.ts';
 import { clock, count, durationMs, fn, misuse, optionsObject, rejectRenamed, signal } from '../internal/options.ts';
 import { isRetryableFailure } from '../core/catalog.ts';
 import { classify } from '../core/classify/index.ts';
@@ -175,30 +176,18 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
-    const attemptController = new AbortController();
-    const forward = (): void => attemptController.abort(abortReason(signal!));
-    signal?.addEventListener('abort', forward, { once: true });
-    let timedOut = false;
-    const deadline = plan.attemptTimeoutMs === undefined ? undefined : new AbortController();
-    if (deadline !== undefined) {
-      void sleepFor(clock, plan.attemptTimeoutMs!, undefined, deadline.signal).then(() => {
-        if (deadline.signal.aborted) return;
-        timedOut = true;
-        attemptController.abort(new DOMException(`The attempt took longer than ${plan.attemptTimeoutMs} ms`, 'TimeoutError'));
-      });
-    }
+    const deadline = attemptDeadline(clock, signal, plan.attemptTimeoutMs);
     let delivered = false;
     try {
       // Raced against the caller's signal: an attempt that ignores its signal must not hold the caller.
-      return await raceAbort(fn({ attempt, signal: attemptController.signal, markDelivered: () => void (delivered = true) }), signal);
+      return await raceAbort(fn({ attempt, signal: deadline.signal, markDelivered: () => void (delivered = true) }), signal);
     } catch (error) {
       if (signal?.aborted === true) throw abortReason(signal);
       // A wait inside the attempt (the pacer) could not end within the budget: nothing more was sent.
       if (error instanceof RetryTimeSpent) throw new RetryError('retry_time_exhausted', failures, lastError ?? error, error.waitingFor);
       lastError = error;
-      const failure = timedOut
-        ? classify(new DOMException(`The attempt took longer than ${plan.attemptTimeoutMs} ms`, 'TimeoutError'))
-        : (plan.failureOf ?? classify)(error);
+      // Timed out: the attempt may have thrown anything on its abort; the failure is the timeout.
+      const failure = deadline.timedOut() ? classify(deadline.signal.reason) : (plan.failureOf ?? classify)(error);
       failures.push(failure);
       const retryable = !delivered && isRetryableFailure(failure) && (plan.shouldRetry?.(failure, attempt) ?? true);
       if (!retryable) throw errorFor(failure, { cause: error });
@@ -214,8 +203,7 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
       plan.onRetry?.({ attempt, failure, error, delayMs });
       await sleepFor(clock, delayMs, signal);
     } finally {
-      signal?.removeEventListener('abort', forward);
-      deadline?.abort();
+      deadline.end();
     }
   }
 }
