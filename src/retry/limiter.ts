@@ -96,17 +96,21 @@ export interface Grant {
   readonly sentAt: number;
   /** Tokens charged for it. */
   readonly tokens: number;
-  /** @internal local bucket state right after the charge, and corrections applied so far. */
+}
+
+/** What a limiter remembers about a {@link Grant} it issued: bookkeeping, not part of the public value. */
+interface GrantState {
+  /** The local buckets' state right after the charge, and the corrections applied so far. */
   readonly requestsTat: number;
-  /** @internal */
   readonly tokensTat: number;
-  /** @internal */
   readonly requestsShift: number;
-  /** @internal */
   readonly tokensShift: number;
-  /** @internal */
+  /** Whether this was the probe (the first request, sent alone while no limit is known). */
   readonly probe: boolean;
 }
+
+/** Module-private, so a Grant is only `{ sentAt, tokens }` to its holder; a hand-made one has no state. */
+const grantStates = new WeakMap<Grant, GrantState>();
 
 /** How the limiter currently paces. */
 export type LimiterMode =
@@ -274,15 +278,15 @@ export class RateLimiter {
     if (ti !== undefined) this.#tokens.tat = Math.max(this.#tokens.tat, now) + tokens * ti;
     const probe = !this.#probeDone && this.#probeSentAt === undefined;
     if (probe) this.#probeSentAt = now;
-    return Object.freeze({
-      sentAt: now,
-      tokens,
+    const grant: Grant = Object.freeze({ sentAt: now, tokens });
+    grantStates.set(grant, {
       requestsTat: this.#requests.tat,
       tokensTat: this.#tokens.tat,
       requestsShift: this.#requests.shift,
       tokensShift: this.#tokens.shift,
       probe,
     });
+    return grant;
   }
 
   /**
@@ -296,11 +300,12 @@ export class RateLimiter {
       this.#repeats = reading === this.#lastReading ? this.#repeats + 1 : 0;
       this.#lastReading = reading;
     }
+    const state = grant === undefined ? undefined : grantStates.get(grant);
     if (headers !== undefined && this.#learn && this.#trusted) {
-      if (headers.requests) this.#sync(this.#requests, headers.requests, grant?.requestsTat, grant?.requestsShift, grant?.sentAt);
-      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, grant?.tokensTat, grant?.tokensShift, grant?.sentAt);
+      if (headers.requests) this.#sync(this.#requests, headers.requests, state?.requestsTat, state?.requestsShift, grant?.sentAt);
+      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, state?.tokensTat, state?.tokensShift, grant?.sentAt);
     }
-    if (grant?.probe === true || headers !== undefined) this.#probeDone = true;
+    if (state?.probe === true || headers !== undefined) this.#probeDone = true;
   }
 
   #sync(b: Bucket, r: RateLimitHeaders['requests'] & object, localTat: number | undefined, shiftAtSend: number | undefined, sentAt: number | undefined): void {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import type { HeaderSource } from '../../src/index.ts';
 import { createFetch, readRateLimitHeaders } from '../../src/retry/index.ts';
 import { HEADER_RANGES } from '../../src/retry/headers.ts';
 import { apiError, autoClock, json, scriptedFetch, type Step } from './helpers.ts';
@@ -29,6 +30,11 @@ describe('readRateLimitHeaders: accepted ranges', () => {
     assert.deepEqual(read({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '24h' }), { requests: { limit: 60, resetMs: 86_400_000 } });
     assert.deepEqual(read({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '24h0m0.001s' }), { requests: { limit: 60 } });
   });
+});
+
+test('readRateLimitHeaders takes any HeaderSource (exported from the root, so a caller can name it)', () => {
+  const plain: HeaderSource = { get: (name) => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '1s' })[name] ?? null };
+  assert.deepEqual(readRateLimitHeaders(plain), { requests: { limit: 60, resetMs: 1000 } });
 });
 
 describe('createFetch is not frozen by absurd limits', () => {

@@ -182,6 +182,15 @@ describe('RateLimiter decisions (injected clock)', () => {
     assert.equal(st.adaptiveRpm, 30, 'the 429 also halved the adaptive rate');
   });
 
+  test('a Grant is only { sentAt, tokens }: the bookkeeping stays inside the limiter', () => {
+    const s = setup({ rpm: 60 });
+    s.at(1000);
+    const g = s.limiter.acquire(42);
+    assert.deepEqual(Object.keys(g).sort(), ['sentAt', 'tokens']);
+    assert.deepEqual({ ...g }, { sentAt: 1000, tokens: 42 });
+    assert.ok(Object.isFrozen(g));
+  });
+
   test('misuse names the option', () => {
     assert.throws(() => new RateLimiter({ rpm: -1 }), { name: 'RangeError', message: /options\.rpm/ });
     assert.throws(() => new RateLimiter({ tpm: 'x' as never }), { name: 'TypeError', message: /options\.tpm/ });
