@@ -268,9 +268,7 @@ export class RateLimiter {
 
   /** Records that a request costing `tokens` is being sent now, and returns its {@link Grant}. */
   acquire(tokens = 0): Grant {
-    if (typeof tokens !== 'number' || !(tokens >= 0) || !Number.isFinite(tokens)) {
-      throw new RangeError(`RateLimiter.acquire: tokens must be a finite number >= 0, got ${String(tokens)}`);
-    }
+    finite('RateLimiter.acquire', '#tokens', tokens, { min: 0 });
     const now = this.#now();
     const ri = this.#interval('requests');
     if (ri !== undefined) this.#requests.tat = Math.max(this.#requests.tat, now) + ri;

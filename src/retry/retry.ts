@@ -125,7 +125,7 @@ export interface RetryPlan {
 const MAX_ATTEMPTS = 100;
 
 /** Keys of {@link RetryOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
-export const RETRY_RENAMED: Readonly<Record<string, string>> = {
+const RETRY_RENAMED: Readonly<Record<string, string>> = {
   timeout: 'attemptTimeoutMs (0.2.0)',
   maxRetryTime: 'maxRetryTimeMs (0.2.0)',
   maxRetryAfter: 'maxRetryAfterMs (0.2.0)',

@@ -199,7 +199,8 @@ describe('RateLimiter decisions (injected clock)', () => {
     assert.throws(() => new RateLimiter({ spread: 2 }), { name: 'RangeError', message: 'RateLimiter: options.spread must be a number in [0, 1], got 2' });
     assert.throws(() => new RateLimiter({ burstWindowMs: 60_001 }), { name: 'RangeError', message: /options\.burstWindowMs must be a number of milliseconds >= 0 and <= 60000/ });
     assert.throws(() => new RateLimiter({ learn: 'yes' as never }), { name: 'TypeError', message: /options\.learn/ });
-    assert.throws(() => new RateLimiter().acquire(-5), { name: 'RangeError', message: /tokens/ });
+    assert.throws(() => new RateLimiter().acquire(-5), { name: 'RangeError', message: 'RateLimiter.acquire: tokens must be a finite number >= 0, got -5' });
+    assert.throws(() => new RateLimiter().acquire('5' as never), { name: 'TypeError', message: 'RateLimiter.acquire: tokens must be a finite number >= 0, got "5"' });
   });
 
   test('each key renamed in 0.2.0 throws at once, naming the new key', () => {
