@@ -34,7 +34,9 @@ function place(name: string): string {
  * positional argument (the message then says `id`, not `options.id`).
  */
 export function misuse(kind: 'type' | 'range', owner: Owner, name: string, expectation: string, value: unknown, opts: { secret?: boolean } = {}): TypeError | RangeError {
-  const shown = opts.secret === true && value !== undefined && value !== null ? `a ${typeof value} (not shown)` : describe(value);
+  // A secret is hidden where `describe` would show it; an array or object is only ever named by its type.
+  const hidden = opts.secret === true && (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint');
+  const shown = hidden ? `a ${typeof value} (not shown)` : describe(value);
   const message = `${owner}: ${place(name)} must be ${expectation}, got ${shown}`;
   return kind === 'type' ? new TypeError(message) : new RangeError(message);
 }
@@ -151,7 +153,9 @@ export function moment(owner: Owner, name: string, value: unknown): number | und
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw misuse(value instanceof Date || typeof value === 'number' ? 'range' : 'type', owner, name, 'epoch milliseconds or a valid Date', value instanceof Date ? 'Invalid Date' : value);
+    // NaN is a wrong type here, as for every number option (`numberOf`); Infinity and Invalid Date are out of range.
+    const kind = value instanceof Date || (typeof value === 'number' && !Number.isNaN(value)) ? 'range' : 'type';
+    throw misuse(kind, owner, name, 'epoch milliseconds or a valid Date', value instanceof Date ? 'Invalid Date' : value);
   }
   return ms;
 }

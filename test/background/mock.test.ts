@@ -70,7 +70,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
             return new Response(r.body, { status: r.status });
           } },
         } : {});
-        handle = createWebhookHandler({ secret, client, hub, now: () => mock.now() });
+        handle = createWebhookHandler({ secret, client, hub, clock: mock.clock });
         // For the webhook case the waiter polls rarely (10 min), so only the webhook can end it in time.
         const opts: WaitOptions = { timeoutMs: 3_600_000, ...waitClock(mock), hub, ...(via === 'webhook' ? { minDelayMs: 600_000, maxDelayMs: 600_000, stream: false } : via === 'poll' ? { stream: false } : {}) };
         const t0 = mock.now();
