@@ -8,7 +8,7 @@ import { RESPONSE_ERROR_CODE } from '../fixtures/sdk-unions.ts';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createManualClock, createMock, type Mock, type Rule } from '../../src/mock/index.ts';
-import { generateWebhookSecret } from '../../src/webhooks/signature.ts';
+import { generateWebhookSecret } from '../../src/webhooks/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions, type WaitProgress } from '../../src/background/wait.ts';
 import { createResultHub } from '../../src/background/hub.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
