@@ -1,7 +1,7 @@
 /**
  * A programmer error is never retried: a `TypeError` thrown by the caller's own code (a bad option, a
  * bad URL, a wrapper that validates its config) is not a failure of the wire, so retry() and
- * faultline.fetch throw it at once, after one attempt, with the original on `cause` — while a real cut
+ * createFetch throw it at once, after one attempt, with the original on `cause` — while a real cut
  * connection from a loopback server is retried, to show the retry loop is live.
  */
 import { describe, test } from 'node:test';
@@ -63,7 +63,7 @@ describe('programmer errors are never retried', () => {
     });
   }
 
-  test('faultline.fetch: a TypeError from the wrapped fetch is thrown after one call; the server sees nothing', async () => {
+  test('createFetch: a TypeError from the wrapped fetch is thrown after one call; the server sees nothing', async () => {
     const server = await loopback(false);
     try {
       const clock = autoClock();
@@ -85,7 +85,7 @@ describe('programmer errors are never retried', () => {
     }
   });
 
-  test('faultline.fetch: a URL Node cannot parse (ERR_INVALID_URL under "TypeError") is not retried', async () => {
+  test('createFetch: a URL Node cannot parse (ERR_INVALID_URL under "TypeError") is not retried', async () => {
     const clock = autoClock();
     let calls = 0;
     const counting = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
