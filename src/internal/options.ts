@@ -62,9 +62,13 @@ export function rejectRenamed(owner: Owner, options: object, renamed: Readonly<R
   }
 }
 
-function numberOf(owner: Owner, name: string, value: unknown, what: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw misuse('type', owner, name, what, value);
-  return value;
+/**
+ * The misuse error of a number option that failed its check: a `TypeError` for a non-number (or NaN),
+ * a `RangeError` otherwise. The checks below test the value first and build a message only on failure,
+ * so a check on a hot path (every request) costs a few comparisons.
+ */
+function badNumber(owner: Owner, name: string, value: unknown, what: string): TypeError | RangeError {
+  return misuse(typeof value !== 'number' || Number.isNaN(value) ? 'type' : 'range', owner, name, what, value);
 }
 
 /**
@@ -75,12 +79,16 @@ function numberOf(owner: Owner, name: string, value: unknown, what: string): num
 export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; max?: number; infinity?: boolean } = {}): number {
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? 0;
+  if (
+    typeof value === 'number' &&
+    (Number.isFinite(value) || (spec.infinity === true && value === Infinity)) &&
+    (spec.exclusiveMin === true ? value > min : value >= min) &&
+    (spec.max === undefined || value <= spec.max)
+  ) {
+    return value;
+  }
   const upTo = spec.max === undefined ? '' : ` and <= ${spec.max}`;
-  const what = `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${upTo}${spec.infinity === true ? ' (or Infinity)' : ''}`;
-  const n = numberOf(owner, name, value, what);
-  const finiteOk = Number.isFinite(n) || (spec.infinity === true && n === Infinity);
-  if (!finiteOk || n < min || (spec.exclusiveMin === true && n === min) || (spec.max !== undefined && n > spec.max)) throw misuse('range', owner, name, what, n);
-  return n;
+  throw badNumber(owner, name, value, `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${upTo}${spec.infinity === true ? ' (or Infinity)' : ''}`);
 }
 
 /** A whole number in [min, max] (min defaults to 0); `default` when absent. */
@@ -88,11 +96,8 @@ export function count(owner: Owner, name: string, value: unknown, spec: { defaul
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? 0;
   const max = spec.max ?? Number.MAX_SAFE_INTEGER;
-  const what = `an integer from ${min} to ${spec.max === undefined ? (spec.infinity === true ? 'Infinity' : 'Number.MAX_SAFE_INTEGER') : max}`;
-  const n = numberOf(owner, name, value, what);
-  if (spec.infinity === true && n === Infinity) return n;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw misuse('range', owner, name, what, n);
-  return n;
+  if (typeof value === 'number' && ((spec.infinity === true && value === Infinity) || (Number.isSafeInteger(value) && value >= min && value <= max))) return value;
+  throw badNumber(owner, name, value, `an integer from ${min} to ${spec.max === undefined ? (spec.infinity === true ? 'Infinity' : 'Number.MAX_SAFE_INTEGER') : max}`);
 }
 
 /** A fraction in [0, max] (max defaults to 1); `default` when absent. */
@@ -100,10 +105,8 @@ export function fraction(owner: Owner, name: string, value: unknown, spec: { def
   if (value === undefined) return spec.default;
   const min = spec.min ?? 0;
   const max = spec.max ?? 1;
-  const what = `a number in ${spec.exclusiveMin === true ? '(' : '['}${min}, ${max}]`;
-  const n = numberOf(owner, name, value, what);
-  if (!(n >= min && n <= max) || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
-  return n;
+  if (typeof value === 'number' && value >= min && value <= max && !(spec.exclusiveMin === true && value === min)) return value;
+  throw badNumber(owner, name, value, `a number in ${spec.exclusiveMin === true ? '(' : '['}${min}, ${max}]`);
 }
 
 /** A finite number in [min, max]; `default` when absent. For ratios and limits that are not durations. */
@@ -111,11 +114,9 @@ export function finite(owner: Owner, name: string, value: unknown, spec: { defau
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? -Infinity;
   const max = spec.max ?? Infinity;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && !(spec.exclusiveMin === true && value === min)) return value;
   const bounds = [min !== -Infinity ? `${spec.exclusiveMin === true ? '>' : '>='} ${min}` : '', max !== Infinity ? `<= ${max}` : ''].filter(Boolean).join(' and ');
-  const what = `a finite number${bounds === '' ? '' : ` ${bounds}`}`;
-  const n = numberOf(owner, name, value, what);
-  if (!Number.isFinite(n) || n < min || n > max || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
-  return n;
+  throw badNumber(owner, name, value, `a finite number${bounds === '' ? '' : ` ${bounds}`}`);
 }
 
 /** One of `allowed` (strings or booleans), `fallback` when absent. */
