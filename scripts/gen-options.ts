@@ -19,7 +19,7 @@ export const OPTION_TYPES: ReadonlyArray<readonly [string, string, string, strin
   ['Journal', 'src/journal/journal.ts', 'JournalOptions', '`openJournal(path, options)`, `new Journal(options)` — `faultline/journal`'],
   ['Journal.resumeAll', 'src/journal/journal.ts', 'ResumeOptions', '`journal.resumeAll(client, options)` — `faultline/journal`'],
   ['createWebhookHandler', 'src/webhooks/handler.ts', 'WebhookHandlerOptions', '`createWebhookHandler(options)` — `faultline/webhooks`'],
-  ['createFetch / faultline.fetch', 'src/retry/fetch.ts', 'CreateFetchOptions', '`createFetch(options)`, `faultline.fetch(options)` — `faultline`'],
+  ['createFetch', 'src/retry/fetch.ts', 'CreateFetchOptions', '`createFetch(options)` — `faultline`'],
   ['createFetch limits', 'src/retry/fetch.ts', 'PacingLimits', '`createFetch({ limits })` — `faultline`'],
   ['retry', 'src/retry/retry.ts', 'RetryOptions', '`retry(fn, options)` — `faultline`'],
   ['RateLimiter', 'src/retry/limiter.ts', 'RateLimiterOptions', '`new RateLimiter(options)` — `faultline`'],

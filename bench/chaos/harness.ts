@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { generateWebhookSecret } from '../../src/webhooks/signature.ts';
+import { generateWebhookSecret } from '../../src/webhooks/index.ts';
 import { SqliteJournalStore } from '../../src/journal/index.ts';
 import { sleep } from '../../src/internal/timers.ts';
 import { serveHostile } from './hostile.ts';

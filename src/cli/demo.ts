@@ -151,7 +151,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     // x-ratelimit-* headers and shares one budget between both keys' clients. The SDK's own retries
     // are off so that only faultline decides.
     // Every attempt and every request's retries are bounded, so the demo always ends.
-    const transport = createFetch({ fetch: mock.fetch, timeout: 15_000, maxRetryTime: 30_000, onRetry: () => void retries++ });
+    const transport = createFetch({ fetch: mock.fetch, attemptTimeoutMs: 15_000, maxRetryTimeMs: 30_000, onRetry: () => void retries++ });
     const make = (apiKey: string) => new OpenAI({ apiKey, baseURL: 'http://mock.faultline.local/v1', fetch: transport, maxRetries: 0 });
     const clients = new Map<string, ReturnType<typeof make>>(Object.values(DEMO_KEYS).map((key) => [key, make(key)]));
     const clientOf = (key: string) => clients.get(key) as ReturnType<typeof make>;

@@ -116,26 +116,3 @@ export async function sleepFor(clock: Clock, ms: number, signal?: AbortSignal, w
   }
   throwIfAborted(signal);
 }
-
-/**
- * A signal that follows `parent` and also aborts `ms` milliseconds of `clock` time from now, with a
- * `TimeoutError` carrying `message`. Call `end()` once the guarded work is over: it clears the timer and
- * the listener (the signal is left as it is).
- */
-export function deadlineSignal(clock: Clock, ms: number, parent: AbortSignal | undefined, message: string): { signal: AbortSignal; end: () => void } {
-  const controller = new AbortController();
-  const stop = new AbortController();
-  const forward = (): void => controller.abort(parent?.reason);
-  if (parent?.aborted === true) forward();
-  else parent?.addEventListener('abort', forward, { once: true });
-  void sleepFor(clock, ms, undefined, stop.signal).then(() => {
-    if (!stop.signal.aborted) controller.abort(new DOMException(message, 'TimeoutError'));
-  });
-  return {
-    signal: controller.signal,
-    end: () => {
-      stop.abort();
-      parent?.removeEventListener('abort', forward);
-    },
-  };
-}

@@ -34,7 +34,9 @@ function place(name: string): string {
  * positional argument (the message then says `id`, not `options.id`).
  */
 export function misuse(kind: 'type' | 'range', owner: Owner, name: string, expectation: string, value: unknown, opts: { secret?: boolean } = {}): TypeError | RangeError {
-  const shown = opts.secret === true && value !== undefined && value !== null ? `a ${typeof value} (not shown)` : describe(value);
+  // A secret is hidden where `describe` would show it; an array or object is only ever named by its type.
+  const hidden = opts.secret === true && (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint');
+  const shown = hidden ? `a ${typeof value} (not shown)` : describe(value);
   const message = `${owner}: ${place(name)} must be ${expectation}, got ${shown}`;
   return kind === 'type' ? new TypeError(message) : new RangeError(message);
 }
@@ -60,24 +62,33 @@ export function rejectRenamed(owner: Owner, options: object, renamed: Readonly<R
   }
 }
 
-function numberOf(owner: Owner, name: string, value: unknown, what: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw misuse('type', owner, name, what, value);
-  return value;
+/**
+ * The misuse error of a number option that failed its check: a `TypeError` for a non-number (or NaN),
+ * a `RangeError` otherwise. The checks below test the value first and build a message only on failure,
+ * so a check on a hot path (every request) costs a few comparisons.
+ */
+function badNumber(owner: Owner, name: string, value: unknown, what: string): TypeError | RangeError {
+  return misuse(typeof value !== 'number' || Number.isNaN(value) ? 'type' : 'range', owner, name, what, value);
 }
 
 /**
- * A length of time in milliseconds: finite, at least `min` (default 0; `exclusiveMin` makes it `>`),
- * `Infinity` only when `infinity` is set. `default` when absent (a missing value without a default is
- * `undefined`, typed as `number` for callers that always pass one).
+ * A length of time in milliseconds: finite, at least `min` (default 0; `exclusiveMin` makes it `>`), at
+ * most `max` when given, `Infinity` only when `infinity` is set. `default` when absent (a missing value
+ * without a default is `undefined`, typed as `number` for callers that always pass one).
  */
-export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; infinity?: boolean } = {}): number {
+export function durationMs(owner: Owner, name: string, value: unknown, spec: { default?: number; min?: number; exclusiveMin?: boolean; max?: number; infinity?: boolean } = {}): number {
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? 0;
-  const what = `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${spec.infinity === true ? ' (or Infinity)' : ''}`;
-  const n = numberOf(owner, name, value, what);
-  const finiteOk = Number.isFinite(n) || (spec.infinity === true && n === Infinity);
-  if (!finiteOk || n < min || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
-  return n;
+  if (
+    typeof value === 'number' &&
+    (Number.isFinite(value) || (spec.infinity === true && value === Infinity)) &&
+    (spec.exclusiveMin === true ? value > min : value >= min) &&
+    (spec.max === undefined || value <= spec.max)
+  ) {
+    return value;
+  }
+  const upTo = spec.max === undefined ? '' : ` and <= ${spec.max}`;
+  throw badNumber(owner, name, value, `a number of milliseconds ${spec.exclusiveMin === true ? '>' : '>='} ${min}${upTo}${spec.infinity === true ? ' (or Infinity)' : ''}`);
 }
 
 /** A whole number in [min, max] (min defaults to 0); `default` when absent. */
@@ -85,11 +96,8 @@ export function count(owner: Owner, name: string, value: unknown, spec: { defaul
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? 0;
   const max = spec.max ?? Number.MAX_SAFE_INTEGER;
-  const what = `an integer from ${min} to ${spec.max === undefined ? (spec.infinity === true ? 'Infinity' : 'Number.MAX_SAFE_INTEGER') : max}`;
-  const n = numberOf(owner, name, value, what);
-  if (spec.infinity === true && n === Infinity) return n;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw misuse('range', owner, name, what, n);
-  return n;
+  if (typeof value === 'number' && ((spec.infinity === true && value === Infinity) || (Number.isSafeInteger(value) && value >= min && value <= max))) return value;
+  throw badNumber(owner, name, value, `an integer from ${min} to ${spec.max === undefined ? (spec.infinity === true ? 'Infinity' : 'Number.MAX_SAFE_INTEGER') : max}`);
 }
 
 /** A fraction in [0, max] (max defaults to 1); `default` when absent. */
@@ -97,10 +105,8 @@ export function fraction(owner: Owner, name: string, value: unknown, spec: { def
   if (value === undefined) return spec.default;
   const min = spec.min ?? 0;
   const max = spec.max ?? 1;
-  const what = `a number in ${spec.exclusiveMin === true ? '(' : '['}${min}, ${max}]`;
-  const n = numberOf(owner, name, value, what);
-  if (!(n >= min && n <= max) || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
-  return n;
+  if (typeof value === 'number' && value >= min && value <= max && !(spec.exclusiveMin === true && value === min)) return value;
+  throw badNumber(owner, name, value, `a number in ${spec.exclusiveMin === true ? '(' : '['}${min}, ${max}]`);
 }
 
 /** A finite number in [min, max]; `default` when absent. For ratios and limits that are not durations. */
@@ -108,11 +114,9 @@ export function finite(owner: Owner, name: string, value: unknown, spec: { defau
   if (value === undefined) return spec.default as number;
   const min = spec.min ?? -Infinity;
   const max = spec.max ?? Infinity;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && !(spec.exclusiveMin === true && value === min)) return value;
   const bounds = [min !== -Infinity ? `${spec.exclusiveMin === true ? '>' : '>='} ${min}` : '', max !== Infinity ? `<= ${max}` : ''].filter(Boolean).join(' and ');
-  const what = `a finite number${bounds === '' ? '' : ` ${bounds}`}`;
-  const n = numberOf(owner, name, value, what);
-  if (!Number.isFinite(n) || n < min || n > max || (spec.exclusiveMin === true && n === min)) throw misuse('range', owner, name, what, n);
-  return n;
+  throw badNumber(owner, name, value, `a finite number${bounds === '' ? '' : ` ${bounds}`}`);
 }
 
 /** One of `allowed` (strings or booleans), `fallback` when absent. */
@@ -150,7 +154,9 @@ export function moment(owner: Owner, name: string, value: unknown): number | und
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw misuse(value instanceof Date || typeof value === 'number' ? 'range' : 'type', owner, name, 'epoch milliseconds or a valid Date', value instanceof Date ? 'Invalid Date' : value);
+    // NaN is a wrong type here, as for every number option (`numberOf`); Infinity and Invalid Date are out of range.
+    const kind = value instanceof Date || (typeof value === 'number' && !Number.isNaN(value)) ? 'range' : 'type';
+    throw misuse(kind, owner, name, 'epoch milliseconds or a valid Date', value instanceof Date ? 'Invalid Date' : value);
   }
   return ms;
 }

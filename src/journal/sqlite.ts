@@ -5,6 +5,7 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
+import { count } from '../internal/options.ts';
 
 /** Options for {@link SqliteJournalStore}. */
 export interface SqliteStoreOptions {
@@ -89,8 +90,8 @@ export class SqliteJournalStore implements JournalStore {
   /** Open (creating if needed) the database at `path`; `':memory:'` gives a private in-memory journal. */
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw new TypeError('`path` must be a non-empty file path');
-    const busy = options.busyTimeoutMs ?? 5000;
-    if (!Number.isInteger(busy) || busy < 0) throw new RangeError('`busyTimeoutMs` must be an integer >= 0');
+    // A whole number: it is written into the PRAGMA, and SQLite's busy timeout is a C int.
+    const busy = count('SqliteJournalStore', 'busyTimeoutMs', options.busyTimeoutMs, { default: 5000, max: 2_147_483_647 });
     this.#db = new DatabaseSync(path);
     this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
     if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');

@@ -163,7 +163,7 @@ class RedisBudget implements SharedBudget {
         ...(tpm !== undefined ? { tpm: tpm * this.#share } : {}),
         burstWindowMs: Math.min(this.#burstMs, 60_000),
         learn: false,
-        now: this.#clock.now,
+        clock: this.#clock,
       });
       setBounded(this.#local, model, l);
     }

@@ -24,6 +24,8 @@ export interface Backoff {
   next(): BackoffStep;
 }
 
+import { durationMs, finite, fn, fraction, misuse, optionsObject, type Owner } from '../internal/options.ts';
+
 /** Options of {@link exponentialBackoff}. */
 export interface ExponentialBackoffOptions {
   /**
@@ -42,10 +44,11 @@ export interface ExponentialBackoffOptions {
    */
   readonly maxDelayMs?: number;
   /**
-   * `'full'`: each delay is drawn uniformly from `[0, d]`; `'none'`: each delay is exactly `d`.
-   * @default 'full'
+   * The share of each delay `d` that is random, from 0 to 1: a delay is drawn uniformly from
+   * `[d × (1 − jitter), d]`. `1` is "full jitter" (`[0, d]`), `0` is none (exactly `d`).
+   * @default 1
    */
-  readonly jitter?: 'full' | 'none';
+  readonly jitter?: number;
   /**
    * The source of randomness for jitter, returning a number in `[0, 1)`. Inject a seeded one in tests.
    * @default Math.random
@@ -57,14 +60,8 @@ interface Resolved {
   readonly initialDelayMs: number;
   readonly factor: number;
   readonly maxDelayMs: number;
-  readonly jitter: 'full' | 'none';
+  readonly jitter: number;
   readonly random: () => number;
-}
-
-function finiteAtLeast(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  if (!Number.isFinite(value) || value < min) throw new RangeError(`${name} must be a finite number >= ${min}, got ${value}`);
-  return value;
 }
 
 class ExponentialBackoff implements Backoff {
@@ -81,7 +78,8 @@ class ExponentialBackoff implements Backoff {
     const o = this.#o;
     // Math.min before the power would overflow: factor ** 2000 is Infinity, and Infinity * 0 is NaN.
     const raw = Math.min(o.maxDelayMs, o.initialDelayMs * o.factor ** Math.min(this.attempt, 1024));
-    const delayMs = o.jitter === 'full' ? Math.floor(clampUnit(o.random()) * raw) : raw;
+    // Drawn from [raw × (1 − jitter), raw]; with no jitter `random` is not called at all.
+    const delayMs = o.jitter === 0 ? raw : Math.floor(raw * (1 - o.jitter * (1 - clampUnit(o.random()))));
     return { delayMs, backoff: new ExponentialBackoff(o, this.attempt + 1) };
   }
 }
@@ -91,32 +89,41 @@ function clampUnit(x: number): number {
   return Number.isFinite(x) ? Math.min(Math.max(x, 0), 1) : 0;
 }
 
+/** `jitter` was `'full' | 'none'` before 0.2.0: say what the number is. */
+function jitterOf(owner: Owner, value: unknown): number {
+  if (value === 'full' || value === 'none') {
+    throw misuse('type', owner, 'jitter', `a number in [0, 1] since 0.2.0 (1 for 'full', 0 for 'none')`, value);
+  }
+  return fraction(owner, 'jitter', value, { default: 1 });
+}
+
 /**
  * Exponential backoff with a cap and full jitter: the n-th delay (from 0) is drawn from
- * `[0, min(maxDelayMs, initialDelayMs × factor^n)]`.
+ * `[0, min(maxDelayMs, initialDelayMs × factor^n)]` (from `[d × (1 − jitter), d]` with less jitter).
  *
  * @example
- * let b = exponentialBackoff({ jitter: 'none' });
+ * let b = exponentialBackoff({ jitter: 0 });
  * const delays = [];
  * for (let i = 0; i < 4; i++) { const s = b.next(); delays.push(s.delayMs); b = s.backoff; }
  * // delays: [500, 1000, 2000, 4000]
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
-  if (typeof options !== 'object' || options === null) throw new TypeError('exponentialBackoff: options must be an object');
-  const initialDelayMs = finiteAtLeast('exponentialBackoff: options.initialDelayMs', options.initialDelayMs ?? 500, 0);
-  const factor = finiteAtLeast('exponentialBackoff: options.factor', options.factor ?? 2, 1);
-  const maxDelayMs = finiteAtLeast('exponentialBackoff: options.maxDelayMs', options.maxDelayMs ?? 30_000, 0);
-  const jitter = options.jitter ?? 'full';
-  if (jitter !== 'full' && jitter !== 'none') throw new TypeError(`exponentialBackoff: options.jitter must be 'full' or 'none', got ${JSON.stringify(jitter)}`);
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') throw new TypeError('exponentialBackoff: options.random must be a function returning [0, 1)');
+  const owner = 'exponentialBackoff';
+  const o = optionsObject(owner, options);
+  const initialDelayMs = durationMs(owner, 'initialDelayMs', o['initialDelayMs'], { default: 500 });
+  const factor = finite(owner, 'factor', o['factor'], { default: 2, min: 1 });
+  const maxDelayMs = durationMs(owner, 'maxDelayMs', o['maxDelayMs'], { default: 30_000 });
+  const jitter = jitterOf(owner, o['jitter']);
+  const random = fn<() => number>(owner, 'random', o['random']) ?? Math.random;
   return new ExponentialBackoff({ initialDelayMs, factor, maxDelayMs, jitter, random }, 0);
 }
 
 /** The same delay every time, in milliseconds (useful in tests and for `conflict` retries). */
 export function constantBackoff(delayMs: number): Backoff {
-  const ms = finiteAtLeast('constantBackoff: delayMs', delayMs, 0);
-  return exponentialBackoff({ initialDelayMs: ms, maxDelayMs: ms, factor: 1, jitter: 'none' });
+  // Required: `durationMs` reads a missing value as its default, so `undefined` is refused here.
+  if (delayMs === undefined) throw misuse('type', 'constantBackoff', '#delayMs', 'a number of milliseconds >= 0', delayMs);
+  const ms = durationMs('constantBackoff', '#delayMs', delayMs);
+  return exponentialBackoff({ initialDelayMs: ms, maxDelayMs: ms, factor: 1, jitter: 0 });
 }
 
 /** The first `count` delays of a backoff, in order (a convenience for tests and docs). */

@@ -6,24 +6,25 @@
  * Per request:
  * 1. **Pace**: a `POST` with a JSON body naming a `model` waits for its turn in that model's
  *    {@link RateLimiter} (RPM and TPM together), its token cost estimated from the body.
- * 2. **Send** with the caller's signal, and the `timeout` counted from the send (time spent waiting for
- *    a turn is not part of it).
+ * 2. **Send** with the caller's signal, and the `attemptTimeoutMs` counted from the send (time spent
+ *    waiting for a turn is not part of it).
  * 3. **Learn** from the answer's `x-ratelimit-*` headers and, for a JSON answer, its `usage`.
  * 4. **Retry** a retryable failure (a 429 pauses every request of the model for `retry-after-ms`, capped
- *    at `maxRetryAfter`, with jitter); a non-retryable one ends at once after one attempt. Every attempt
- *    spends a retry, and `maxRetryTime` bounds the whole request, the waits for a turn included.
+ *    at `maxRetryAfterMs`, with spread); a non-retryable one ends at once after one attempt. Every
+ *    attempt spends a retry, and `maxRetryTimeMs` bounds the whole request, the waits for a turn included.
  *
  * A non-streaming answer is read in full before it is returned, so a connection cut mid-body is
  * retried like any other connection error. A streaming answer (`stream: true`, or an
  * `text/event-stream` body) is returned as soon as its headers arrive and is never sent again after
  * that: the caller may already hold its first bytes.
  */
-import { deadlineSignal, type Clock } from '../internal/clock.ts';
+import type { Clock } from '../internal/clock.ts';
+import { attemptDeadline } from '../internal/deadline.ts';
+import { finite, fn, misuse, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
 import { classify } from '../core/classify/index.ts';
 import { errorFor, FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
 import { FAILURE_CODE_HEADER } from '../core/classify/vocabulary.ts';
-import { exponentialBackoff } from './backoff.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
@@ -45,7 +46,7 @@ export interface PacingLimits {
 }
 
 /** Options of {@link createFetch}. Every retry option of `retry()` applies to each request. */
-export interface CreateFetchOptions extends Omit<RetryOptions, 'backoff'> {
+export interface CreateFetchOptions extends RetryOptions {
   /**
    * The `fetch` that really sends.
    * @default globalThis.fetch (read at each call)
@@ -80,20 +81,15 @@ export interface CreateFetchOptions extends Omit<RetryOptions, 'backoff'> {
   readonly expectedOutputTokens?: number;
   /**
    * What a failed HTTP answer becomes once retrying ends.
-   * - `'response'`: it is returned as the `Response` (as any `fetch` does), so the SDK builds its own
+   * - `'return'`: it is returned as the `Response` (as any `fetch` does), so the SDK builds its own
    *   error, which `instanceof QuotaExceededError` and `toError()` recognise. Recommended with an SDK:
    *   an error thrown from a `fetch` is reported by the `openai` SDK as an `APIConnectionError`.
    * - `'throw'`: the typed faultline error is thrown (`QuotaExceededError`, ...), or a `RetryError`
    *   when retries ran out.
    * Transport failures (resets, refused connections) always throw: a `RetryError` when retries ran out.
-   * @default 'response'
+   * @default 'return'
    */
-  readonly errors?: 'response' | 'throw';
-  /**
-   * The delays between attempts when the server gave no `retry-after`: exponential with full jitter.
-   * @default { initialDelayMs: 500, maxDelayMs: 30000 }
-   */
-  readonly backoff?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly factor?: number };
+  readonly failure?: 'throw' | 'return';
 }
 
 /** An HTTP answer that failed, carried through the retry loop. */
@@ -158,12 +154,10 @@ async function bodyText(input: string | URL | Request, init: RequestInit | undef
   return undefined;
 }
 
-function positive(owner: string, name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${owner}: options.${name} must be a number, got ${typeof v}`);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${owner}: options.${name} must be a finite number >= 0, got ${v}`);
-  return v;
-}
+/** Keys of {@link CreateFetchOptions} renamed before 1.0, besides retry()'s (CONTRIBUTING.md, rule 9). */
+const RENAMED: Readonly<Record<string, string>> = {
+  errors: "failure (0.2.0; 'response' is now 'return')",
+};
 
 /**
  * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
@@ -177,20 +171,17 @@ function positive(owner: string, name: string, v: unknown, fallback: number): nu
  */
 export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
   const owner = 'createFetch';
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`);
-  const { fetch: underlying, limits, pacing = true, headroom, limiter, expectedOutputTokens, errors = 'response', backoff, ...retryOptions } = options;
-  if (underlying !== undefined && typeof underlying !== 'function') throw new TypeError(`${owner}: options.fetch must be a function`);
-  if (typeof pacing !== 'boolean') throw new TypeError(`${owner}: options.pacing must be a boolean`);
-  if (errors !== 'response' && errors !== 'throw') throw new TypeError(`${owner}: options.errors must be 'response' or 'throw', got ${JSON.stringify(errors)}`);
-  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) throw new TypeError(`${owner}: options.limits must be an object`);
+  rejectRenamed(owner, optionsObject(owner, options), RENAMED);
+  const { fetch: underlyingOption, limits, pacing: pacingOption, headroom, limiter, expectedOutputTokens, failure: failureOption, ...retryOptions } = options;
+  const underlying = fn<FetchFunction>(owner, 'fetch', underlyingOption);
+  const pacing = oneOf(owner, 'pacing', pacingOption, [true, false], true);
+  const failurePolicy = oneOf(owner, 'failure', failureOption, ['throw', 'return'], 'return');
+  if (limits !== undefined) optionsObject(owner, limits, 'options.limits');
   if (limiter !== undefined && !(limiter instanceof RateLimiter) && typeof limiter !== 'function') {
-    throw new TypeError(`${owner}: options.limiter must be a RateLimiter or a function (model) => RateLimiter`);
+    throw misuse('type', owner, 'limiter', 'a RateLimiter or a function (model) => RateLimiter', limiter);
   }
-  let expectedOutput = positive(owner, 'expectedOutputTokens', expectedOutputTokens, 256);
-  const plan = resolveRetryPlan(owner, {
-    ...retryOptions,
-    backoff: exponentialBackoff({ ...(backoff ?? {}), ...(retryOptions.random !== undefined ? { random: retryOptions.random } : {}) }),
-  });
+  let expectedOutput = finite(owner, 'expectedOutputTokens', expectedOutputTokens, { default: 256, min: 0 });
+  const plan = resolveRetryPlan(owner, retryOptions);
   const clock: Clock = plan.clock;
   const makeLimiter = (): RateLimiter =>
     new RateLimiter({
@@ -198,7 +189,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       ...(limits?.tpm !== undefined ? { tpm: limits.tpm } : {}),
       ...(limits?.burstWindowMs !== undefined ? { burstWindowMs: limits.burstWindowMs } : {}),
       ...(headroom !== undefined ? { headroom } : {}),
-      now: clock.now,
+      clock,
       random: plan.random,
     });
   makeLimiter(); // validates `limits` and `headroom` now, not at the first request
@@ -239,26 +230,26 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     const canRetry = reusable(init?.body);
     const requestPlan: RetryPlan = {
       ...plan,
-      timeout: undefined, // applied from the send on, in `attempt`
+      attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
       retries: canRetry ? plan.retries : 0,
       signal,
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
       // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
-      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTime`.
+      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
       delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
     };
-    const budgetEnd = clock.now() + plan.maxRetryTime;
+    const budgetEnd = clock.now() + plan.maxRetryTimeMs;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
       const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
-      const deadline = plan.timeout === undefined ? undefined : deadlineSignal(clock, plan.timeout, turnSignal, `The request took longer than ${plan.timeout} ms`);
+      // The attempt's time counts from the send: the wait for a turn above is not part of it.
+      const deadline = attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
-        const attemptSignal = deadline?.signal ?? turnSignal;
-        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered);
+        return await sendOnce(signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), grant, markDelivered);
       } finally {
-        deadline?.end();
+        deadline.end();
       }
     };
 
@@ -319,9 +310,9 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
         limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens
         limiterOf.observe(headers, grant);
-        // The shared pause honours the server's hint only up to `maxRetryAfter`: a `retry-after` of days
+        // The shared pause honours the server's hint only up to `maxRetryAfterMs`: a `retry-after` of days
         // ends this request (retry_time_exhausted) but must not freeze every other request of the model.
-        const hint = failure.retryAfterMs === undefined ? undefined : Math.min(failure.retryAfterMs, plan.maxRetryAfter);
+        const hint = failure.retryAfterMs === undefined ? undefined : Math.min(failure.retryAfterMs, plan.maxRetryAfterMs);
         limiterOf.onRateLimited(hint, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
@@ -335,7 +326,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
       if (!(cause instanceof HttpFailure)) throw error;
-      if (errors === 'response') return cause.response;
+      if (failurePolicy === 'return') return cause.response;
       if (RetryError.isInstance(error)) throw new RetryError(error.reason, error.attempts, cause.response);
       if (FaultlineError.isInstance(error)) throw errorFor(error.failure, { cause: cause.response });
       throw error;

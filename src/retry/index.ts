@@ -1,15 +1,16 @@
 /**
- * Retry and pacing: `createFetch()` (also exported as `fetch`) for the SDKs, the `retry()` executor, and
- * the policy pieces as values (backoff, rate limiter) for use without the fetch.
+ * Retry and pacing: `createFetch()` for the SDKs, the `retry()` executor, and the policy pieces as
+ * values (backoff, rate limiter) for use without the fetch.
  *
  * Left out on purpose: the pacer queue and the retry loop's internal hooks (implementation details of
- * `createFetch`), and any cross-process budget (that is `faultline/redis`).
+ * `createFetch`), any cross-process budget (that is `faultline/redis`), and a second name for
+ * `createFetch`: a `fetch` export would hide the global `fetch` in every module that imports it.
  */
 export { backoffDelays, constantBackoff, exponentialBackoff } from './backoff.ts';
 export type { Backoff, BackoffStep, ExponentialBackoffOptions } from './backoff.ts';
 export { actualCost, estimateCost, readUsage } from './estimate.ts';
 export type { CostEstimate, UsageTokens } from './estimate.ts';
-export { createFetch, createFetch as fetch } from './fetch.ts';
+export { createFetch } from './fetch.ts';
 export type { CreateFetchOptions, FetchFunction, PacingLimits } from './fetch.ts';
 export { readRateLimitHeaders } from './headers.ts';
 export type { HeaderSource, LimitReading, RateLimitHeaders } from './headers.ts';

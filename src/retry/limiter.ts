@@ -23,6 +23,8 @@
  * @see https://brandur.org/rate-limiting
  * @see https://platform.openai.com/docs/guides/rate-limits
  */
+import type { Clock } from '../internal/clock.ts';
+import { clock, durationMs, finite, fn, fraction, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
 import type { RateLimitHeaders } from './headers.ts';
 
 const MINUTE = 60_000;
@@ -70,18 +72,19 @@ export interface RateLimiterOptions {
    */
   readonly probeTimeoutMs?: number;
   /**
-   * The random spread added to a shared pause, as a fraction of the pause (0.1: up to 10 % longer), so
-   * that many waiting clients do not all come back in the same millisecond.
+   * The random spread added to a shared pause, as a fraction of the pause from 0 to 1 (0.1: up to 10 %
+   * longer, never shorter), so that many waiting clients do not all come back in the same millisecond.
    * @default 0.1
    */
-  readonly pauseJitter?: number;
+  readonly spread?: number;
   /**
-   * The clock, in epoch milliseconds.
-   * @default Date.now
+   * The clock the limiter reads (it never sleeps: the executor does). Pass the same clock as to
+   * `createFetch` or `retry`.
+   * @default the system clock
    */
-  readonly now?: () => number;
+  readonly clock?: Clock;
   /**
-   * The source of randomness for the pause jitter, returning a number in `[0, 1)`.
+   * The source of randomness for the spread, returning a number in `[0, 1)`.
    * @default Math.random
    */
   readonly random?: () => number;
@@ -93,16 +96,41 @@ export interface Grant {
   readonly sentAt: number;
   /** Tokens charged for it. */
   readonly tokens: number;
-  /** @internal local bucket state right after the charge, and corrections applied so far. */
+}
+
+/** What a limiter remembers about a {@link Grant} it issued: bookkeeping, not part of the public value. */
+interface GrantState {
+  /** The local buckets' state right after the charge, and the corrections applied so far. */
   readonly requestsTat: number;
-  /** @internal */
   readonly tokensTat: number;
-  /** @internal */
   readonly requestsShift: number;
-  /** @internal */
   readonly tokensShift: number;
-  /** @internal */
+  /** Whether this was the probe (the first request, sent alone while no limit is known). */
   readonly probe: boolean;
+}
+
+/**
+ * A Grant as the limiter issues it. The bookkeeping is an ES private field: only this module can read
+ * it, so to its holder a Grant is `{ sentAt, tokens }` and nothing else (no `@internal` fields in the
+ * public type). A private field rather than a module-level WeakMap because `acquire` runs for every
+ * request: a WeakMap entry per grant cost several microseconds each in GC (measured, 300k grants).
+ */
+class IssuedGrant implements Grant {
+  readonly sentAt: number;
+  readonly tokens: number;
+  readonly #state: GrantState;
+
+  constructor(sentAt: number, tokens: number, state: GrantState) {
+    this.sentAt = sentAt;
+    this.tokens = tokens;
+    this.#state = state;
+    Object.freeze(this);
+  }
+
+  /** The bookkeeping of a grant this module issued; `undefined` for one made by hand. */
+  static stateOf(grant: Grant): GrantState | undefined {
+    return #state in grant ? grant.#state : undefined;
+  }
 }
 
 /** How the limiter currently paces. */
@@ -146,19 +174,15 @@ interface Bucket {
   burst: number | undefined;
 }
 
-function option(name: string, value: unknown, min: number, max = Infinity): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`RateLimiter: options.${name} must be a number, got ${typeof value}`);
-  if (!(value >= min && value <= max) || !Number.isFinite(value)) {
-    throw new RangeError(`RateLimiter: options.${name} must be a finite number in [${min}, ${max}], got ${value}`);
-  }
-  return value;
-}
+/** Keys of {@link RateLimiterOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
+const RENAMED: Readonly<Record<string, string>> = {
+  pauseJitter: 'spread (0.2.0)',
+  now: 'clock (0.2.0)',
+};
 
-function fn<T>(name: string, value: T | undefined, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'function') throw new TypeError(`RateLimiter: options.${name} must be a function`);
-  return value;
+/** A limit per minute: a finite number > 0, or undefined when absent (then it is learned). */
+function limit(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : finite('RateLimiter', name, value, { min: 0, exclusiveMin: true });
 }
 
 /** Share of the limit restored by each success after a 429 the buckets did not predict. */
@@ -181,7 +205,7 @@ export class RateLimiter {
   readonly #learn: boolean;
   readonly #headroom: number;
   readonly #probeTimeoutMs: number;
-  readonly #pauseJitter: number;
+  readonly #spread: number;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #requests: Bucket = { tat: 0, shift: 0, learned: undefined, burst: undefined };
@@ -199,18 +223,20 @@ export class RateLimiter {
   #probeSentAt: number | undefined;
 
   constructor(options: RateLimiterOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('RateLimiter: options must be an object');
-    this.#rpm = option('rpm', options.rpm, Number.MIN_VALUE);
-    this.#tpm = option('tpm', options.tpm, Number.MIN_VALUE);
-    this.#burst = option('burstWindowMs', options.burstWindowMs, 0, MINUTE);
-    this.#headroom = option('headroom', options.headroom, 0, 0.9) ?? 0;
-    this.#adaptiveRpm = option('initialRpm', options.initialRpm, Number.MIN_VALUE) ?? 60;
-    this.#probeTimeoutMs = option('probeTimeoutMs', options.probeTimeoutMs, 0) ?? 5000;
-    this.#pauseJitter = option('pauseJitter', options.pauseJitter, 0, 10) ?? 0.1;
-    if (options.learn !== undefined && typeof options.learn !== 'boolean') throw new TypeError('RateLimiter: options.learn must be a boolean');
-    this.#learn = options.learn ?? true;
-    this.#now = fn('now', options.now, Date.now);
-    this.#random = fn('random', options.random, Math.random);
+    const owner = 'RateLimiter';
+    const o = optionsObject(owner, options);
+    rejectRenamed(owner, o, RENAMED);
+    this.#rpm = limit('rpm', o['rpm']);
+    this.#tpm = limit('tpm', o['tpm']);
+    this.#burst = o['burstWindowMs'] === undefined ? undefined : durationMs(owner, 'burstWindowMs', o['burstWindowMs'], { max: MINUTE });
+    this.#headroom = fraction(owner, 'headroom', o['headroom'], { default: 0, max: 0.9 });
+    this.#adaptiveRpm = limit('initialRpm', o['initialRpm']) ?? 60;
+    this.#probeTimeoutMs = durationMs(owner, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000 });
+    this.#spread = fraction(owner, 'spread', o['spread'], { default: 0.1 });
+    this.#learn = oneOf(owner, 'learn', o['learn'], [true, false], true);
+    const c = clock(owner, o['clock']);
+    this.#now = () => c.now();
+    this.#random = fn<() => number>(owner, 'random', o['random']) ?? Math.random;
     this.#probeDone = !this.#learn || this.#rpm !== undefined || this.#tpm !== undefined;
   }
 
@@ -263,9 +289,7 @@ export class RateLimiter {
 
   /** Records that a request costing `tokens` is being sent now, and returns its {@link Grant}. */
   acquire(tokens = 0): Grant {
-    if (typeof tokens !== 'number' || !(tokens >= 0) || !Number.isFinite(tokens)) {
-      throw new RangeError(`RateLimiter.acquire: tokens must be a finite number >= 0, got ${String(tokens)}`);
-    }
+    finite('RateLimiter.acquire', '#tokens', tokens, { min: 0 });
     const now = this.#now();
     const ri = this.#interval('requests');
     if (ri !== undefined) this.#requests.tat = Math.max(this.#requests.tat, now) + ri;
@@ -273,9 +297,7 @@ export class RateLimiter {
     if (ti !== undefined) this.#tokens.tat = Math.max(this.#tokens.tat, now) + tokens * ti;
     const probe = !this.#probeDone && this.#probeSentAt === undefined;
     if (probe) this.#probeSentAt = now;
-    return Object.freeze({
-      sentAt: now,
-      tokens,
+    return new IssuedGrant(now, tokens, {
       requestsTat: this.#requests.tat,
       tokensTat: this.#tokens.tat,
       requestsShift: this.#requests.shift,
@@ -295,11 +317,12 @@ export class RateLimiter {
       this.#repeats = reading === this.#lastReading ? this.#repeats + 1 : 0;
       this.#lastReading = reading;
     }
+    const state = grant === undefined ? undefined : IssuedGrant.stateOf(grant);
     if (headers !== undefined && this.#learn && this.#trusted) {
-      if (headers.requests) this.#sync(this.#requests, headers.requests, grant?.requestsTat, grant?.requestsShift, grant?.sentAt);
-      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, grant?.tokensTat, grant?.tokensShift, grant?.sentAt);
+      if (headers.requests) this.#sync(this.#requests, headers.requests, state?.requestsTat, state?.requestsShift, grant?.sentAt);
+      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, state?.tokensTat, state?.tokensShift, grant?.sentAt);
     }
-    if (grant?.probe === true || headers !== undefined) this.#probeDone = true;
+    if (state?.probe === true || headers !== undefined) this.#probeDone = true;
   }
 
   #sync(b: Bucket, r: RateLimitHeaders['requests'] & object, localTat: number | undefined, shiftAtSend: number | undefined, sentAt: number | undefined): void {
@@ -380,12 +403,12 @@ export class RateLimiter {
     return (requests === undefined || requests >= 1) && (toks === undefined || toks >= tokens);
   }
 
-  /** Holds every request for `ms` milliseconds from now, plus up to `pauseJitter × ms` of random spread. */
+  /** Holds every request for `ms` milliseconds from now, plus up to `spread × ms` of random spread. */
   pause(ms: number): void {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) return;
     const r = this.#random();
-    const spread = ms * this.#pauseJitter * (Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0);
-    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms + spread);
+    const extra = ms * this.#spread * (Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0);
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms + extra);
   }
 
   /** A read-only view of the current pacing. */

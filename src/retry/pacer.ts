@@ -11,7 +11,7 @@ import { RetryTimeSpent } from '../core/retry-error.ts';
 interface Waiter {
   readonly order: number;
   readonly tokens: number;
-  /** The latest time this request may be sent (its `maxRetryTime` ends then), epoch ms. */
+  /** The latest time this request may be sent (its `maxRetryTimeMs` ends then), epoch ms. */
   readonly deadlineAt: number;
   readonly resolve: (grant: Grant) => void;
   readonly reject: (reason: unknown) => void;
@@ -93,7 +93,7 @@ export class Pacer {
         if (late.length > 0) {
           this.#queue = this.#queue.filter((w) => w.deadlineAt >= at);
           const until = Math.abs(at) <= 8.64e15 ? new Date(at).toISOString() : `${at} ms`;
-          const message = `The model is paced (a rate-limit pause or an empty bucket) until ${until}, after this request's maxRetryTime.`;
+          const message = `The model is paced (a rate-limit pause or an empty bucket) until ${until}, after this request's maxRetryTimeMs.`;
           for (const w of late) w.reject(new RetryTimeSpent(message, 'rate_limit_exceeded'));
           continue;
         }

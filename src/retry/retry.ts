@@ -8,7 +8,9 @@
  * `x-should-retry: false` stops any retry; `x-should-retry: true` allows one for `unknown`.
  */
 import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
-import { resolveClock, sleepFor, type Clock } from '../internal/clock.ts';
+import { sleepFor, type Clock } from '../internal/clock.ts';
+import { attemptDeadline } from '../internal/deadline.ts';
+import { clock, count, durationMs, fn, misuse, optionsObject, rejectRenamed, signal } from '../internal/options.ts';
 import { isRetryableFailure } from '../core/catalog.ts';
 import { classify } from '../core/classify/index.ts';
 import { errorFor } from '../core/errors.ts';
@@ -23,7 +25,7 @@ export { isRetryableFailure, NEVER_RETRIED_CODES, RETRYABLE_CODES } from '../cor
 export interface AttemptContext {
   /** 1 for the first attempt. */
   readonly attempt: number;
-  /** Aborts when the caller's signal aborts or this attempt's `timeout` passes. Pass it to the I/O. */
+  /** Aborts when the caller's signal aborts or this attempt's `attemptTimeoutMs` passes. Pass it to the I/O. */
   readonly signal: AbortSignal;
   /**
    * Call once output has reached the caller (the first byte of a stream): a failure after that is
@@ -53,18 +55,18 @@ export interface RetryOptions {
   readonly retries?: number;
   /**
    * The total time budget for retrying, in milliseconds from the first attempt: no wait is started that
-   * would end after it (the attempt in progress is not cut; use `timeout` for that). In `createFetch`
-   * it counts from the call and covers the wait for a pacing turn too: a request whose turn would come
-   * after its budget gives up at once with a `RetryError` (`retry_time_exhausted`).
+   * would end after it (the attempt in progress is not cut; use `attemptTimeoutMs` for that). In
+   * `createFetch` it counts from the call and covers the wait for a pacing turn too: a request whose turn
+   * would come after its budget gives up at once with a `RetryError` (`retry_time_exhausted`).
    * @default 600000 (10 minutes)
    */
-  readonly maxRetryTime?: number;
+  readonly maxRetryTimeMs?: number;
   /**
-   * The deadline of each attempt, in milliseconds; an attempt that takes longer is aborted and counts as
-   * a `timeout` failure (retried).
+   * The bound on each attempt, in milliseconds; an attempt that takes longer is aborted and counts as a
+   * `timeout` failure (retried).
    * @default none
    */
-  readonly timeout?: number;
+  readonly attemptTimeoutMs?: number;
   /**
    * The delays between attempts when the server gave no `retry-after`.
    * @default exponentialBackoff(): 500 ms doubling up to 30 s, full jitter
@@ -76,7 +78,7 @@ export interface RetryOptions {
    * `createFetch` the pause a 429 imposes on every request of the model is capped at this too.
    * @default 60000
    */
-  readonly maxRetryAfter?: number;
+  readonly maxRetryAfterMs?: number;
   /** Stops retrying at once: a pending wait ends and the signal's reason is thrown. @default none */
   readonly signal?: AbortSignal;
   /**
@@ -88,16 +90,11 @@ export interface RetryOptions {
   /** Called before each wait. Exceptions it throws propagate (and end retrying). @default none */
   readonly onRetry?: (info: RetryInfo) => void;
   /**
-   * The clock, in epoch milliseconds.
-   * @default Date.now
+   * The clock the waits and the attempt bound run on (`createManualClock()` from `faultline/mock` in
+   * tests). Its `sleep` resolves when its signal aborts; one that rejects is held to that rule.
+   * @default the system clock: `Date.now` and faultline's sleep on `setTimeout`, re-armed past 2³¹−1 ms
    */
-  readonly now?: () => number;
-  /**
-   * How to wait: resolves after `ms` milliseconds, or as soon as `signal` aborts (resolving, not
-   * rejecting; a `sleep` that rejects on abort is accepted and held to that rule).
-   * @default faultline's sleep on `setTimeout`, re-armed past 2³¹−1 ms and cleared when the wait ends
-   */
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly clock?: Clock;
   /**
    * The source of randomness for jitter, in `[0, 1)`; used by the default backoff and by the spread
    * added to server-requested waits.
@@ -109,10 +106,10 @@ export interface RetryOptions {
 /** @internal Resolved options plus the hooks `createFetch` plugs in. */
 export interface RetryPlan {
   readonly retries: number;
-  readonly maxRetryTime: number;
-  readonly timeout: number | undefined;
+  readonly maxRetryTimeMs: number;
+  readonly attemptTimeoutMs: number | undefined;
   readonly backoff: Backoff;
-  readonly maxRetryAfter: number;
+  readonly maxRetryAfterMs: number;
   readonly signal: AbortSignal | undefined;
   readonly shouldRetry: ((failure: Failure, attempt: number) => boolean) | undefined;
   readonly onRetry: ((info: RetryInfo) => void) | undefined;
@@ -127,45 +124,39 @@ export interface RetryPlan {
 /** However failures are counted, no request makes more attempts than this. */
 const MAX_ATTEMPTS = 100;
 
-function count(owner: string, name: string, value: unknown, fallback: number, allowInfinity: boolean): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${owner}: options.${name} must be a number, got ${typeof value}`);
-  if (value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw new RangeError(`${owner}: options.${name} must be a ${allowInfinity ? '' : 'finite '}number >= 0, got ${value}`);
-  }
-  return value;
-}
+/** Keys of {@link RetryOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
+const RETRY_RENAMED: Readonly<Record<string, string>> = {
+  timeout: 'attemptTimeoutMs (0.2.0)',
+  maxRetryTime: 'maxRetryTimeMs (0.2.0)',
+  maxRetryAfter: 'maxRetryAfterMs (0.2.0)',
+  now: 'clock (0.2.0)',
+  sleep: 'clock (0.2.0)',
+};
 
-function callback<T>(owner: string, name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new TypeError(`${owner}: options.${name} must be a function`);
-  return value;
+function backoffOf(owner: string, value: unknown, random: () => number): Backoff {
+  if (value === undefined) return exponentialBackoff({ random });
+  if (typeof value !== 'object' || value === null || typeof (value as Partial<Backoff>).next !== 'function') {
+    throw misuse('type', owner, 'backoff', 'a Backoff (for example exponentialBackoff({ initialDelayMs: 200 }))', value);
+  }
+  return value as Backoff;
 }
 
 /** @internal Validates {@link RetryOptions} (misuse throws a TypeError/RangeError naming the option). */
 export function resolveRetryPlan(owner: string, options: RetryOptions): RetryPlan {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`);
-  const retries = count(owner, 'retries', options.retries, 8, false);
-  if (!Number.isInteger(retries)) throw new RangeError(`${owner}: options.retries must be an integer >= 0, got ${retries}`);
-  const timeout = options.timeout === undefined ? undefined : count(owner, 'timeout', options.timeout, 0, true);
-  if (timeout === 0) throw new RangeError(`${owner}: options.timeout must be > 0 milliseconds`);
-  const random = callback(owner, 'random', options.random) ?? Math.random;
-  const backoff = options.backoff ?? exponentialBackoff({ random });
-  if (typeof backoff !== 'object' || backoff === null || typeof backoff.next !== 'function') {
-    throw new TypeError(`${owner}: options.backoff must be a Backoff (for example exponentialBackoff())`);
-  }
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${owner}: options.signal must be an AbortSignal`);
-  const clock: Clock = resolveClock(options, owner);
+  const o = optionsObject(owner, options);
+  rejectRenamed(owner, o, RETRY_RENAMED);
+  const random = fn<() => number>(owner, 'random', o['random']) ?? Math.random;
+  const attemptTimeoutMs = durationMs(owner, 'attemptTimeoutMs', o['attemptTimeoutMs'], { exclusiveMin: true, infinity: true });
   return {
-    retries,
-    maxRetryTime: count(owner, 'maxRetryTime', options.maxRetryTime, 600_000, true),
-    timeout: timeout === Infinity ? undefined : timeout,
-    backoff,
-    maxRetryAfter: count(owner, 'maxRetryAfter', options.maxRetryAfter, 60_000, true),
-    signal,
-    shouldRetry: callback(owner, 'shouldRetry', options.shouldRetry),
-    onRetry: callback(owner, 'onRetry', options.onRetry),
-    clock,
+    retries: count(owner, 'retries', o['retries'], { default: 8 }),
+    maxRetryTimeMs: durationMs(owner, 'maxRetryTimeMs', o['maxRetryTimeMs'], { default: 600_000, infinity: true }),
+    attemptTimeoutMs: attemptTimeoutMs === Infinity ? undefined : attemptTimeoutMs,
+    backoff: backoffOf(owner, o['backoff'], random),
+    maxRetryAfterMs: durationMs(owner, 'maxRetryAfterMs', o['maxRetryAfterMs'], { default: 60_000, infinity: true }),
+    signal: signal(owner, 'signal', o['signal']),
+    shouldRetry: fn(owner, 'shouldRetry', o['shouldRetry']),
+    onRetry: fn(owner, 'onRetry', o['onRetry']),
+    clock: clock(owner, o['clock']),
     random,
   };
 }
@@ -185,30 +176,18 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(signal);
-    const attemptController = new AbortController();
-    const forward = (): void => attemptController.abort(abortReason(signal!));
-    signal?.addEventListener('abort', forward, { once: true });
-    let timedOut = false;
-    const deadline = plan.timeout === undefined ? undefined : new AbortController();
-    if (deadline !== undefined) {
-      void sleepFor(clock, plan.timeout!, undefined, deadline.signal).then(() => {
-        if (deadline.signal.aborted) return;
-        timedOut = true;
-        attemptController.abort(new DOMException(`The attempt took longer than ${plan.timeout} ms`, 'TimeoutError'));
-      });
-    }
+    const deadline = attemptDeadline(clock, signal, plan.attemptTimeoutMs);
     let delivered = false;
     try {
       // Raced against the caller's signal: an attempt that ignores its signal must not hold the caller.
-      return await raceAbort(fn({ attempt, signal: attemptController.signal, markDelivered: () => void (delivered = true) }), signal);
+      return await raceAbort(fn({ attempt, signal: deadline.signal, markDelivered: () => void (delivered = true) }), signal);
     } catch (error) {
       if (signal?.aborted === true) throw abortReason(signal);
       // A wait inside the attempt (the pacer) could not end within the budget: nothing more was sent.
       if (error instanceof RetryTimeSpent) throw new RetryError('retry_time_exhausted', failures, lastError ?? error, error.waitingFor);
       lastError = error;
-      const failure = timedOut
-        ? classify(new DOMException(`The attempt took longer than ${plan.timeout} ms`, 'TimeoutError'))
-        : (plan.failureOf ?? classify)(error);
+      // Timed out: the attempt may have thrown anything on its abort; the failure is the timeout.
+      const failure = deadline.timedOut() ? classify(deadline.signal.reason) : (plan.failureOf ?? classify)(error);
       failures.push(failure);
       const retryable = !delivered && isRetryableFailure(failure) && (plan.shouldRetry?.(failure, attempt) ?? true);
       if (!retryable) throw errorFor(failure, { cause: error });
@@ -217,22 +196,21 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
       const step = backoff.next();
       backoff = step.backoff;
       const hint = failure.retryAfterMs;
-      if (hint !== undefined && hint > plan.maxRetryAfter) throw new RetryError('retry_time_exhausted', failures, error);
+      if (hint !== undefined && hint > plan.maxRetryAfterMs) throw new RetryError('retry_time_exhausted', failures, error);
       const proposed = hint !== undefined ? Math.max(withSpread(hint, plan.random), 0) : step.delayMs;
       const delayMs = plan.delayFor ? plan.delayFor(failure, proposed) : proposed;
-      if (clock.now() + delayMs - started > plan.maxRetryTime) throw new RetryError('retry_time_exhausted', failures, error);
+      if (clock.now() + delayMs - started > plan.maxRetryTimeMs) throw new RetryError('retry_time_exhausted', failures, error);
       plan.onRetry?.({ attempt, failure, error, delayMs });
       await sleepFor(clock, delayMs, signal);
     } finally {
-      signal?.removeEventListener('abort', forward);
-      deadline?.abort();
+      deadline.end();
     }
   }
 }
 
 /**
  * Runs `fn` until it succeeds, retrying failures by catalog code with full-jitter backoff (or the
- * server's `retry-after`), within `retries` and `maxRetryTime`.
+ * server's `retry-after`), within `retries` and `maxRetryTimeMs`.
  *
  * - A non-retryable failure throws its typed error at once (`QuotaExceededError`, ...), the original on
  *   `cause`.
@@ -243,6 +221,6 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
  * const answer = await retry(({ signal }) => client.responses.create({ model, input }, { signal }), { retries: 5 });
  */
 export function retry<T>(fn: (ctx: AttemptContext) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  if (typeof fn !== 'function') throw new TypeError('retry: fn must be a function');
+  if (typeof fn !== 'function') throw misuse('type', 'retry', '#fn', 'a function', fn);
   return runWithRetry(fn, resolveRetryPlan('retry', options));
 }

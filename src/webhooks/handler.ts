@@ -10,7 +10,9 @@
 import { detectFailure } from '../core/classify/index.ts';
 import type { Failure } from '../core/failure.ts';
 import { redact } from '../core/redact.ts';
-import { toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from './signature.ts';
+import type { Clock } from '../internal/clock.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { TOLERANCE_RENAMED, toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from './standard-webhooks.ts';
 import type { ResultHub } from '../background/hub.ts';
 import type { CallOptions } from '../background/types.ts';
 
@@ -37,10 +39,10 @@ export interface WebhookHandlerOptions {
   /** Several secrets during a rotation (non-empty, each checked like `secret`): a signature matching any of them is accepted. */
   secrets?: readonly string[];
   /**
-   * How far the `webhook-timestamp` may be from now, either way, in seconds.
-   * @default 300
+   * How far the `webhook-timestamp` may be from now, either way, in milliseconds.
+   * @default 300000 (5 minutes)
    */
-  toleranceSeconds?: number;
+  toleranceMs?: number;
   /** Used to retrieve the Response (or batch) the event names. */
   client: WebhookClient;
   /** Records the result and dedupes `webhook-id` across processes and restarts. */
@@ -59,8 +61,11 @@ export interface WebhookHandlerOptions {
    * @default 10000
    */
   requestTimeoutMs?: number;
-  /** The clock, in epoch milliseconds, for the timestamp window. @default Date.now */
-  now?: () => number;
+  /**
+   * The clock whose `now()` the timestamp window is checked against (the same one as the waits', in tests).
+   * @default the system clock
+   */
+  clock?: Clock;
 }
 
 /** One processed event. */
@@ -99,6 +104,9 @@ export interface WebhookReply {
 
 const reply = (status: number, data: Record<string, unknown>, extra: Partial<WebhookReply> = {}): WebhookReply => ({ status, body: JSON.stringify(data), ...extra });
 
+/** Keys of {@link WebhookHandlerOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
+const RENAMED: Readonly<Record<string, string>> = { ...TOLERANCE_RENAMED, now: 'clock (0.2.0)' };
+
 /**
  * Create a webhook handler.
  *
@@ -112,17 +120,19 @@ const reply = (status: number, data: Record<string, unknown>, extra: Partial<Web
  * });
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): (request: WebhookRequest) => Promise<WebhookReply> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createWebhookHandler: options are required');
+  const owner = 'createWebhookHandler';
+  if (options === undefined) throw misuse('type', owner, '#options', 'an object with at least secret and client', options);
+  const o = optionsObject(owner, options);
+  rejectRenamed(owner, o, RENAMED);
   // Decoded once here: a malformed secret is misuse now, not a throw at every delivery.
-  const keys = webhookKeys(options, 'createWebhookHandler');
-  const tolerance = toleranceOf(options.toleranceSeconds, 'createWebhookHandler');
+  const keys = webhookKeys(o, owner);
+  const tolerance = toleranceOf(o['toleranceMs'], owner);
   const retrieve = options.client?.responses?.retrieve;
-  if (typeof retrieve !== 'function') throw new TypeError('createWebhookHandler: `client` must be an OpenAI client (client.responses.retrieve)');
-  const size = options.dedupeSize ?? 10_000;
-  if (!Number.isInteger(size) || size < 1) throw new RangeError('createWebhookHandler: `dedupeSize` must be an integer >= 1');
-  const timeout = options.requestTimeoutMs ?? 10_000;
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new RangeError('createWebhookHandler: `requestTimeoutMs` must be > 0');
-  const now = options.now ?? Date.now;
+  if (typeof retrieve !== 'function') throw misuse('type', owner, 'client', 'an OpenAI client (client.responses.retrieve)', options.client);
+  const size = count(owner, 'dedupeSize', o['dedupeSize'], { default: 10_000, min: 1 });
+  const timeout = durationMs(owner, 'requestTimeoutMs', o['requestTimeoutMs'], { default: 10_000, exclusiveMin: true });
+  fn(owner, 'onEvent', o['onEvent']);
+  const clock = clockOption(owner, o['clock']);
   // Insertion-ordered: the oldest id is evicted first. `inflight` stops two concurrent deliveries of one id.
   const seen = new Set<string>();
   const inflight = new Set<string>();
@@ -132,7 +142,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
   };
 
   return async (request) => {
-    const verdict = verifyWithKeys({ body: request.body, headers: request.headers, now: now() }, keys, tolerance, 'createWebhookHandler');
+    const verdict = verifyWithKeys(request, keys, tolerance, clock.now());
     if (!verdict.ok) return reply(401, { error: verdict.reason, message: redact(verdict.message) });
     const webhookId = verdict.id;
     if (seen.has(webhookId) || inflight.has(webhookId)) return reply(200, { ok: true, duplicate: true }, { duplicate: true });

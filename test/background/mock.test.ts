@@ -8,7 +8,7 @@ import { RESPONSE_ERROR_CODE } from '../fixtures/sdk-unions.ts';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { createManualClock, createMock, type Mock, type Rule } from '../../src/mock/index.ts';
-import { generateWebhookSecret } from '../../src/webhooks/signature.ts';
+import { generateWebhookSecret } from '../../src/webhooks/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions, type WaitProgress } from '../../src/background/wait.ts';
 import { createResultHub } from '../../src/background/hub.ts';
 import { createWebhookHandler } from '../../src/webhooks/index.ts';
@@ -70,7 +70,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
             return new Response(r.body, { status: r.status });
           } },
         } : {});
-        handle = createWebhookHandler({ secret, client, hub, now: () => mock.now() });
+        handle = createWebhookHandler({ secret, client, hub, clock: mock.clock });
         // For the webhook case the waiter polls rarely (10 min), so only the webhook can end it in time.
         const opts: WaitOptions = { timeoutMs: 3_600_000, ...waitClock(mock), hub, ...(via === 'webhook' ? { minDelayMs: 600_000, maxDelayMs: 600_000, stream: false } : via === 'poll' ? { stream: false } : {}) };
         const t0 = mock.now();

@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { createWebhookHandler, createResultHub } from '../../src/webhooks/index.ts';
-import { generateWebhookSecret, signWebhook } from '../../src/webhooks/signature.ts';
+import { createResultHub, createWebhookHandler, generateWebhookSecret, signWebhook } from '../../src/webhooks/index.ts';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { waitForResponse } from '../../src/background/wait.ts';
 import { RateLimitError } from '../../src/core/errors.ts';
@@ -26,7 +25,7 @@ function setup() {
   const hub = createResultHub();
   const deliver = (webhookId: string, type: string, id: string, sign = secret) => {
     const body = JSON.stringify({ id: `evt_${webhookId}`, object: 'event', created_at: Math.floor(clock.now() / 1000), type, data: { id } });
-    return { body, headers: signWebhook({ id: webhookId, timestamp: new Date(clock.now()), body, secret: sign }) };
+    return { body, headers: signWebhook({ id: webhookId, sentAt: clock.now(), body, secret: sign }) };
   };
   return { clock, fake, secret, journal, outcomes, hub, deliver };
 }
@@ -35,7 +34,7 @@ describe('webhook handler', () => {
   test('verifies, retrieves, classifies, records, wakes the waiter; duplicates are dropped', async () => {
     const { clock, fake, secret, journal, hub, deliver } = setup();
     const id = fake.add({ durationMs: 30_000, final: 'failed', error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } });
-    const handle = createWebhookHandler({ secret, client: fake, journal, hub, now: clock.now });
+    const handle = createWebhookHandler({ secret, client: fake, journal, hub, clock });
     const waiting = waitForResponse(fake, id, { timeoutMs: 3_600_000, now: clock.now, sleep: clock.sleep, minDelayMs: 600_000, maxDelayMs: 600_000, journal, hub });
     const caught = waiting.catch((e: unknown) => e);
     await clock.advance(31_000);
@@ -57,15 +56,15 @@ describe('webhook handler', () => {
 
   test('rejects bad signatures (401, no secret in the body) and bad JSON (400)', async () => {
     const { clock, fake, secret, deliver } = setup();
-    const handle = createWebhookHandler({ secret, client: fake, now: clock.now });
+    const handle = createWebhookHandler({ secret, client: fake, clock });
     const bad = await handle(deliver('wh_2', 'response.completed', 'resp_x', generateWebhookSecret()));
     assert.equal(bad.status, 401);
     assert.doesNotMatch(bad.body, /whsec_/);
     const stale = deliver('wh_3', 'response.completed', 'resp_x');
-    const late = createWebhookHandler({ secret, client: fake, now: () => clock.now() + 3_600_000 });
+    const late = createWebhookHandler({ secret, client: fake, clock: { now: () => clock.now() + 3_600_000, sleep: clock.sleep } });
     assert.equal((await late(stale)).status, 401);
     const body = 'not json';
-    const r = await handle({ body, headers: signWebhook({ id: 'wh_4', timestamp: new Date(clock.now()), body, secret }) });
+    const r = await handle({ body, headers: signWebhook({ id: 'wh_4', sentAt: new Date(clock.now()), body, secret }) });
     assert.equal(r.status, 400);
     assert.equal(fake.calls.retrieve, 0);
   });
@@ -73,14 +72,14 @@ describe('webhook handler', () => {
   test('secret rotation: any of several secrets is accepted', async () => {
     const { clock, fake, secret, deliver } = setup();
     const id = fake.add({ durationMs: 0 });
-    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, now: clock.now });
+    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, clock });
     assert.equal((await handle(deliver('wh_5', 'response.completed', id))).status, 200);
   });
 
   test('a failed retrieve answers 503 and forgets the id, so the retry is processed', async () => {
     const { clock, fake, secret, journal, deliver } = setup();
     const id = fake.add({ durationMs: 0 });
-    const handle = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const handle = createWebhookHandler({ secret, client: fake, journal, clock });
     fake.pollFaults.push(serverError());
     assert.equal((await handle(deliver('wh_6', 'response.completed', id))).status, 503);
     const again = await handle(deliver('wh_6', 'response.completed', id));
@@ -97,7 +96,7 @@ describe('webhook handler', () => {
       secret,
       client: fake,
       journal,
-      now: clock.now,
+      clock,
       onEvent: () => {
         if (failOnce) {
           failOnce = false;
@@ -117,8 +116,8 @@ describe('webhook handler', () => {
     const { clock, fake, secret, journal, deliver } = setup();
     const id = fake.add({ durationMs: 0 });
     const d = deliver('wh_7', 'response.completed', id);
-    assert.equal((await createWebhookHandler({ secret, client: fake, journal, now: clock.now })(d)).status, 200);
-    const fresh = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    assert.equal((await createWebhookHandler({ secret, client: fake, journal, clock })(d)).status, 200);
+    const fresh = createWebhookHandler({ secret, client: fake, journal, clock });
     assert.equal((await fresh(d)).duplicate, true);
     await journal.close();
   });
@@ -128,7 +127,7 @@ describe('webhook handler', () => {
     await journal.store.insert({ key: 'orphan-1', kind: 'response', stream: false }, clock.now());
     const id = fake.add({ durationMs: 5000 }, { metadata: { faultline_job: 'orphan-1' } });
     await clock.advance(6000);
-    const handle = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const handle = createWebhookHandler({ secret, client: fake, journal, clock });
     const r = await handle(deliver('wh_8', 'response.completed', id));
     assert.equal(r.event?.jobKey, 'orphan-1');
     assert.equal(outcomes.length, 1);
@@ -139,7 +138,7 @@ describe('webhook handler', () => {
 
   test('other event types are acknowledged and ignored', async () => {
     const { clock, fake, secret, deliver } = setup();
-    const handle = createWebhookHandler({ secret, client: fake, now: clock.now });
+    const handle = createWebhookHandler({ secret, client: fake, clock });
     const r = await handle(deliver('wh_9', 'fine_tuning.job.succeeded', 'ftjob_1'));
     assert.equal(r.status, 200);
     assert.match(r.body, /ignored/);
@@ -168,9 +167,13 @@ describe('webhook handler', () => {
         JSON.stringify(options),
       );
     }
-    assert.throws(() => createWebhookHandler({ secret, client: fake, toleranceSeconds: -1 }), /createWebhookHandler: options\.toleranceSeconds must/);
+    assert.throws(() => createWebhookHandler({ secret, client: fake, toleranceMs: -1 }), /createWebhookHandler: options\.toleranceMs must/);
+    assert.throws(() => createWebhookHandler({ secret, client: fake, toleranceSeconds: 300 } as never), {
+      message: 'createWebhookHandler: options.toleranceSeconds was renamed to options.toleranceMs (0.2.0; milliseconds, no longer seconds)',
+    });
+    assert.throws(() => createWebhookHandler({ secret, client: fake, now: Date.now } as never), { message: 'createWebhookHandler: options.now was renamed to options.clock (0.2.0)' });
     // A good handler still answers every delivery (none throws).
-    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, now: clock.now });
+    const handle = createWebhookHandler({ secrets: [generateWebhookSecret(), secret], client: fake, clock });
     const r = await handle(deliver('wh_ok', 'fine_tuning.job.succeeded', 'ftjob_1'));
     assert.equal(r.status, 200);
   });
@@ -181,17 +184,17 @@ describe('webhook handler', () => {
     // Receiver A "dies" inside recordObject (its promise never settles): it must not have remembered the id.
     const dying = Object.create(journal) as typeof journal;
     dying.recordObject = () => new Promise<never>(() => undefined);
-    const a = createWebhookHandler({ secret, client: fake, journal: dying, now: clock.now });
+    const a = createWebhookHandler({ secret, client: fake, journal: dying, clock });
     void a(deliver('wh_kill', 'response.completed', id));
     await new Promise((r) => setImmediate(r));
     // The sender retries; receiver B (another process on the same journal) must process it.
-    const b = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const b = createWebhookHandler({ secret, client: fake, journal, clock });
     const r = await b(deliver('wh_kill', 'response.completed', id));
     assert.equal(r.status, 200);
     assert.notEqual(r.duplicate, true, 'not dropped as a duplicate of a delivery nobody recorded');
     assert.equal(r.event?.id, id);
     // And once recorded, a further retry is a duplicate (remembered in the journal, across receivers).
-    const c = createWebhookHandler({ secret, client: fake, journal, now: clock.now });
+    const c = createWebhookHandler({ secret, client: fake, journal, clock });
     assert.equal((await c(deliver('wh_kill', 'response.completed', id))).duplicate, true);
     await journal.close();
   });
@@ -206,7 +209,7 @@ test('against a loopback server: the handler retrieves the Response the event na
   });
   try {
     const client = new OpenAI({ apiKey: ['sk', 'test', 'webhook', '0000'].join('-'), baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
-    const handle = createWebhookHandler({ secret, client, journal, now: clock.now });
+    const handle = createWebhookHandler({ secret, client, journal, clock });
     const r = await handle(deliver('wh_loop', 'response.failed', 'resp_wh'));
     assert.equal(r.status, 200);
     assert.equal(r.event?.failure?.code, 'rate_limit_exceeded');

@@ -80,7 +80,7 @@ describe('a status outside 100–599', () => {
   }
 
   test('faultline.fetch: a Response.error() (status 0) is a classified failure, not a RangeError', async () => {
-    // errors: 'throw' makes the failure visible as an error; the default hands the Response back.
+    // failure: 'throw' makes the failure visible as an error; the default hands the Response back.
     const clock = autoClock();
     let calls = 0;
     const f = createFetch({
@@ -88,10 +88,9 @@ describe('a status outside 100–599', () => {
         calls++;
         return Response.error();
       },
-      now: clock.now,
-      sleep: clock.sleep,
+      clock,
       pacing: false,
-      errors: 'throw',
+      failure: 'throw',
     });
     await assert.rejects(f('http://127.0.0.1:9/v1/responses', { method: 'POST', body: '{}' }), (e: unknown) => {
       assert.ok(FaultlineError.isInstance(e), `not a RangeError: ${String(e)}`);
@@ -100,7 +99,7 @@ describe('a status outside 100–599', () => {
       return true;
     });
     assert.equal(calls, 1);
-    const handed = await createFetch({ fetch: async () => Response.error(), now: clock.now, sleep: clock.sleep, pacing: false })('http://127.0.0.1:9/v1/responses');
+    const handed = await createFetch({ fetch: async () => Response.error(), clock, pacing: false })('http://127.0.0.1:9/v1/responses');
     assert.equal(handed.status, 0);
     assert.equal(handed.ok, false);
   });

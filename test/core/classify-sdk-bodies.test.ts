@@ -81,7 +81,7 @@ describe('bodies the SDK throws away', () => {
       const g = await gateway();
       try {
         const clock = autoClock();
-        const fetch = createFetch({ now: clock.now, sleep: clock.sleep, pacing: false });
+        const fetch = createFetch({ clock, pacing: false });
         const e = await sdkError(new Client({ apiKey: key(), baseURL: `${g.base}/${path}`, maxRetries: 0, fetch: fetch as never }) as never);
         const f = classify(e);
         assert.equal(f.code, code);
@@ -96,7 +96,7 @@ describe('bodies the SDK throws away', () => {
     const g = await gateway();
     try {
       const clock = autoClock();
-      const fetch = createFetch({ now: clock.now, sleep: clock.sleep, pacing: false });
+      const fetch = createFetch({ clock, pacing: false });
       const e = await sdkError(new OpenAIv4({ apiKey: key(), baseURL: `${g.base}/spoof`, maxRetries: 0, fetch: fetch as never }) as never);
       assert.equal(classify(e).code, 'permission_denied');
     } finally {

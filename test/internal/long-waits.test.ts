@@ -99,7 +99,7 @@ test('createFetch told to honour retry-after-ms: 1e12 (no caps) waits, instead o
       });
     };
     const ctl = new AbortController();
-    const f = createFetch({ fetch, pacing, maxRetryAfter: Infinity, maxRetryTime: Infinity, signal: ctl.signal });
+    const f = createFetch({ fetch, pacing, maxRetryAfterMs: Infinity, maxRetryTimeMs: Infinity, signal: ctl.signal });
     const res = f('https://api.openai.com/v1/responses', { method: 'POST', body: JSON.stringify({ model: 'gpt-x', input: 'hi' }) });
     res.catch(() => {});
     for (let ms = 0; ms < 3000; ms++) {

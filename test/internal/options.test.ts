@@ -8,6 +8,7 @@ import {
   finite,
   fn,
   fraction,
+  misuse,
   moment,
   nonEmptyString,
   oneOf,
@@ -57,6 +58,8 @@ suite('internal/options: one message format, owner: options.x must be â€¦, got â
     assert.equal(durationMs('retry', 'maxRetryTimeMs', Infinity, { infinity: true }), Infinity);
     throwsWith(() => durationMs('x', 'webhooks.attemptTimeoutMs', 0, { exclusiveMin: true }), RangeError, 'x: options.webhooks.attemptTimeoutMs must be a number of milliseconds > 0, got 0');
     throwsWith(() => durationMs('x', 'a', NaN), TypeError, 'x: options.a must be a number of milliseconds >= 0, got NaN');
+    assert.equal(durationMs('RateLimiter', 'burstWindowMs', 60_000, { max: 60_000 }), 60_000);
+    throwsWith(() => durationMs('RateLimiter', 'burstWindowMs', 60_001, { max: 60_000 }), RangeError, 'RateLimiter: options.burstWindowMs must be a number of milliseconds >= 0 and <= 60000, got 60001');
   });
 
   test('count: whole numbers in range', () => {
@@ -83,9 +86,15 @@ suite('internal/options: one message format, owner: options.x must be â€¦, got â
     const secret = ['wh', 'sec', '_', 'x'.repeat(8)].join('');
     assert.throws(() => nonEmptyString('verifyWebhook', 'secret', 12, { secret: true }), (e: Error) => !e.message.includes('12') && /options\.secret must be a non-empty string, got a number \(not shown\)/.test(e.message));
     assert.throws(() => nonEmptyString('verifyWebhook', 'secret', '', { secret: true }), /got a string \(not shown\)/);
+    // An array or object of secrets is only ever named by its type ("an array", never "a object").
+    throwsWith(() => {
+      throw misuse('type', 'verifyWebhook', 'secrets', 'a non-empty array', [secret], { secret: true });
+    }, TypeError, 'verifyWebhook: options.secrets must be a non-empty array, got an array');
     assert.doesNotThrow(() => nonEmptyString('verifyWebhook', 'secret', secret, { secret: true }));
     assert.equal(moment('signWebhook', 'sentAt', new Date(5)), 5);
     throwsWith(() => moment('signWebhook', 'sentAt', new Date(NaN)), RangeError, 'signWebhook: options.sentAt must be epoch milliseconds or a valid Date, got "Invalid Date"');
+    throwsWith(() => moment('signWebhook', 'sentAt', NaN), TypeError, 'signWebhook: options.sentAt must be epoch milliseconds or a valid Date, got NaN');
+    throwsWith(() => moment('signWebhook', 'sentAt', Infinity), RangeError, 'signWebhook: options.sentAt must be epoch milliseconds or a valid Date, got Infinity');
     throwsWith(() => nonEmptyString('waitForBatch', '#id', ''), TypeError, 'waitForBatch: id must be a non-empty string, got ""');
   });
 

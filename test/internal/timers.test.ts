@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deadlineSignal, resolveClock, sleepFor, systemClock, timerClock } from '../../src/internal/clock.ts';
+import { resolveClock, sleepFor, systemClock, timerClock } from '../../src/internal/clock.ts';
 import { MAX_TIMER_MS, sleep, type TimerApi } from '../../src/internal/timers.ts';
 import { createManualClock, realClock } from '../../src/mock/index.ts';
 
@@ -150,34 +150,5 @@ describe('one clock contract: an abort resolves the sleep', () => {
     const p = sleepFor(createManualClock(), 1000, ctl.signal);
     ctl.abort(new Error('stop'));
     await assert.rejects(p, /stop/);
-  });
-});
-
-describe('deadlineSignal()', () => {
-  test('aborts with a TimeoutError after ms of clock time, follows its parent, and end() leaves no sleeper', async () => {
-    const clock = createManualClock();
-    const timed = deadlineSignal(clock, 5000, undefined, 'took too long');
-    await clock.advance(4999);
-    assert.equal(timed.signal.aborted, false);
-    await clock.advance(1);
-    assert.equal((timed.signal.reason as DOMException).name, 'TimeoutError');
-    assert.equal((timed.signal.reason as DOMException).message, 'took too long');
-    timed.end();
-
-    const parent = new AbortController();
-    const followed = deadlineSignal(clock, 5000, parent.signal, 'x');
-    parent.abort(new Error('caller'));
-    assert.match(String(followed.signal.reason), /caller/);
-    followed.end();
-
-    const ended = deadlineSignal(clock, 5000, parent.signal, 'x');
-    assert.equal(ended.signal.aborted, true, 'an already aborted parent aborts it at once');
-    ended.end();
-    const quiet = deadlineSignal(clock, 5000, undefined, 'x');
-    quiet.end();
-    await clock.advance(0);
-    assert.equal(clock.pending, 0);
-    await clock.advance(10_000);
-    assert.equal(quiet.signal.aborted, false, 'ended before its deadline: never aborted');
   });
 });

@@ -4,8 +4,8 @@ import { backoffDelays, constantBackoff, exponentialBackoff } from '../../src/re
 
 describe('exponentialBackoff (values, no clock)', () => {
   test('grows by the factor up to the cap', () => {
-    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 'none' }), 9), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 'none', initialDelayMs: 100, factor: 3, maxDelayMs: 1000 }), 4), [100, 300, 900, 1000]);
+    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 0 }), 9), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 0, initialDelayMs: 100, factor: 3, maxDelayMs: 1000 }), 4), [100, 300, 900, 1000]);
   });
 
   test('full jitter draws from [0, d] with the injected random', () => {
@@ -15,8 +15,17 @@ describe('exponentialBackoff (values, no clock)', () => {
     assert.deepEqual(backoffDelays(b, 4), [0, 500, 1998, 1000]);
   });
 
+  test('a jitter below 1 draws from [d × (1 − jitter), d]; 0 never calls random', () => {
+    const draws = [0, 0.5, 0.999];
+    let i = 0;
+    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 0.5, random: () => draws[i++]! }), 3), [250, 750, 1999]);
+    let called = 0;
+    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 0, random: () => ++called }), 2), [500, 1000]);
+    assert.equal(called, 0);
+  });
+
   test('next() never changes the value it was called on', () => {
-    const b = exponentialBackoff({ jitter: 'none' });
+    const b = exponentialBackoff({ jitter: 0 });
     const first = b.next();
     const again = b.next();
     assert.equal(first.delayMs, again.delayMs);
@@ -25,7 +34,7 @@ describe('exponentialBackoff (values, no clock)', () => {
     assert.notEqual(first.backoff, b);
     assert.ok(Object.isFrozen(b));
     // Thousands of steps do not overflow into NaN.
-    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 'none' }), 3000).slice(-1), [30000]);
+    assert.deepEqual(backoffDelays(exponentialBackoff({ jitter: 0 }), 3000).slice(-1), [30000]);
   });
 
   test('a broken random is clamped, never a negative wait', () => {
@@ -42,8 +51,15 @@ describe('exponentialBackoff (values, no clock)', () => {
     assert.throws(() => exponentialBackoff({ initialDelayMs: -1 }), { name: 'RangeError', message: /initialDelayMs/ });
     assert.throws(() => exponentialBackoff({ factor: 0.5 }), { name: 'RangeError', message: /factor/ });
     assert.throws(() => exponentialBackoff({ maxDelayMs: Number.NaN }), { name: 'TypeError', message: /maxDelayMs/ });
-    assert.throws(() => exponentialBackoff({ jitter: 'equal' as never }), { name: 'TypeError', message: /jitter/ });
+    assert.throws(() => exponentialBackoff({ jitter: 'equal' as never }), { name: 'TypeError', message: 'exponentialBackoff: options.jitter must be a number in [0, 1], got "equal"' });
+    assert.throws(() => exponentialBackoff({ jitter: 1.5 }), { name: 'RangeError', message: 'exponentialBackoff: options.jitter must be a number in [0, 1], got 1.5' });
+    // The 0.1 spelling says what the number is.
+    assert.throws(() => exponentialBackoff({ jitter: 'full' as never }), {
+      name: 'TypeError',
+      message: `exponentialBackoff: options.jitter must be a number in [0, 1] since 0.2.0 (1 for 'full', 0 for 'none'), got "full"`,
+    });
     assert.throws(() => exponentialBackoff({ random: 3 as never }), { name: 'TypeError', message: /random/ });
-    assert.throws(() => constantBackoff(Infinity), { name: 'RangeError', message: /delayMs/ });
+    assert.throws(() => constantBackoff(Infinity), { name: 'RangeError', message: 'constantBackoff: delayMs must be a number of milliseconds >= 0, got Infinity' });
+    assert.throws(() => constantBackoff(undefined as never), { name: 'TypeError', message: 'constantBackoff: delayMs must be a number of milliseconds >= 0, got undefined' });
   });
 });

@@ -19,7 +19,7 @@ const rateLimited = (headers: Record<string, string>) => apiError(429, 'rate_lim
 function setup(steps: readonly Step[], options: Parameters<typeof createFetch>[0] = {}) {
   const clock = autoClock(0);
   const script = scriptedFetch(steps);
-  const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5, ...options });
+  const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5, ...options });
   return { f, clock, script };
 }
 
@@ -27,7 +27,7 @@ describe('retries: n means at most n + 1 attempts, paced or not', () => {
   for (const pacing of [true, false]) {
     for (const retries of [0, 1, 2]) {
       test(`pacing ${pacing}, retries ${retries}: a model that always answers 429 gets ${retries + 1} attempt(s)`, async () => {
-        const s = setup([rateLimited({ 'retry-after-ms': '5' })], { retries, pacing, errors: 'throw' });
+        const s = setup([rateLimited({ 'retry-after-ms': '5' })], { retries, pacing, failure: 'throw' });
         const e = await s.f(URL_, init()).then(
           () => assert.fail('resolved'),
           (x: unknown) => x,
@@ -56,7 +56,7 @@ describe('retries: n means at most n + 1 attempts, paced or not', () => {
       for (const retries of [0, 1, 3]) {
         seen = 0;
         const clock = autoClock(0);
-        const f = createFetch({ retries, now: clock.now, sleep: clock.sleep, random: () => 0.5, timeout: 5000 });
+        const f = createFetch({ retries, clock, random: () => 0.5, attemptTimeoutMs: 5000 });
         const res = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) });
         assert.equal(res.status, 429);
         await res.text();
@@ -76,7 +76,7 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     ['retry-after-ms: 1e12', { 'retry-after-ms': '1000000000000' }],
   ] as const) {
     test(`${what} on one 429 ends that request at once; the next request waits at most maxRetryAfter`, async () => {
-      const s = setup([rateLimited(headers), OK], { errors: 'throw' });
+      const s = setup([rateLimited(headers), OK], { failure: 'throw' });
       const first = await s.f(URL_, init()).then(
         () => assert.fail('resolved'),
         (x: unknown) => x,
@@ -110,7 +110,7 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
     try {
       const clock = autoClock(0);
-      const f = createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5, errors: 'throw' });
+      const f = createFetch({ clock, random: () => 0.5, failure: 'throw' });
       const first = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) }).then(
         () => assert.fail('resolved'),
         (x: unknown) => x,
@@ -130,9 +130,9 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     }
   });
 
-  test('retry-after: 30 with maxRetryTime: 2000 returns the 429 within the budget (it waited 31.5 s before)', async () => {
+  test('retry-after: 30 with maxRetryTimeMs: 2000 returns the 429 within the budget (it waited 31.5 s before)', async () => {
     for (const pacing of [true, false]) {
-      const s = setup([rateLimited({ 'retry-after': '30' }), OK], { maxRetryTime: 2000, pacing });
+      const s = setup([rateLimited({ 'retry-after': '30' }), OK], { maxRetryTimeMs: 2000, pacing });
       const res = await s.f(URL_, init());
       assert.equal(res.status, 429, `pacing ${pacing}`);
       assert.ok(s.clock.now() <= 2000, `pacing ${pacing}: returned after ${s.clock.now()} ms`);
@@ -143,10 +143,10 @@ describe("a server's hint is capped for the shared pause, and each request keeps
   test('a request arriving during a long shared pause gives up at once when its budget ends first', async () => {
     const clock = autoClock(0);
     const script = scriptedFetch([rateLimited({ 'retry-after': '50' }), OK, OK]);
-    const limiter = new RateLimiter({ now: clock.now, random: () => 0.5 });
-    const common = { fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5, limiter };
+    const limiter = new RateLimiter({ clock, random: () => 0.5 });
+    const common = { fetch: script.fetch, clock, random: () => 0.5, limiter };
     const patient = createFetch(common);
-    const hurried = createFetch({ ...common, maxRetryTime: 2000 });
+    const hurried = createFetch({ ...common, maxRetryTimeMs: 2000 });
     const a = patient(URL_, init()); // 429, then waits out the 50 s pause within its 10-minute budget
     while (limiter.state().pausedUntil === 0) await new Promise<void>((r) => setImmediate(r));
     const b = await hurried(URL_, init()).then(

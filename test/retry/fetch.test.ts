@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuotaExceededError, RateLimitError } from '../../src/index.ts';
-import { createFetch, RetryError, RateLimiter, type RetryInfo } from '../../src/retry/index.ts';
+import { createFetch, exponentialBackoff, RetryError, RateLimiter, type RetryInfo } from '../../src/retry/index.ts';
 import { apiError, autoClock, json, OK, reset, scriptedFetch, type Step } from './helpers.ts';
 
 const URL_ = 'https://api.openai.com/v1/responses';
@@ -13,7 +13,7 @@ function setup(steps: readonly Step[], options: Parameters<typeof createFetch>[0
   const clock = autoClock();
   const script = scriptedFetch(steps);
   const retries: RetryInfo[] = [];
-  const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5, onRetry: (i) => retries.push(i), ...options });
+  const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5, onRetry: (i) => retries.push(i), ...options });
   return { f, clock, script, retries };
 }
 
@@ -47,14 +47,14 @@ describe('createFetch with a scripted fetch', () => {
     assert.equal(s.script.calls.length, 1);
   });
 
-  test("errors: 'throw' throws the typed error (one attempt) or a RetryError (every attempt)", async () => {
-    const q = setup([apiError(429, 'insufficient_quota', 'insufficient_quota')], { errors: 'throw' });
+  test("failure: 'throw' throws the typed error (one attempt) or a RetryError (every attempt)", async () => {
+    const q = setup([apiError(429, 'insufficient_quota', 'insufficient_quota')], { failure: 'throw' });
     const err = await post(q.f).catch((e: unknown) => e);
     assert.ok(err instanceof QuotaExceededError);
     assert.ok((err as QuotaExceededError).cause instanceof Response);
     assert.equal(q.script.calls.length, 1);
 
-    const r = setup([apiError(429, 'rate_limit_exceeded', 'requests', 'slow down', { 'retry-after-ms': '10' })], { errors: 'throw', retries: 2, pacing: false });
+    const r = setup([apiError(429, 'rate_limit_exceeded', 'requests', 'slow down', { 'retry-after-ms': '10' })], { failure: 'throw', retries: 2, pacing: false });
     const gaveUp = await post(r.f).catch((e: unknown) => e);
     assert.ok(gaveUp instanceof RetryError);
     assert.deepEqual(gaveUp.attempts.map((f) => f.code), ['rate_limit_exceeded', 'rate_limit_exceeded', 'rate_limit_exceeded']);
@@ -110,7 +110,7 @@ describe('createFetch with a scripted fetch', () => {
   });
 
   test('an abort during a backoff rejects at once and leaves no sleeper', async () => {
-    const s = setup([apiError(500, null, 'server_error')], { backoff: { initialDelayMs: 60_000 } });
+    const s = setup([apiError(500, null, 'server_error')], { backoff: exponentialBackoff({ initialDelayMs: 60_000 }) });
     const ac = new AbortController();
     const p = post(s.f, { signal: ac.signal });
     for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
@@ -131,7 +131,7 @@ describe('createFetch with a scripted fetch', () => {
 
   test('a 429 with retry-after-ms pauses every request of the model, then they are paced', async () => {
     const clock = autoClock(0);
-    const limiter = new RateLimiter({ rpm: 600, burstWindowMs: 1000, now: clock.now, random: () => 0 });
+    const limiter = new RateLimiter({ rpm: 600, burstWindowMs: 1000, clock, random: () => 0 });
     const sent: number[] = [];
     let first = true;
     const fetch = async (): Promise<Response> => {
@@ -142,7 +142,7 @@ describe('createFetch with a scripted fetch', () => {
       }
       return OK();
     };
-    const f = createFetch({ fetch, now: clock.now, sleep: clock.sleep, random: () => 0, limiter: () => limiter });
+    const f = createFetch({ fetch, clock, random: () => 0, limiter: () => limiter });
     const first429 = post(f);
     for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
     const others = Array.from({ length: 3 }, () => post(f));
@@ -172,10 +172,10 @@ describe('createFetch with a scripted fetch', () => {
         if (++calls === 1) init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
         else resolve(OK());
       });
-    const limiter = new RateLimiter({ rpm: 1, burstWindowMs: 0, now: clock.now });
+    const limiter = new RateLimiter({ rpm: 1, burstWindowMs: 0, clock });
     limiter.acquire(); // the bucket is busy for the next 60 s
     const retries: string[] = [];
-    const res = await createFetch({ fetch, now: clock.now, sleep: clock.sleep, limiter, timeout: 5000, random: () => 0, onRetry: (i) => retries.push(i.failure.code) })(URL_, { method: 'POST', body: BODY });
+    const res = await createFetch({ fetch, clock, limiter, attemptTimeoutMs: 5000, random: () => 0, onRetry: (i) => retries.push(i.failure.code) })(URL_, { method: 'POST', body: BODY });
     assert.equal(res.status, 200);
     assert.deepEqual(retries, ['timeout']);
     assert.ok(clock.now() >= 60_000, 'waited for its turn without timing out');
@@ -217,22 +217,36 @@ describe('createFetch with a scripted fetch', () => {
   });
 
   test('a 429 rate limit still surfaces as RateLimitError through toError-compatible Responses', async () => {
-    const s = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached')], { retries: 0, pacing: false, errors: 'throw' });
+    const s = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached')], { retries: 0, pacing: false, failure: 'throw' });
     await assert.rejects(post(s.f), RetryError);
-    const t = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached', { 'x-should-retry': 'false' })], { pacing: false, errors: 'throw' });
+    const t = setup([apiError(429, 'rate_limit_exceeded', 'tokens', 'Rate limit reached', { 'x-should-retry': 'false' })], { pacing: false, failure: 'throw' });
     await assert.rejects(post(t.f), RateLimitError);
   });
 
   test('misuse names the option', () => {
-    assert.throws(() => createFetch({ fetch: 'x' as never }), { name: 'TypeError', message: /options\.fetch/ });
-    assert.throws(() => createFetch({ errors: 'ignore' as never }), { name: 'TypeError', message: /options\.errors/ });
+    assert.throws(() => createFetch({ fetch: 'x' as never }), { name: 'TypeError', message: 'createFetch: options.fetch must be a function, got "x"' });
+    assert.throws(() => createFetch({ failure: 'ignore' as never }), { name: 'RangeError', message: 'createFetch: options.failure must be one of "throw", "return", got "ignore"' });
     assert.throws(() => createFetch({ pacing: 1 as never }), { name: 'TypeError', message: /options\.pacing/ });
     assert.throws(() => createFetch({ limits: { rpm: -1 } }), { name: 'RangeError', message: /rpm/ });
     assert.throws(() => createFetch({ headroom: 2 }), { name: 'RangeError', message: /headroom/ });
     assert.throws(() => createFetch({ retries: -1 }), { name: 'RangeError', message: /createFetch: options\.retries/ });
     assert.throws(() => createFetch({ expectedOutputTokens: -1 }), { name: 'RangeError', message: /expectedOutputTokens/ });
     assert.throws(() => createFetch({ limiter: {} as never }), { name: 'TypeError', message: /options\.limiter/ });
-    assert.throws(() => createFetch({ backoff: { initialDelayMs: -1 } }), { name: 'RangeError', message: /initialDelayMs/ });
+    assert.throws(() => createFetch({ backoff: { initialDelayMs: 200 } as never }), { name: 'TypeError', message: /^createFetch: options\.backoff must be a Backoff \(for example exponentialBackoff\(\{ initialDelayMs: 200 \}\)\), got an object$/ });
+    assert.throws(() => createFetch({ limits: 5 as never }), { name: 'TypeError', message: 'createFetch: options.limits must be an object, got 5' });
     void json;
+  });
+
+  test('each key renamed in 0.2.0 throws at once, naming the new key', () => {
+    for (const [old, now] of [
+      ['errors', "failure (0.2.0; 'response' is now 'return')"],
+      ['timeout', 'attemptTimeoutMs (0.2.0)'],
+      ['maxRetryTime', 'maxRetryTimeMs (0.2.0)'],
+      ['maxRetryAfter', 'maxRetryAfterMs (0.2.0)'],
+      ['now', 'clock (0.2.0)'],
+      ['sleep', 'clock (0.2.0)'],
+    ] as const) {
+      assert.throws(() => createFetch({ [old]: 'response' } as never), { name: 'TypeError', message: `createFetch: options.${old} was renamed to options.${now}` });
+    }
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
+import type { HeaderSource } from '../../src/index.ts';
 import { createFetch, readRateLimitHeaders } from '../../src/retry/index.ts';
 import { HEADER_RANGES } from '../../src/retry/headers.ts';
 import { apiError, autoClock, json, scriptedFetch, type Step } from './helpers.ts';
@@ -31,6 +32,11 @@ describe('readRateLimitHeaders: accepted ranges', () => {
   });
 });
 
+test('readRateLimitHeaders takes any HeaderSource (exported from the root, so a caller can name it)', () => {
+  const plain: HeaderSource = { get: (name) => ({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-reset-requests': '1s' })[name] ?? null };
+  assert.deepEqual(readRateLimitHeaders(plain), { requests: { limit: 60, resetMs: 1000 } });
+});
+
 describe('createFetch is not frozen by absurd limits', () => {
   for (const [what, h] of [
     ['limit-requests: 0.001', { 'x-ratelimit-limit-requests': '0.001', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }],
@@ -40,7 +46,7 @@ describe('createFetch is not frozen by absurd limits', () => {
     test(`${what}: five requests in a row finish within seconds of simulated time`, async () => {
       const clock = autoClock(0);
       const script = scriptedFetch([okWith(h)]);
-      const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+      const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5 });
       for (let i = 0; i < 5; i++) assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
       assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);
     });
@@ -68,7 +74,7 @@ describe('createFetch is not frozen by absurd limits', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
     try {
       const clock = autoClock(0);
-      const f = createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+      const f = createFetch({ clock, random: () => 0.5 });
       for (let i = 0; i < 5; i++) {
         const res = await f(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(10_000) });
         assert.equal(res.status, 200);
@@ -86,7 +92,7 @@ describe('createFetch is not frozen by absurd limits', () => {
     const clock = autoClock(0);
     const steps: Step[] = [apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', { 'retry-after-ms': '100', 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '99999999h' }), okWith({})];
     const script = scriptedFetch(steps);
-    const f = createFetch({ fetch: script.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+    const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5 });
     assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
     assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
     assert.ok(clock.now() < 10_000, `took ${clock.now()} ms of simulated time`);

@@ -42,7 +42,7 @@ const hugeHeader = () => `HTTP/1.1 200 OK\r\nx-padding: ${'a'.repeat(100_000)}\r
 
 function paced(options: Parameters<typeof createFetch>[0] = {}) {
   const clock = autoClock(0);
-  return createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5, timeout: 5000, ...options });
+  return createFetch({ clock, random: () => 0.5, attemptTimeoutMs: 5000, ...options });
 }
 /** The failure of the UnknownFailureError a promise rejects with. */
 async function unknownFailure(p: Promise<unknown>) {
@@ -68,7 +68,7 @@ describe('a status outside 100–599', () => {
       assert.equal(requests, 1, `the server saw ${requests} requests`);
 
       requests = 0;
-      const failure = await unknownFailure(post(paced({ errors: 'throw' })));
+      const failure = await unknownFailure(post(paced({ failure: 'throw' })));
       assert.equal(failure.status, undefined, 'status stays a valid HTTP status');
       assert.match(failure.message, new RegExp(`^HTTP status ${status} \\(outside 100–599`));
       assert.equal(failure.wireType, 'server_error');
@@ -128,7 +128,7 @@ describe('a header over the client limit', () => {
 
     requests = 0;
     const clock = autoClock(0);
-    await assert.rejects(retry(({ signal }) => fetch(`${base}/`, { signal }), { now: clock.now, sleep: clock.sleep }), UnknownFailureError);
+    await assert.rejects(retry(({ signal }) => fetch(`${base}/`, { signal }), { clock }), UnknownFailureError);
     assert.equal(requests, 1, `the server saw ${requests} requests`);
   });
 

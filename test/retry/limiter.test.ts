@@ -5,7 +5,7 @@ import { RateLimiter, readRateLimitHeaders, type Grant, type RateLimiterOptions 
 /** A limiter on a clock the test moves by hand. */
 function setup(options: RateLimiterOptions = {}) {
   let t = 0;
-  const limiter = new RateLimiter({ now: () => t, random: () => 0.5, ...options });
+  const limiter = new RateLimiter({ clock: { now: () => t, sleep: async () => undefined }, random: () => 0.5, ...options });
   return {
     limiter,
     at: (ms: number) => void (t = ms),
@@ -112,7 +112,7 @@ describe('RateLimiter decisions (injected clock)', () => {
   });
 
   test('a 429 pauses everyone for retry-after plus jitter', () => {
-    const s = setup({ rpm: 6000, pauseJitter: 0.1 });
+    const s = setup({ rpm: 6000, spread: 0.1 });
     const g = s.limiter.acquire();
     s.at(10);
     s.limiter.onRateLimited(2000, g);
@@ -182,13 +182,30 @@ describe('RateLimiter decisions (injected clock)', () => {
     assert.equal(st.adaptiveRpm, 30, 'the 429 also halved the adaptive rate');
   });
 
+  test('a Grant is only { sentAt, tokens }: the bookkeeping stays inside the limiter', () => {
+    const s = setup({ rpm: 60 });
+    s.at(1000);
+    const g = s.limiter.acquire(42);
+    assert.deepEqual(Object.keys(g).sort(), ['sentAt', 'tokens']);
+    assert.deepEqual({ ...g }, { sentAt: 1000, tokens: 42 });
+    assert.ok(Object.isFrozen(g));
+  });
+
   test('misuse names the option', () => {
     assert.throws(() => new RateLimiter({ rpm: -1 }), { name: 'RangeError', message: /options\.rpm/ });
     assert.throws(() => new RateLimiter({ tpm: 'x' as never }), { name: 'TypeError', message: /options\.tpm/ });
     assert.throws(() => new RateLimiter({ headroom: 0.95 }), { name: 'RangeError', message: /headroom/ });
-    assert.throws(() => new RateLimiter({ now: 1 as never }), { name: 'TypeError', message: /options\.now/ });
+    assert.throws(() => new RateLimiter({ clock: 1 as never }), { name: 'TypeError', message: /^RateLimiter: options\.clock must be a Clock/ });
+    assert.throws(() => new RateLimiter({ spread: 2 }), { name: 'RangeError', message: 'RateLimiter: options.spread must be a number in [0, 1], got 2' });
+    assert.throws(() => new RateLimiter({ burstWindowMs: 60_001 }), { name: 'RangeError', message: /options\.burstWindowMs must be a number of milliseconds >= 0 and <= 60000/ });
     assert.throws(() => new RateLimiter({ learn: 'yes' as never }), { name: 'TypeError', message: /options\.learn/ });
-    assert.throws(() => new RateLimiter().acquire(-5), { name: 'RangeError', message: /tokens/ });
+    assert.throws(() => new RateLimiter().acquire(-5), { name: 'RangeError', message: 'RateLimiter.acquire: tokens must be a finite number >= 0, got -5' });
+    assert.throws(() => new RateLimiter().acquire('5' as never), { name: 'TypeError', message: 'RateLimiter.acquire: tokens must be a finite number >= 0, got "5"' });
+  });
+
+  test('each key renamed in 0.2.0 throws at once, naming the new key', () => {
+    assert.throws(() => new RateLimiter({ pauseJitter: 0.1 } as never), { name: 'TypeError', message: 'RateLimiter: options.pauseJitter was renamed to options.spread (0.2.0)' });
+    assert.throws(() => new RateLimiter({ now: () => 0 } as never), { name: 'TypeError', message: 'RateLimiter: options.now was renamed to options.clock (0.2.0)' });
   });
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { QuotaExceededError } from '../../src/index.ts';
 import { createMock, type MockOptions, type RequestLogEntry } from '../../src/mock/index.ts';
-import { createFetch } from '../../src/retry/index.ts';
+import { createFetch, exponentialBackoff } from '../../src/retry/index.ts';
 import { autoClock } from './helpers.ts';
 
 const LIMITS = { rpm: 600, tpm: 100_000, burstWindowMs: 10_000 };
@@ -14,7 +14,7 @@ const LIMITS = { rpm: 600, tpm: 100_000, burstWindowMs: 10_000 };
 function setup(options: Omit<MockOptions, 'clock'> = {}, fetchOptions: Parameters<typeof createFetch>[0] = {}) {
   const clock = autoClock();
   const mock = createMock({ clock, rateLimit: LIMITS, ...options });
-  const fetch = createFetch({ fetch: mock.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5, ...fetchOptions });
+  const fetch = createFetch({ fetch: mock.fetch, clock, random: () => 0.5, ...fetchOptions });
   const client = new OpenAI({ apiKey: 'sk-test-0000', baseURL: 'http://mock.test/v1', fetch, maxRetries: 0 });
   const requests = () => mock.log.filter((e): e is RequestLogEntry => e.kind === 'request');
   return { clock, mock, fetch, client, requests };
@@ -73,7 +73,7 @@ describe('createFetch against the mock', () => {
   });
 
   test('an abort during a backoff rejects at once and nothing is sent after it', async () => {
-    const s = setup({ scenario: [{ fault: { type: 'http', preset: 'server_error' } }] }, { backoff: { initialDelayMs: 30_000 } });
+    const s = setup({ scenario: [{ fault: { type: 'http', preset: 'server_error' } }] }, { backoff: exponentialBackoff({ initialDelayMs: 30_000 }) });
     const ac = new AbortController();
     const p = s.client.responses.create({ model: 'gpt-4o-mini', input: 'hi' }, { signal: ac.signal });
     for (let i = 0; i < 30 && s.requests().length === 0; i++) await new Promise<void>((r) => setImmediate(r));

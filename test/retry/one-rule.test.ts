@@ -1,6 +1,6 @@
 /**
  * One retry rule: the catalog row's `retryable` is the only answer to "is this worth trying again?".
- * retry()'s sets, faultline.fetch, the background waiter's poll errors and stream-follow all read it
+ * retry()'s sets, createFetch, the background waiter's poll errors and stream-follow all read it
  * through isRetryableFailure(), and no file in retry/ or background/ keeps a list of its own.
  */
 import { describe, test } from 'node:test';

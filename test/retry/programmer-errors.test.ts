@@ -1,7 +1,7 @@
 /**
  * A programmer error is never retried: a `TypeError` thrown by the caller's own code (a bad option, a
  * bad URL, a wrapper that validates its config) is not a failure of the wire, so retry() and
- * faultline.fetch throw it at once, after one attempt, with the original on `cause` — while a real cut
+ * createFetch throw it at once, after one attempt, with the original on `cause` — while a real cut
  * connection from a loopback server is retried, to show the retry loop is live.
  */
 import { describe, test } from 'node:test';
@@ -54,7 +54,7 @@ describe('programmer errors are never retried', () => {
             attempts++;
             throw original;
           },
-          { retries: 4, now: clock.now, sleep: clock.sleep },
+          { retries: 4, clock },
         ),
         (e: unknown) => e instanceof UnknownFailureError && e.cause === original,
       );
@@ -63,7 +63,7 @@ describe('programmer errors are never retried', () => {
     });
   }
 
-  test('faultline.fetch: a TypeError from the wrapped fetch is thrown after one call; the server sees nothing', async () => {
+  test('createFetch: a TypeError from the wrapped fetch is thrown after one call; the server sees nothing', async () => {
     const server = await loopback(false);
     try {
       const clock = autoClock();
@@ -75,7 +75,7 @@ describe('programmer errors are never retried', () => {
         if ((init?.headers as Record<string, string> | undefined)?.['x-timeout'] === 'soon') throw original;
         return fetch(input, init);
       };
-      const f = createFetch({ fetch: wrapped, now: clock.now, sleep: clock.sleep, pacing: false });
+      const f = createFetch({ fetch: wrapped, clock, pacing: false });
       await assert.rejects(f(server.url, { method: 'POST', headers: { 'x-timeout': 'soon' }, body: '{}' }), (e: unknown) => e === original || (e instanceof Error && e.cause === original));
       assert.equal(calls, 1);
       assert.equal(server.count(), 0);
@@ -85,14 +85,14 @@ describe('programmer errors are never retried', () => {
     }
   });
 
-  test('faultline.fetch: a URL Node cannot parse (ERR_INVALID_URL under "TypeError") is not retried', async () => {
+  test('createFetch: a URL Node cannot parse (ERR_INVALID_URL under "TypeError") is not retried', async () => {
     const clock = autoClock();
     let calls = 0;
     const counting = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       calls++;
       return fetch(input, init);
     };
-    const f = createFetch({ fetch: counting, now: clock.now, sleep: clock.sleep, pacing: false });
+    const f = createFetch({ fetch: counting, clock, pacing: false });
     await assert.rejects(f('http://[not a host/v1/responses', { method: 'POST', body: '{}' }), (e: unknown) => e instanceof UnknownFailureError && e.cause instanceof TypeError);
     assert.equal(calls, 1);
   });
@@ -101,7 +101,7 @@ describe('programmer errors are never retried', () => {
     const server = await loopback(true);
     try {
       const clock = autoClock();
-      const f = createFetch({ now: clock.now, sleep: clock.sleep, pacing: false, retries: 2, random: () => 0 });
+      const f = createFetch({ clock, pacing: false, retries: 2, random: () => 0 });
       await assert.rejects(f(server.url, { method: 'POST', body: '{}' }));
       assert.equal(server.count(), 3, 'one attempt and two retries reached the server');
     } finally {

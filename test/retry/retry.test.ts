@@ -9,7 +9,7 @@ function httpError(status: number, code: string | null, type = 'server_error', h
   return Object.assign(new Error(`${status} failure`), { status, headers: new Headers(headers), error: { message: 'failure', type, code, param: null } });
 }
 
-/** `sleep` and `now` that record waits and move time instantly. */
+/** A clock whose `sleep` records each wait and moves time at once. */
 function instant() {
   let t = 0;
   const waits: number[] = [];
@@ -48,7 +48,7 @@ describe('retry()', () => {
         if (attempt < 3) throw httpError(attempt === 1 ? 500 : 503, null);
         return 'ok';
       },
-      { ...c, random: () => 0.5, onRetry: (i) => infos.push(i) },
+      { clock: c, random: () => 0.5, onRetry: (i) => infos.push(i) },
     );
     assert.equal(out, 'ok');
     assert.equal(n, 3);
@@ -64,19 +64,19 @@ describe('retry()', () => {
       retry(async () => {
         n++;
         throw quota;
-      }, c),
+      }, { clock: c }),
       (e: unknown) => e instanceof QuotaExceededError && QuotaExceededError.isInstance(e) && (e as Error).cause === quota,
     );
     assert.equal(n, 1);
     assert.deepEqual(c.waits, []);
-    await assert.rejects(retry(async () => Promise.reject(httpError(400, null, 'invalid_request_error')), c), BadRequestError);
+    await assert.rejects(retry(async () => Promise.reject(httpError(400, null, 'invalid_request_error')), { clock: c }), BadRequestError);
   });
 
   test('giving up throws a RetryError with every attempt and the last cause', async () => {
     const c = instant();
     const errs = [httpError(500, null), Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), httpError(503, null)];
     let i = 0;
-    const err = await retry(async () => Promise.reject(errs[i++]), { ...c, retries: 2, backoff: constantBackoff(10) }).catch((e: unknown) => e);
+    const err = await retry(async () => Promise.reject(errs[i++]), { clock: c, retries: 2, backoff: constantBackoff(10) }).catch((e: unknown) => e);
     assert.ok(err instanceof RetryError);
     assert.ok(RetryError.isInstance(err));
     assert.equal(err.reason, 'retries_exhausted');
@@ -97,10 +97,10 @@ describe('retry()', () => {
         if (n++ === 0) throw httpError(429, 'rate_limit_exceeded', 'requests', { 'retry-after-ms': '1200' });
         return 1;
       },
-      { ...c, random: () => 0.5 },
+      { clock: c, random: () => 0.5 },
     );
     assert.deepEqual(c.waits, [1260]); // 1200 + 0.5 × 10 %
-    const long = await retry(async () => Promise.reject(httpError(429, 'rate_limit_exceeded', 'tokens', { 'retry-after': '3600' })), c).catch((e: unknown) => e);
+    const long = await retry(async () => Promise.reject(httpError(429, 'rate_limit_exceeded', 'tokens', { 'retry-after': '3600' })), { clock: c }).catch((e: unknown) => e);
     assert.ok(long instanceof RetryError);
     assert.equal(long.reason, 'retry_time_exhausted');
     assert.equal(long.attempts.length, 1);
@@ -108,7 +108,7 @@ describe('retry()', () => {
 
   test('the total retry budget stops before a wait that would end after it', async () => {
     const c = instant();
-    const err = await retry(async () => Promise.reject(httpError(500, null)), { ...c, backoff: constantBackoff(400), maxRetryTime: 1000 }).catch((e: unknown) => e);
+    const err = await retry(async () => Promise.reject(httpError(500, null)), { clock: c, backoff: constantBackoff(400), maxRetryTimeMs: 1000 }).catch((e: unknown) => e);
     assert.ok(err instanceof RetryError);
     assert.equal(err.reason, 'retry_time_exhausted');
     assert.deepEqual(c.waits, [400, 400]);
@@ -121,7 +121,7 @@ describe('retry()', () => {
       retry(async () => {
         n++;
         throw httpError(500, null, 'server_error', { 'x-should-retry': 'false' });
-      }, c),
+      }, { clock: c }),
       { name: 'InternalServerError' },
     );
     assert.equal(n, 1);
@@ -132,7 +132,7 @@ describe('retry()', () => {
           n++;
           throw httpError(500, null);
         },
-        { ...c, shouldRetry: (_f, attempt) => attempt < 2 },
+        { clock: c, shouldRetry: (_f, attempt) => attempt < 2 },
       ),
       { name: 'InternalServerError' },
     );
@@ -147,7 +147,7 @@ describe('retry()', () => {
         n++;
         markDelivered();
         throw Object.assign(new Error('terminated'), { name: 'TypeError' });
-      }, c),
+      }, { clock: c }),
       { name: 'ConnectionError' },
     );
     assert.equal(n, 1);
@@ -165,7 +165,7 @@ describe('retry()', () => {
             reject(signal.reason);
           });
         }),
-      { now: clock.now, sleep: clock.sleep, timeout: 5000, backoff: constantBackoff(1) },
+      { clock, attemptTimeoutMs: 5000, backoff: constantBackoff(1) },
     );
     assert.equal(out, 'second');
     assert.deepEqual(seen, ['TimeoutError']);
@@ -181,7 +181,7 @@ describe('retry()', () => {
         n++;
         throw httpError(500, null);
       },
-      { now: clock.now, sleep: (ms, signal) => clock.sleep(ms, signal), signal: ac.signal, backoff: constantBackoff(60_000) },
+      { clock, signal: ac.signal, backoff: constantBackoff(60_000) },
     );
     // Let the first attempt fail and the wait begin, then abort.
     for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
@@ -205,12 +205,25 @@ describe('retry()', () => {
     assert.throws(() => retry(fn, { retries: -1 }), { name: 'RangeError', message: /options\.retries/ });
     assert.throws(() => retry(fn, { retries: 1.5 }), { name: 'RangeError', message: /options\.retries/ });
     assert.throws(() => retry(fn, { retries: '3' as never }), { name: 'TypeError', message: /options\.retries/ });
-    assert.throws(() => retry(fn, { maxRetryTime: -5 }), { name: 'RangeError', message: /maxRetryTime/ });
-    assert.throws(() => retry(fn, { timeout: 0 }), { name: 'RangeError', message: /timeout/ });
+    assert.throws(() => retry(fn, { maxRetryTimeMs: -5 }), { name: 'RangeError', message: 'retry: options.maxRetryTimeMs must be a number of milliseconds >= 0 (or Infinity), got -5' });
+    assert.throws(() => retry(fn, { attemptTimeoutMs: 0 }), { name: 'RangeError', message: 'retry: options.attemptTimeoutMs must be a number of milliseconds > 0 (or Infinity), got 0' });
     assert.throws(() => retry(fn, { onRetry: 'log' as never }), { name: 'TypeError', message: /onRetry/ });
     assert.throws(() => retry(fn, { signal: {} as never }), { name: 'TypeError', message: /signal/ });
-    assert.throws(() => retry(fn, { sleep: 5 as never }), { name: 'TypeError', message: /options\.sleep/ });
+    assert.throws(() => retry(fn, { clock: { now: () => 0, sleep: 5 } as never }), { name: 'TypeError', message: /options\.clock\.sleep must be a function/ });
     assert.throws(() => retry(fn, { backoff: {} as never }), { name: 'TypeError', message: /backoff/ });
-    assert.throws(() => retry('x' as never), { name: 'TypeError', message: /fn/ });
+    assert.throws(() => retry('x' as never), { name: 'TypeError', message: 'retry: fn must be a function, got "x"' });
+  });
+
+  test('each key renamed in 0.2.0 throws at once, naming the new key', () => {
+    const fn = async () => 1;
+    for (const [old, now] of [
+      ['timeout', 'attemptTimeoutMs'],
+      ['maxRetryTime', 'maxRetryTimeMs'],
+      ['maxRetryAfter', 'maxRetryAfterMs'],
+      ['now', 'clock'],
+      ['sleep', 'clock'],
+    ] as const) {
+      assert.throws(() => retry(fn, { [old]: 1 } as never), { name: 'TypeError', message: `retry: options.${old} was renamed to options.${now} (0.2.0)` });
+    }
   });
 });

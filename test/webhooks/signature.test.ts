@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { generateWebhookSecret, signWebhook, verifyWebhook } from '../../src/webhooks/signature.ts';
+import * as webhooks from '../../src/webhooks/index.ts';
+import { generateWebhookSecret, signWebhook, verifyWebhook } from '../../src/webhooks/index.ts';
 
 // The example published with the Standard Webhooks reference libraries.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -10,13 +11,19 @@ const TS = 1614265330;
 const BODY = '{"test": 2432232314}';
 const NOW = TS * 1000;
 
+test('faultline/webhooks is where production code signs and verifies (no import of the mock)', () => {
+  for (const name of ['signWebhook', 'verifyWebhook', 'generateWebhookSecret', 'createWebhookHandler'] as const) {
+    assert.equal(typeof webhooks[name], 'function', name);
+  }
+});
+
 describe('signWebhook', () => {
   test('matches the algorithm written out by hand', () => {
     // Standard Webhooks: key = base64-decode(secret without "whsec_"); content = `${id}.${ts}.${body}`;
     // signature = "v1," + base64(HMAC-SHA256(key, content)).
     const key = Buffer.from(SECRET.slice(6), 'base64');
     const expected = 'v1,' + createHmac('sha256', key).update(`${ID}.${TS}.${BODY}`).digest('base64');
-    const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET });
+    const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
     assert.deepEqual(headers, {
       'webhook-id': ID,
       'webhook-timestamp': String(TS),
@@ -25,38 +32,53 @@ describe('signWebhook', () => {
   });
 
   test('matches the published reference vector', () => {
-    const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET });
+    const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
     assert.equal(headers['webhook-signature'], 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
-  test('accepts a Date and truncates fractional seconds', () => {
-    const a = signWebhook({ id: ID, timestamp: new Date(NOW + 999), body: BODY, secret: SECRET });
-    const b = signWebhook({ id: ID, timestamp: TS + 0.7, body: BODY, secret: SECRET });
+  test('sentAt is epoch milliseconds or a Date; the header carries whole seconds (truncated)', () => {
+    const a = signWebhook({ id: ID, sentAt: new Date(NOW + 999), body: BODY, secret: SECRET });
+    const b = signWebhook({ id: ID, sentAt: NOW + 700, body: BODY, secret: SECRET });
+    const c = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
     assert.equal(a['webhook-timestamp'], String(TS));
     assert.equal(b['webhook-timestamp'], String(TS));
+    assert.deepEqual(a, c, 'a Date and a number for the same second sign the same');
+    assert.equal(signWebhook({ id: ID, sentAt: NOW + 1000, body: BODY, secret: SECRET })['webhook-timestamp'], String(TS + 1));
+  });
+
+  test('the 0.1 `timestamp` (seconds) throws, naming sentAt: it is never read as milliseconds of 1970', () => {
+    assert.throws(() => signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET } as never), {
+      name: 'TypeError',
+      message: 'signWebhook: options.timestamp was renamed to options.sentAt (0.2.0; epoch milliseconds or a Date, no longer seconds)',
+    });
   });
 
   test('misuse throws TypeError without revealing the secret', () => {
     const bad = 'whsec_not*base64!';
-    assert.throws(() => signWebhook({ id: ID, timestamp: TS, body: BODY, secret: bad }), (err: unknown) => {
+    assert.throws(() => signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: bad }), (err: unknown) => {
       assert.ok(err instanceof TypeError);
       assert.ok(!err.message.includes('not*base64'));
       return true;
     });
-    assert.throws(() => signWebhook({ id: '', timestamp: TS, body: BODY, secret: SECRET }), TypeError);
-    assert.throws(() => signWebhook({ id: ID, timestamp: Number.NaN, body: BODY, secret: SECRET }), TypeError);
+    assert.throws(() => signWebhook({ id: '', sentAt: NOW, body: BODY, secret: SECRET }), { name: 'TypeError', message: 'signWebhook: options.id must be a non-empty string, got ""' });
+    assert.throws(() => signWebhook({ body: BODY, sentAt: NOW, secret: SECRET } as never), { name: 'TypeError', message: 'signWebhook: options.id must be a non-empty string, got undefined' });
+    assert.throws(() => signWebhook({ id: ID, sentAt: NOW, body: 5, secret: SECRET } as never), { name: 'TypeError', message: 'signWebhook: options.body must be a string (the exact body that is sent), got 5' });
+    assert.throws(() => signWebhook({ id: ID, sentAt: Number.NaN, body: BODY, secret: SECRET }), { name: 'TypeError', message: 'signWebhook: options.sentAt must be epoch milliseconds or a valid Date, got NaN' });
+    assert.throws(() => signWebhook({ id: ID, sentAt: new Date(Number.NaN), body: BODY, secret: SECRET }), { name: 'RangeError', message: /options\.sentAt must be epoch milliseconds or a valid Date, got "Invalid Date"/ });
+    assert.throws(() => signWebhook({ id: ID, body: BODY, secret: SECRET } as never), { name: 'TypeError', message: 'signWebhook: options.sentAt must be epoch milliseconds or a valid Date, got undefined' });
+    assert.throws(() => signWebhook({ id: ID, sentAt: -1, body: BODY, secret: SECRET }), { name: 'RangeError', message: 'signWebhook: options.sentAt must be a moment from 1970 on (epoch milliseconds >= 0), got -1' });
   });
 
   test('generateWebhookSecret makes a usable whsec_ secret', () => {
     const secret = generateWebhookSecret((n) => new Uint8Array(n).fill(7));
     assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
-    const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret });
+    const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret });
     assert.equal(verifyWebhook({ body: BODY, headers, secret, now: NOW }).ok, true);
   });
 });
 
 describe('verifyWebhook', () => {
-  const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET });
+  const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
 
   test('accepts a valid delivery (record or Headers, any key case, string or bytes body)', () => {
     assert.deepEqual(verifyWebhook({ body: BODY, headers, secret: SECRET, now: NOW }), { ok: true, id: ID, timestamp: TS });
@@ -87,14 +109,14 @@ describe('verifyWebhook', () => {
     assert.equal(r4.ok ? null : r4.reason, 'invalid_timestamp');
   });
 
-  test('enforces the tolerance window both ways (default 300 s)', () => {
-    const at = (deltaSeconds: number, tol?: number) => {
+  test('enforces the tolerance window both ways (default 300 000 ms)', () => {
+    const at = (deltaSeconds: number, tolMs?: number) => {
       const r = verifyWebhook({
         body: BODY,
         headers,
         secret: SECRET,
         now: NOW + deltaSeconds * 1000,
-        ...(tol === undefined ? {} : { toleranceSeconds: tol }),
+        ...(tolMs === undefined ? {} : { toleranceMs: tolMs }),
       });
       return r.ok ? 'ok' : r.reason;
     };
@@ -102,7 +124,11 @@ describe('verifyWebhook', () => {
     assert.equal(at(-300), 'ok');
     assert.equal(at(301), 'timestamp_too_old');
     assert.equal(at(-301), 'timestamp_too_new');
-    assert.equal(at(30, 10), 'timestamp_too_old');
+    assert.equal(at(30, 10_000), 'timestamp_too_old');
+    assert.equal(at(10, 10_000), 'ok');
+    assert.equal(at(-11, 10_000), 'timestamp_too_new');
+    const r = verifyWebhook({ body: BODY, headers, secret: SECRET, now: NOW + 301_000 });
+    assert.equal(r.ok ? '' : r.message, 'webhook-timestamp is more than 300000 ms in the past');
   });
 
   test('never puts the secret or the expected signature in a result', () => {
@@ -113,12 +139,17 @@ describe('verifyWebhook', () => {
       assert.ok(!text.includes(headers['webhook-signature'].slice(3)));
     }
     assert.throws(() => verifyWebhook({ body: BODY, headers, now: NOW }), TypeError);
-    assert.throws(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds: -1 }), RangeError);
+    assert.throws(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceMs: -1 }), { name: 'RangeError', message: 'verifyWebhook: options.toleranceMs must be a number of milliseconds >= 0, got -1' });
+    assert.throws(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds: 300 } as never), {
+      name: 'TypeError',
+      message: 'verifyWebhook: options.toleranceSeconds was renamed to options.toleranceMs (0.2.0; milliseconds, no longer seconds)',
+    });
+    assert.throws(() => verifyWebhook({ body: BODY, headers, secret: SECRET, now: 'soon' } as never), { name: 'TypeError', message: 'verifyWebhook: options.now must be epoch milliseconds or a valid Date, got "soon"' });
   });
 });
 
 describe('strict secrets and signatures (Standard Webhooks reference libraries compare the base64 text)', () => {
-  const headers = signWebhook({ id: ID, timestamp: TS, body: BODY, secret: SECRET });
+  const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
   const valid = headers['webhook-signature'].slice(3);
   const verdict = (signature: string): string => {
     const r = verifyWebhook({ body: BODY, headers: { ...headers, 'webhook-signature': signature }, secret: SECRET, now: NOW });
@@ -165,6 +196,12 @@ describe('strict secrets and signatures (Standard Webhooks reference libraries c
         JSON.stringify(options),
       );
     }
-    assert.throws(() => signWebhook({ id: ID, timestamp: TS, body: BODY, secret: 'whsec_' }), /signWebhook: options\.secret must/);
+    assert.throws(() => signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: 'whsec_' }), {
+      name: 'TypeError',
+      message: 'signWebhook: options.secret must be a string, whsec_ followed by base64 key bytes, got a string (not shown)',
+    });
+    assert.throws(() => verifyWebhook({ body: BODY, headers, now: NOW, secret: SECRET, secrets: [SECRET] }), {
+      message: 'verifyWebhook: options.secrets must be left out when options.secret is given (give one, not both), got an array',
+    });
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * The per-attempt timeout, written once (CONTRIBUTING.md, "one source per rule"). `retry()` starts it
+ * when an attempt starts; `createFetch` when the request is sent, because the wait for a pacing turn
+ * must not count against the attempt.
+ */
+import { abortReason } from './abort.ts';
+import { sleepFor, type Clock } from './clock.ts';
+
+/** One attempt's signal and how it ended. */
+export interface AttemptDeadline {
+  /** Aborts when `parent` aborts (with its reason) or when the attempt's time is up (a `TimeoutError`). */
+  readonly signal: AbortSignal;
+  /** True once the timeout, not the parent, aborted {@link AttemptDeadline.signal}. */
+  timedOut(): boolean;
+  /** The attempt is over: clears the timer and the listener on `parent`. Safe to call more than once. */
+  end(): void;
+}
+
+/** The reason an attempt that ran out of time is aborted with (classified as `timeout`, retried). */
+export function attemptTimeoutError(ms: number): DOMException {
+  return new DOMException(`The attempt took longer than ${ms} ms`, 'TimeoutError');
+}
+
+/**
+ * A signal for one attempt: it follows `parent` and, when `ms` is given, aborts `ms` milliseconds of
+ * `clock` time from now with {@link attemptTimeoutError}. A parent that aborts first wins: its reason is
+ * the signal's, and `timedOut()` stays false. Call `end()` when the attempt settles.
+ */
+export function attemptDeadline(clock: Clock, parent: AbortSignal | undefined, ms: number | undefined): AttemptDeadline {
+  const controller = new AbortController();
+  const stop = new AbortController();
+  let timedOut = false;
+  const forward = (): void => controller.abort(abortReason(parent!));
+  if (parent?.aborted === true) forward();
+  else parent?.addEventListener('abort', forward, { once: true });
+  if (ms !== undefined && !controller.signal.aborted) {
+    void sleepFor(clock, ms, undefined, stop.signal).then(() => {
+      if (stop.signal.aborted || controller.signal.aborted) return;
+      timedOut = true;
+      controller.abort(attemptTimeoutError(ms));
+    });
+  }
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    end: () => {
+      stop.abort();
+      parent?.removeEventListener('abort', forward);
+    },
+  };
+}
