@@ -7,9 +7,11 @@ import type { FailureCode } from '../core/catalog.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
+import { cancelOnAbort, type CancellableSource } from './cancel.ts';
+import { NOW, runLoop, Wakeup, type Step, type WaitOutcome } from './loop.ts';
+import { makeError, resolveOptions, type Resolved, type WaitOptions } from './options.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
-import { afterPollError, makeError, resolveOptions, type WaitOptions } from './wait.ts';
 
 /** Options of {@link waitForBatch}. */
 export interface BatchWaitOptions
@@ -103,6 +105,62 @@ function lineReport(line: unknown): BatchLineReport {
   };
 }
 
+/** The batch {@link JobSource}: polls `batches.retrieve`; after a cancel, keeps polling at the same pace. */
+class BatchSource implements CancellableSource<BatchLike> {
+  readonly what = 'Batch';
+  readonly wakeup: Wakeup;
+  readonly id: string;
+  seen = false;
+  last: BatchLike | undefined;
+  status = 'unknown';
+  readonly #client: BatchesClient;
+  readonly #r: Resolved;
+  readonly #onProgress: ((batch: BatchLike) => void) | undefined;
+  #cancelling = false;
+
+  constructor(client: BatchesClient, id: string, r: Resolved, onProgress: ((batch: BatchLike) => void) | undefined) {
+    this.#client = client;
+    this.id = id;
+    this.#r = r;
+    this.#onProgress = onProgress;
+    this.wakeup = new Wakeup(() => !this.#cancelling && r.signal?.aborted === true);
+  }
+
+  #call(signal?: AbortSignal): CallOptions {
+    const timeout = Math.max(1, Math.min(this.#r.requestTimeoutMs, this.#r.deadlineAt - this.#r.clock.now()));
+    return signal === undefined ? { maxRetries: 0, timeout } : { signal, maxRetries: 0, timeout };
+  }
+
+  startCancel(): Wakeup {
+    this.#cancelling = true;
+    return this.wakeup;
+  }
+
+  cancel(): PromiseLike<unknown> {
+    return (this.#client.batches.cancel as NonNullable<BatchesClient['batches']['cancel']>)(this.id, this.#call());
+  }
+
+  async step(wakeup: Wakeup): Promise<Step<BatchLike>> {
+    const wake = wakeup.next();
+    const { clock } = this.#r;
+    let got: BatchLike;
+    try {
+      got = (await this.#client.batches.retrieve(this.id, this.#call(wake))) as BatchLike;
+      if (typeof got?.status !== 'string') throw makeError('unknown', 'A poll returned something that is not a Batch object.', { objectId: this.id });
+    } catch (error) {
+      if (wake.aborted && this.#r.signal?.aborted === true) return NOW;
+      return { kind: 'error', error };
+    }
+    this.last = got;
+    this.status = got.status as string;
+    this.seen = true;
+    this.#onProgress?.(got);
+    if (TERMINAL.has(this.status)) return { kind: 'terminal', value: got };
+    const age = typeof got.created_at === 'number' ? clock.now() - got.created_at * 1000 : clock.now() - this.#r.startedAt;
+    return { kind: 'again', delayMs: pollDelay(this.#r.policy, age, this.#r.random()), healthy: true };
+  }
+}
+
 /**
  * Wait for a batch to reach `completed`, `failed`, `expired` or `cancelled`, then classify each line.
  * @example
@@ -115,51 +173,22 @@ export async function waitForBatch(client: BatchesClient, id: string, options: B
   const r = resolveOptions(options as WaitOptions, undefined, 'waitForBatch');
   const throwOnFailure = options.throwOnFailure ?? true;
   const { clock } = r;
-  let seen = false;
-  let transient = 0;
-  let cancelled = false;
-  let batch: BatchLike | undefined;
-  let status = 'unknown';
-  for (;;) {
-    if (r.signal?.aborted === true && !cancelled) {
-      if (r.onAbort === 'detach' || typeof client.batches.cancel !== 'function') {
-        throw makeError('aborted', `Stopped waiting for batch ${id}: detached, it keeps running on the server.`, { cause: r.signal.reason, objectId: id });
-      }
-      // Cancel, then keep polling until the batch settles (a cancelling batch can still complete).
-      cancelled = true;
-      try {
-        await client.batches.cancel(id, { maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) });
-      } catch {
-        // Already terminal, or a blip: the polls below tell the truth.
-      }
-    }
-    if (clock.now() >= r.deadlineAt) {
-      throw makeError('timeout', `Gave up waiting for batch ${id} (deadline reached); it was still ${status} and keeps running on the server.`, { objectId: id });
-    }
-    let delay: number;
-    const wake = new AbortController();
-    const onAbort = (): void => wake.abort();
-    if (!cancelled) r.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const got = (await client.batches.retrieve(id, { signal: wake.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) })) as BatchLike;
-      if (typeof got?.status !== 'string') throw makeError('unknown', 'A poll returned something that is not a Batch object.', { objectId: id });
-      batch = got;
-      status = got.status;
-      seen = true;
-      transient = 0;
-      options.onProgress?.(got);
-      if (TERMINAL.has(got.status)) break;
-      const age = typeof got.created_at === 'number' ? clock.now() - got.created_at * 1000 : clock.now() - r.startedAt;
-      delay = pollDelay(r.policy, age, r.random());
-    } catch (error) {
-      if (wake.signal.aborted && r.signal?.aborted === true) continue;
-      delay = afterPollError(error, r, { seen, id, what: 'Batch', attempt: ++transient });
-    } finally {
-      r.signal?.removeEventListener('abort', onAbort);
-    }
-    const sleepSignal = cancelled ? undefined : r.signal;
-    await clock.sleep(Math.max(0, Math.min(delay, r.deadlineAt - clock.now())), sleepSignal);
+  const source = new BatchSource(client, id, r, options.onProgress);
+  const ring = (): void => source.wakeup.ring();
+  r.signal?.addEventListener('abort', ring);
+  let outcome: WaitOutcome<BatchLike>;
+  try {
+    outcome = await runLoop(source, r, source.wakeup);
+    // Cancel, then keep polling until the batch settles (a cancelling batch can still complete).
+    if (outcome.kind === 'aborted' && r.onAbort === 'cancel' && typeof client.batches.cancel === 'function') outcome = await cancelOnAbort(source, r);
+  } finally {
+    r.signal?.removeEventListener('abort', ring);
   }
+  if (outcome.kind === 'aborted') throw makeError('aborted', `Stopped waiting for batch ${id}: detached, it keeps running on the server.`, { cause: outcome.reason, objectId: id });
+  if (outcome.kind === 'deadline') throw makeError('timeout', `Gave up waiting for batch ${id} (deadline reached); it was still ${source.status} and keeps running on the server.`, { objectId: id });
+  if (outcome.kind === 'failed' || outcome.kind === 'transient') throw outcome.error;
+  if (outcome.kind !== 'result' && outcome.kind !== 'followed') throw makeError('unknown', `Waiting for batch ${id} ended without its result.`, { objectId: id });
+  const batch = outcome.value;
 
   const lines: BatchLineReport[] = [];
   if (options.readLines !== false) {

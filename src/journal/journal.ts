@@ -24,7 +24,8 @@ import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
 import { resolveClock, type Clock } from '../internal/clock.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
-import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
+import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
+import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { redact } from '../core/redact.ts';
 import { SqliteJournalStore } from './sqlite.ts';
@@ -502,11 +503,9 @@ export class Journal implements WaitJournal {
     if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
     if (typeof options !== 'object' || options === null) throw new TypeError('resumeAll: options are required (at least `timeoutMs` or `deadline`)');
     const clock = this.#clock;
-    const waitOptions: WaitOptions = { now: clock.now, sleep: clock.sleep, ...options };
-    let deadlineAt: number;
-    if (options.deadline !== undefined) deadlineAt = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
-    else if (typeof options.timeoutMs === 'number' && Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0) deadlineAt = clock.now() + options.timeoutMs;
-    else throw new TypeError('resumeAll: `timeoutMs` or `deadline` is required');
+    // One deadline and one set of wait rules for every job, decided where every wait decides them.
+    const r = resolveOptions({ now: clock.now, sleep: clock.sleep, ...options }, undefined, 'resumeAll');
+    const deadlineAt = r.deadlineAt;
     const concurrency = positive('concurrency', options.concurrency, 16);
     const signal = options.signal;
 
@@ -538,7 +537,7 @@ export class Journal implements WaitJournal {
           join(job, busy);
           continue;
         }
-        const result = await this.#resumeOne(client, job.key, waitOptions, deadlineAt, signal);
+        const result = await this.#resumeOne(client, job.key, r, signal);
         if (result.kind === 'later') {
           queue.push(job);
           if (++idle >= queue.length) {
@@ -566,11 +565,11 @@ export class Journal implements WaitJournal {
   async #resumeOne(
     client: ResponsesClient,
     key: string,
-    waitOptions: WaitOptions,
-    deadlineAt: number,
+    r: Resolved,
     signal: AbortSignal | undefined,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'later' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const clock = this.#clock;
+    const deadlineAt = r.deadlineAt;
     // A wait of this process follows it already (a createAndWait in flight): join it, never a second waiter.
     let hold = this.#hold(key);
     while (hold === undefined) {
@@ -602,7 +601,7 @@ export class Journal implements WaitJournal {
         return { kind: 'later' };
       }
       linked = true;
-      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), waitOptions, deadlineAt, signal);
+      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), r);
     } finally {
       if (!linked) hold.release();
     }
@@ -613,14 +612,12 @@ export class Journal implements WaitJournal {
     row: JobRecord,
     objectId: string,
     link: JournalLink,
-    waitOptions: WaitOptions,
-    deadlineAt: number,
-    signal: AbortSignal | undefined,
+    r: Resolved,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const key = row.key;
     try {
-      const paced = row.windowMs !== undefined ? windowedPace(waitOptions) : waitOptions;
-      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...paced, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+      const token = { v: 1 as const, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) };
+      await waitLinked(client, token, r, link, row.windowMs !== undefined);
     } catch (error) {
       await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
