@@ -28,6 +28,7 @@ import { resolveOptions, type Resolved, type WaitOptions } from '../background/o
 import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { redact } from '../core/redact.ts';
+import { keepLease, type KeptLease } from './lease.ts';
 import { SqliteJournalStore } from './sqlite.ts';
 import type { JobRecord, JournalStore } from './store.ts';
 
@@ -160,7 +161,7 @@ export class Journal implements WaitJournal {
   readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
   readonly #onLeaseLost: (key: string) => void;
   readonly #scrub: (result: unknown) => unknown;
-  readonly #links = new Map<string, AbortController>();
+  readonly #links = new Map<string, KeptLease>();
   readonly #deliveredHere = new Set<string>();
   /** The keys some wait of this process follows or delivers now, each with a promise of the end of that. */
   readonly #busy = new Map<string, Busy>();
@@ -328,22 +329,21 @@ export class Journal implements WaitJournal {
 
   #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
-    const leaseLost = new AbortController();
-    this.#links.get(key)?.abort();
+    void this.#links.get(key)?.stop();
     // A failed renewal means someone took the job over.
-    const stop = this.#keepLease(key, () => leaseLost.abort());
-    this.#links.set(key, stop);
+    const lease = keepLease(this.store, key, this.owner, this.#leaseMs, this.#clock);
+    this.#links.set(key, lease);
     const clock = this.#clock;
     let lastCursor = row.cursor;
     let finished = false;
-    const stopRenewal = (): void => {
-      stop.abort();
-      if (this.#links.get(key) === stop) this.#links.delete(key);
+    const stopRenewal = async (): Promise<void> => {
+      if (this.#links.get(key) === lease) this.#links.delete(key);
+      await lease.stop();
     };
     return {
       ...this.#linkFields(row, isNew),
       mode: 'lease',
-      leaseLost: leaseLost.signal,
+      leaseLost: lease.lost,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
       setCursor: async (cursor) => {
         // Every 16 events is enough: resuming from a slightly older cursor is safe (duplicates are dropped).
@@ -358,7 +358,7 @@ export class Journal implements WaitJournal {
       finish: async (outcome) => {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
-        stopRenewal();
+        await stopRenewal();
         // The key stays marked followed until the delivery is over: a resumeAll that came in meanwhile
         // would otherwise claim it again (attempt 2) while this handler runs.
         try {
@@ -394,26 +394,6 @@ export class Journal implements WaitJournal {
     }
   }
 
-  /**
-   * Renews `key`'s lease every third of its length until the returned controller aborts; stops at the
-   * first failed renewal and calls `onLost`.
-   */
-  #keepLease(key: string, onLost?: () => void): AbortController {
-    const stop = new AbortController();
-    const clock = this.#clock;
-    void (async () => {
-      while (!stop.signal.aborted) {
-        await clock.sleep(this.#leaseMs / 3, stop.signal);
-        if (stop.signal.aborted) return;
-        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) {
-          onLost?.();
-          return;
-        }
-      }
-    })();
-    return stop;
-  }
-
   /** Claim and run the delivery of a terminal or lost job whose lease we hold. True if we delivered it. */
   async #deliver(key: string): Promise<boolean> {
     const now = this.#clock.now();
@@ -425,17 +405,17 @@ export class Journal implements WaitJournal {
       const outcome = outcomeOf(row);
       // Keep the lease while the handler runs, however long it takes: otherwise another process
       // could take the job over mid-delivery and deliver it a second time.
-      const keep = this.#keepLease(key);
+      const keep = keepLease(this.store, key, this.owner, this.#leaseMs, this.#clock);
       try {
         await handler(outcome);
       } catch (error) {
         // Not delivered: keep the row `delivering`, give the lease back; the next resumeAll retries it.
-        keep.abort();
+        await keep.stop();
         await this.store.releaseLease(key, this.owner);
         this.#onHandlerError(error, outcome);
         return false;
       } finally {
-        keep.abort();
+        await keep.stop();
       }
     }
     if (!(await this.store.markDelivered(key, this.owner, this.#clock.now()))) {
@@ -631,8 +611,9 @@ export class Journal implements WaitJournal {
 
   /** Stop lease renewals and close the store. */
   async close(): Promise<void> {
-    for (const stop of this.#links.values()) stop.abort();
+    const renewals = [...this.#links.values()].map((lease) => lease.stop());
     this.#links.clear();
+    await Promise.all(renewals);
     // Wake every wait joined to one of ours: they read the journal and end at their own deadline.
     for (const busy of [...this.#busy.values()]) busy.release();
     await this.store.close();
