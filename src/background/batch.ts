@@ -9,7 +9,8 @@ import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts
 import type { Failure } from '../core/failure.ts';
 import { cancelOnAbort, type CancellableSource } from './cancel.ts';
 import { NOW, runLoop, Wakeup, type Step, type WaitOutcome } from './loop.ts';
-import { makeError, resolveOptions, type Resolved, type WaitOptions } from './options.ts';
+import { fn, misuse, oneOf } from '../internal/options.ts';
+import { makeError, resolveOptions, WAIT_RENAMED, type Resolved, type WaitOptions } from './options.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
 
@@ -17,17 +18,17 @@ import type { BatchesClient, CallOptions } from './types.ts';
 export interface BatchWaitOptions
   extends Pick<
     WaitOptions,
-    'timeoutMs' | 'deadline' | 'signal' | 'onAbort' | 'maxTransientErrors' | 'requestTimeoutMs' | 'now' | 'sleep' | 'random' | 'minDelayMs' | 'maxDelayMs' | 'ageFactor' | 'jitter'
+    'timeoutMs' | 'deadline' | 'signal' | 'abort' | 'maxTransientErrors' | 'requestTimeoutMs' | 'clock' | 'random' | 'minDelayMs' | 'maxDelayMs' | 'ageFactor' | 'jitter'
   > {
   /** Called with every batch snapshot polled. */
   onProgress?: (batch: BatchLike) => void;
   /**
-   * Reject with the typed error when the batch `failed`, `expired` or was `cancelled`, or completed with
-   * every line failed (the report stays on the error: {@link batchReportOf}). `false` resolves with the
-   * report and its `error` instead.
-   * @default true
+   * What a batch that `failed`, `expired` or was `cancelled`, or completed with every line failed, does:
+   * `'throw'` its typed error (the report stays on the error: {@link batchReportOf}), or `'return'` the
+   * report with its `error`.
+   * @default 'throw'
    */
-  throwOnFailure?: boolean;
+  failure?: 'throw' | 'return';
   /**
    * Download and classify the output and error files.
    * @default true
@@ -81,9 +82,13 @@ export function batchReportOf(error: unknown): BatchReport | undefined {
 function assertClient(client: unknown): asserts client is BatchesClient {
   const c = client as { batches?: { retrieve?: unknown }; files?: { content?: unknown } } | null;
   if (typeof c?.batches?.retrieve !== 'function' || typeof c.files?.content !== 'function') {
-    throw new TypeError('waitForBatch: `client` must be an OpenAI client (with client.batches.retrieve and client.files.content)');
+    throw misuse('type', OWNER, '#client', 'an OpenAI client (with client.batches.retrieve and client.files.content)', client);
   }
 }
+
+const OWNER = 'waitForBatch';
+/** The wait options' renamed keys, and this one's own. */
+const BATCH_RENAMED: Readonly<Record<string, string>> = Object.freeze({ ...WAIT_RENAMED, throwOnFailure: 'failure (0.2.0)' });
 
 async function readFile(client: BatchesClient, fileId: string, call: CallOptions): Promise<string> {
   const content = (await client.files.content(fileId, call)) as { text?: () => Promise<string> } | string;
@@ -169,9 +174,11 @@ class BatchSource implements CancellableSource<BatchLike> {
  */
 export async function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
   assertClient(client);
-  if (typeof id !== 'string' || id === '') throw new TypeError('waitForBatch: `id` must be a non-empty batch id');
-  const r = resolveOptions(options as WaitOptions, undefined, 'waitForBatch');
-  const throwOnFailure = options.throwOnFailure ?? true;
+  if (typeof id !== 'string' || id === '') throw misuse('type', OWNER, '#id', 'a non-empty batch id', id);
+  const r = resolveOptions(options as WaitOptions, undefined, OWNER, BATCH_RENAMED);
+  const throwOnFailure = oneOf(OWNER, 'failure', options.failure, ['throw', 'return'] as const, 'throw') === 'throw';
+  const readLines = oneOf(OWNER, 'readLines', options.readLines, [true, false], true);
+  fn(OWNER, 'onProgress', options.onProgress);
   const { clock } = r;
   const source = new BatchSource(client, id, r, options.onProgress);
   const ring = (): void => source.wakeup.ring();
@@ -180,7 +187,7 @@ export async function waitForBatch(client: BatchesClient, id: string, options: B
   try {
     outcome = await runLoop(source, r, source.wakeup);
     // Cancel, then keep polling until the batch settles (a cancelling batch can still complete).
-    if (outcome.kind === 'aborted' && r.onAbort === 'cancel' && typeof client.batches.cancel === 'function') outcome = await cancelOnAbort(source, r);
+    if (outcome.kind === 'aborted' && r.abort === 'cancel' && typeof client.batches.cancel === 'function') outcome = await cancelOnAbort(source, r);
   } finally {
     r.signal?.removeEventListener('abort', ring);
   }
@@ -191,7 +198,7 @@ export async function waitForBatch(client: BatchesClient, id: string, options: B
   const batch = outcome.value;
 
   const lines: BatchLineReport[] = [];
-  if (options.readLines !== false) {
+  if (readLines) {
     const call = { maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) };
     for (const fileId of [batch.output_file_id, batch.error_file_id]) {
       if (typeof fileId !== 'string' || fileId === '') continue;

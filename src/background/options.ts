@@ -5,9 +5,10 @@
 import { entryOf, type FailureCode } from '../core/catalog.ts';
 import { ERROR_CLASSES, type FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
-import { resolveClock, type Clock } from './clock.ts';
+import type { Clock } from '../internal/clock.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, signal as signalOption } from '../internal/options.ts';
 import type { ResultHub } from './hub.ts';
-import { resolvePollPolicy, type PollPolicy, type PollPolicyOptions } from './poll-backoff.ts';
+import { resolvePollPolicy, type PollOptions, type PollPolicy } from './poll-backoff.ts';
 import type { WaitToken } from './token.ts';
 import type { BackgroundResponse, ProgressSource, WaitJournal } from './types.ts';
 
@@ -35,7 +36,7 @@ export interface WaitProgress {
 }
 
 /** Options of {@link waitForResponse} and {@link createAndWait}. */
-export interface WaitOptions extends PollPolicyOptions {
+export interface WaitOptions extends PollOptions {
   /**
    * The longest the whole wait may take, in milliseconds. One of `timeoutMs` and `deadline` is
    * required: a background job can run for hours, and a wait without a bound is a leak. When it passes,
@@ -47,7 +48,7 @@ export interface WaitOptions extends PollPolicyOptions {
    * deadline carried by a resume token. See `timeoutMs`.
    */
   deadline?: number | Date;
-  /** Stops the wait. What happens to the job is set by `onAbort`. */
+  /** Stops the wait. What happens to the job is set by `abort`. */
   signal?: AbortSignal;
   /**
    * What an abort does to the job on the server. `'detach'`: nothing; the job keeps running (resume it
@@ -57,7 +58,7 @@ export interface WaitOptions extends PollPolicyOptions {
    * `CancelledError`.
    * @default 'detach'
    */
-  onAbort?: 'detach' | 'cancel';
+  abort?: 'detach' | 'cancel';
   /**
    * Whether to follow the Response's event stream. `'auto'`: stream when the Response is known to have
    * been created with `stream: true` (by {@link createAndWait}, or a resume token), otherwise poll.
@@ -120,15 +121,12 @@ export interface WaitOptions extends PollPolicyOptions {
   /** A hub shared with the webhook handler, so a webhook wakes this waiter at once. */
   hub?: ResultHub;
   /**
-   * The clock: milliseconds since the epoch (or any fixed origin shared with `sleep`).
-   * @default Date.now
+   * The clock every wait reads and sleeps on (deadline, poll delays, stream idle timeout). Pass the same
+   * fake clock (`createManualClock()` from `faultline/mock`) to the mock, the journal and the wait to
+   * drive them together in a test.
+   * @default the system clock (`Date.now` and timers cleared when the wait ends)
    */
-  now?: () => number;
-  /**
-   * How to wait `ms` milliseconds; must resolve early when `signal` aborts.
-   * @default setTimeout (cleared when the wait ends)
-   */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  clock?: Clock;
   /**
    * The random source for jitter, returning a number in `[0, 1)`.
    * @default Math.random
@@ -154,7 +152,7 @@ export function completionWindowMs(params: Readonly<Record<string, unknown>>): n
 }
 
 /** @internal Options for a job with a completion window: healthy polls up to {@link WINDOW_MAX_DELAY_MS} apart, unless `maxDelayMs` is set. */
-export function windowedPace<T extends PollPolicyOptions>(options: T): T {
+export function windowedPace<T extends PollOptions>(options: T): T {
   if (options.maxDelayMs !== undefined) return options;
   return { ...options, maxDelayMs: Math.max(WINDOW_MAX_DELAY_MS, typeof options.minDelayMs === 'number' ? options.minDelayMs : 0) };
 }
@@ -164,6 +162,9 @@ const DEFAULT_MAX_TRANSIENT = 8;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
+/** Keys of the wait options renamed before 1.0 (CHANGELOG, **breaking**); a call that passes one fails at once. */
+export const WAIT_RENAMED: Readonly<Record<string, string>> = Object.freeze({ onAbort: 'abort (0.2.0)', now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
+
 /** @internal Validated wait options. */
 export interface Resolved {
   readonly clock: Clock;
@@ -172,7 +173,7 @@ export interface Resolved {
   readonly deadlineAt: number;
   readonly startedAt: number;
   readonly signal: AbortSignal | undefined;
-  readonly onAbort: 'detach' | 'cancel';
+  readonly abort: 'detach' | 'cancel';
   readonly stream: boolean | 'auto';
   readonly maxReconnects: number;
   readonly maxTransient: number;
@@ -181,59 +182,41 @@ export interface Resolved {
   readonly options: WaitOptions;
 }
 
-function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`\`${name}\` must be an integer >= 0, got ${String(value)}`);
-  return value;
-}
-
-/** @internal */
-export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, fn: string): Resolved {
-  if (options === undefined || typeof options !== 'object') {
-    throw new TypeError(`${fn}: options are required (at least \`timeoutMs\` or \`deadline\`)`);
+/**
+ * @internal Validate the wait options of `owner` (every check through `internal/options.ts`) and decide
+ * the deadline: `deadline`, else `timeoutMs` from now, else the resume token's; one is required.
+ */
+export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, owner: string, renamed: Readonly<Record<string, string>> = WAIT_RENAMED): Resolved {
+  if (typeof options !== 'object' || options === null) {
+    throw misuse('type', owner, 'timeoutMs', 'a number of milliseconds, or options.deadline a moment (an unbounded wait on a background job is a leak)', options);
   }
-  const clock = resolveClock(options);
+  rejectRenamed(owner, options, renamed);
+  const o = options as Record<string, unknown>;
+  const clock = clockOption(owner, o['clock']);
   const startedAt = clock.now();
-  let deadlineAt: number;
-  if (options.deadline !== undefined) {
-    deadlineAt = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
-    if (typeof deadlineAt !== 'number' || !Number.isFinite(deadlineAt)) throw new RangeError(`${fn}: \`deadline\` must be a finite epoch-ms number or a valid Date`);
-  } else if (options.timeoutMs !== undefined) {
-    if (typeof options.timeoutMs !== 'number' || !Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
-      throw new RangeError(`${fn}: \`timeoutMs\` must be a finite number of milliseconds >= 0, got ${String(options.timeoutMs)}`);
-    }
-    deadlineAt = startedAt + options.timeoutMs;
-  } else if (tokenDeadline !== undefined) {
-    deadlineAt = tokenDeadline;
-  } else {
-    throw new TypeError(`${fn}: \`timeoutMs\` or \`deadline\` is required: an unbounded wait on a background job is a leak`);
+  const deadline = moment(owner, 'deadline', o['deadline']);
+  const timeoutMs = durationMs(owner, 'timeoutMs', o['timeoutMs']);
+  const deadlineAt = deadline ?? (timeoutMs !== undefined ? startedAt + timeoutMs : tokenDeadline);
+  if (deadlineAt === undefined) {
+    throw misuse('type', owner, 'timeoutMs', 'a number of milliseconds, or options.deadline a moment (an unbounded wait on a background job is a leak)', undefined);
   }
-  const onAbort = options.onAbort ?? 'detach';
-  if (onAbort !== 'detach' && onAbort !== 'cancel') throw new TypeError(`${fn}: \`onAbort\` must be 'detach' or 'cancel'`);
-  const stream = options.stream ?? 'auto';
-  if (stream !== true && stream !== false && stream !== 'auto') throw new TypeError(`${fn}: \`stream\` must be true, false or 'auto'`);
-  if (options.incomplete !== undefined && options.incomplete !== 'throw' && options.incomplete !== 'return') {
-    throw new TypeError(`${fn}: \`incomplete\` must be 'throw' or 'return'`);
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${fn}: \`signal\` must be an AbortSignal`);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new TypeError(`${fn}: \`onProgress\` must be a function`);
-  if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError(`${fn}: \`random\` must be a function`);
-  if (options.jobKey !== undefined && (typeof options.jobKey !== 'string' || options.jobKey === '')) throw new TypeError(`${fn}: \`jobKey\` must be a non-empty string`);
-  const idle = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
-  if (typeof idle !== 'number' || !Number.isFinite(idle) || idle <= 0) throw new RangeError(`${fn}: options.streamIdleTimeoutMs must be a positive number of milliseconds, got ${String(idle)}`);
+  oneOf(owner, 'incomplete', o['incomplete'], ['throw', 'return'] as const, 'throw');
+  fn(owner, 'onIncomplete', o['onIncomplete']);
+  fn(owner, 'onProgress', o['onProgress']);
+  nonEmptyString(owner, 'jobKey', o['jobKey']);
   return {
     clock,
-    random: options.random ?? Math.random,
-    policy: resolvePollPolicy(options),
+    random: fn<() => number>(owner, 'random', o['random']) ?? Math.random,
+    policy: resolvePollPolicy(options, owner),
     deadlineAt,
     startedAt,
-    signal: options.signal,
-    onAbort,
-    stream,
-    maxReconnects: nonNegativeInt('maxReconnects', options.maxReconnects, DEFAULT_MAX_RECONNECTS),
-    maxTransient: nonNegativeInt('maxTransientErrors', options.maxTransientErrors, DEFAULT_MAX_TRANSIENT),
-    requestTimeoutMs: nonNegativeInt('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
-    streamIdleTimeoutMs: idle,
+    signal: signalOption(owner, 'signal', o['signal']),
+    abort: oneOf(owner, 'abort', o['abort'], ['detach', 'cancel'] as const, 'detach'),
+    stream: oneOf<boolean | 'auto'>(owner, 'stream', o['stream'], ['auto', true, false], 'auto'),
+    maxReconnects: count(owner, 'maxReconnects', o['maxReconnects'], { default: DEFAULT_MAX_RECONNECTS }),
+    maxTransient: count(owner, 'maxTransientErrors', o['maxTransientErrors'], { default: DEFAULT_MAX_TRANSIENT }),
+    requestTimeoutMs: durationMs(owner, 'requestTimeoutMs', o['requestTimeoutMs'], { default: DEFAULT_REQUEST_TIMEOUT_MS }),
+    streamIdleTimeoutMs: durationMs(owner, 'streamIdleTimeoutMs', o['streamIdleTimeoutMs'], { default: DEFAULT_STREAM_IDLE_TIMEOUT_MS, exclusiveMin: true }),
     options,
   };
 }

@@ -9,6 +9,7 @@
  */
 import { detectFailure, classify } from '../core/classify/index.ts';
 import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
+import { misuse } from '../internal/options.ts';
 import { cancelOnAbort } from './cancel.ts';
 import { followJournal } from './follow.ts';
 import { pollErrorOutcome, runLoop, type LoopRules, type WaitOutcome } from './loop.ts';
@@ -31,7 +32,7 @@ export const JOB_METADATA_KEY = 'faultline_job';
 function assertClient(client: unknown, fn: string): asserts client is ResponsesClient {
   const r = typeof client === 'object' && client !== null ? (client as { responses?: unknown }).responses : undefined;
   if (typeof r !== 'object' || r === null || typeof (r as { retrieve?: unknown }).retrieve !== 'function') {
-    throw new TypeError(`${fn}: \`client\` must be an OpenAI client (with client.responses.retrieve)`);
+    throw misuse('type', fn, '#client', 'an OpenAI client (with client.responses.retrieve)', client);
   }
 }
 
@@ -47,7 +48,7 @@ export function afterPollError(error: unknown, r: LoopRules, s: { seen: boolean;
 
 function startFrom(idOrResponse: unknown, fn: string): Start {
   if (typeof idOrResponse === 'string') {
-    if (idOrResponse === '') throw new TypeError(`${fn}: the response id must be a non-empty string`);
+    if (idOrResponse === '') throw misuse('type', fn, '#idOrResponse', 'a non-empty response id', idOrResponse);
     return { id: idOrResponse, streamCapable: false };
   }
   if (isWaitToken(idOrResponse)) {
@@ -67,7 +68,7 @@ function startFrom(idOrResponse: unknown, fn: string): Start {
       ...(typeof created === 'number' ? { createdAtMs: created * 1000 } : {}),
     };
   }
-  throw new TypeError(`${fn}: expected a response id, a Response object, or a resume token (parseToken(text))`);
+  throw misuse('type', fn, '#idOrResponse', 'a response id, a Response object, or a resume token (parseToken(text))', idOrResponse);
 }
 
 /**
@@ -82,7 +83,7 @@ async function outcomeOf(source: ResponsesSource, start: Start, r: Resolved, lin
     if (start.snapshot !== undefined && isTerminal(start.snapshot)) outcome = { kind: 'result', value: start.snapshot };
     else outcome = await runLoop(source, r, source.wakeup);
     if (outcome.kind === 'leaseLost' && link !== null) outcome = await followJournal(link, source, r, source.startFollow());
-    if (outcome.kind !== 'aborted' || r.onAbort !== 'cancel' || source.id === undefined) return { outcome, cancelled: false };
+    if (outcome.kind !== 'aborted' || r.abort !== 'cancel' || source.id === undefined) return { outcome, cancelled: false };
     return { outcome: await cancelOnAbort(source, r), cancelled: true };
   } finally {
     stop();
@@ -168,7 +169,8 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       deadlineAt: r.deadlineAt,
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
     });
-    if (link === null) throw new TypeError(`${fn}: the journal lease for ${start.id as string} is held by another live process; use journal.resumeAll() to share the work`);
+    // Another live process follows this job: an operational condition, not misuse (a ConflictError).
+    if (link === null) throw makeError('conflict', `${fn}: the journal lease of ${start.id as string} is held by another live process, which follows it; use journal.resumeAll() to share the work.`, { objectId: start.id });
   }
   return (await settle(client, start, r, link)) as R;
 }
@@ -257,12 +259,12 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
 ): Promise<R> {
   const fn = 'createAndWait';
   assertClient(client, fn);
-  if (typeof params !== 'object' || params === null) throw new TypeError(`${fn}: \`params\` must be the create request body`);
-  if (params['background'] === false) throw new TypeError(`${fn}: \`params.background\` must not be false: createAndWait creates background responses`);
+  if (typeof params !== 'object' || params === null) throw misuse('type', fn, '#params', 'the create request body (an object)', params);
+  if (params['background'] === false) throw misuse('range', fn, '#params.background', 'true or absent (createAndWait creates background responses)', false);
   // A flex / long-window job is background only and cannot be streamed: poll it at a pace that fits hours.
   const windowMs = completionWindowMs(params);
   if (windowMs !== undefined && (params['stream'] === true || (options as WaitOptions | undefined)?.stream === true)) {
-    throw new TypeError(`${fn}: a job with background_options.completion_window cannot be streamed: leave \`stream\` unset or false`);
+    throw misuse('type', fn, params['stream'] === true ? '#params.stream' : 'stream', 'false or absent for a job with background_options.completion_window (the API streams none of those)', true);
   }
   const r = resolveOptions(windowMs !== undefined && typeof options === 'object' && options !== null ? windowedPace(options) : options, undefined, fn);
   const stream = windowMs === undefined && params['stream'] !== false && r.stream !== false;

@@ -21,7 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
-import { resolveClock, type Clock } from '../internal/clock.ts';
+import type { Clock } from '../internal/clock.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
@@ -107,14 +108,16 @@ export interface JournalOptions {
    * @default a process warning with code `FAULTLINE_JOURNAL_LEASE_LOST`
    */
   onLeaseLost?: (key: string) => void;
-  /** The clock (milliseconds since the epoch). @default Date.now */
-  now?: () => number;
-  /** How to wait; must resolve early when `signal` aborts. @default setTimeout (cleared when the wait ends) */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The clock of leases, renewals, orphan ages and journal reads; also the default clock of
+   * {@link Journal.resumeAll}'s waits.
+   * @default the system clock (`Date.now` and timers cleared when each wait ends)
+   */
+  clock?: Clock;
 }
 
-/** Options of {@link Journal.resumeAll}: the wait options plus concurrency. */
-export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 'signal' | 'onProgress'> {
+/** Options of {@link Journal.resumeAll}: the wait options plus concurrency. Jobs are detached on abort, never cancelled. */
+export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 'signal' | 'onProgress' | 'abort'> {
   /**
    * How many jobs are followed at once.
    * @default 16
@@ -167,18 +170,16 @@ export class Journal implements WaitJournal {
   readonly #busy = new Map<string, Busy>();
 
   constructor(options: JournalOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('Journal: options are required (`path` or `store`)');
-    if (options.store !== undefined) this.store = options.store;
-    else if (typeof options.path === 'string' && options.path !== '') this.store = new SqliteJournalStore(options.path);
-    else throw new TypeError('Journal: `path` (a SQLite file) or `store` is required');
-    this.owner = options.owner ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#clock = resolveClock(options);
-    this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
-    this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
-    this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
-    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: options.${name} must be a function, got ${typeof options[name]}`);
-    }
+    const o = optionsObject(OWNER, options) as JournalOptions;
+    rejectRenamed(OWNER, o, JOURNAL_RENAMED);
+    if (o.store !== undefined) this.store = o.store;
+    else this.store = new SqliteJournalStore(nonEmptyString(OWNER, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
+    this.owner = nonEmptyString(OWNER, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#clock = clockOption(OWNER, o.clock);
+    this.#leaseMs = durationMs(OWNER, 'leaseMs', o.leaseMs, { default: 30_000, exclusiveMin: true });
+    this.#watchMs = durationMs(OWNER, 'watchIntervalMs', o.watchIntervalMs, { default: 1000, exclusiveMin: true });
+    this.#orphanMs = durationMs(OWNER, 'orphanAfterMs', o.orphanAfterMs, { default: 600_000, exclusiveMin: true });
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) fn(OWNER, name, o[name]);
     this.#handler = options.onResult;
     const scrub = options.scrub;
     // output_text is derived from output: recomputed, so that scrubbing `output` cannot leave the text behind.
@@ -194,7 +195,7 @@ export class Journal implements WaitJournal {
 
   /** Register the outcome handler (replacing any earlier one). Returns a function that removes it. */
   onResult(handler: OutcomeHandler): () => void {
-    if (typeof handler !== 'function') throw new TypeError('onResult: `handler` must be a function');
+    if (typeof handler !== 'function') throw misuse('type', 'Journal.onResult', '#handler', 'a function', handler);
     this.#handler = handler;
     return () => {
       if (this.#handler === handler) this.#handler = undefined;
@@ -481,12 +482,13 @@ export class Journal implements WaitJournal {
    */
   async resumeAll(client: ResponsesClient, options: ResumeOptions): Promise<ResumeReport> {
     if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
-    if (typeof options !== 'object' || options === null) throw new TypeError('resumeAll: options are required (at least `timeoutMs` or `deadline`)');
     const clock = this.#clock;
     // One deadline and one set of wait rules for every job, decided where every wait decides them.
-    const r = resolveOptions({ now: clock.now, sleep: clock.sleep, ...options }, undefined, 'resumeAll');
+    // Detached on abort, never cancelled: other processes may be about to take these jobs over.
+    if (typeof options === 'object' && options !== null) oneOf('resumeAll', 'abort', (options as { abort?: unknown }).abort, ['detach'], 'detach');
+    const r = resolveOptions(typeof options === 'object' && options !== null ? { clock, ...options, abort: 'detach' } : options, undefined, 'resumeAll');
     const deadlineAt = r.deadlineAt;
-    const concurrency = positive('concurrency', options.concurrency, 16);
+    const concurrency = count('resumeAll', 'concurrency', options.concurrency, { default: 16, min: 1 });
     const signal = options.signal;
 
     const jobs = await this.store.listUnfinished();
@@ -640,10 +642,13 @@ function copyOf(value: unknown): unknown {
   }
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`\`${name}\` must be a finite number > 0, got ${String(value)}`);
-  return value;
+const OWNER = 'Journal';
+
+/** Keys of the journal options renamed before 1.0 (CHANGELOG, **breaking**). */
+const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
+
+function missing(name: string, expectation: string): never {
+  throw misuse('type', OWNER, name, expectation, undefined);
 }
 
 /** The outcome to deliver for a journal row. */

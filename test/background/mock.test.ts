@@ -16,8 +16,8 @@ import { CancelledError, ERROR_CLASSES, ExpiredError, FaultlineError, RateLimitE
 import type { FailureCode } from '../../src/core/catalog.ts';
 
 /** The waiter's clock is the mock's: its sleeps fall due when the test advances the mock. */
-function waitClock(mock: Mock): Pick<WaitOptions, 'now' | 'sleep'> {
-  return { now: () => mock.now(), sleep: (ms, signal) => mock.clock.sleep(ms, signal).catch(() => {}) };
+function waitClock(mock: Mock): Pick<WaitOptions, 'clock'> {
+  return { clock: mock.clock };
 }
 
 /** Advance the mock's clock in small steps until `p` settles (bounded). */
@@ -133,7 +133,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test("onAbort 'cancel' when the run completed anyway (cancelled-then-completed) resolves completed", async () => {
     const { mock, client } = setup([outcomeRule({ status: 'cancelled', thenCompleted: true })]);
     const ac = new AbortController();
-    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), stream: false, signal: ac.signal, onAbort: 'cancel' });
+    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), stream: false, signal: ac.signal, abort: 'cancel' });
     await mock.advance(1000);
     ac.abort();
     const res = await drive(mock, p);
@@ -145,7 +145,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test("onAbort 'cancel' cancels remotely → CancelledError", async () => {
     const { mock, client } = setup();
     const ac = new AbortController();
-    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), signal: ac.signal, onAbort: 'cancel' });
+    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), signal: ac.signal, abort: 'cancel' });
     await mock.advance(1000);
     ac.abort();
     const err = await drive(mock, p).catch((e: unknown) => e);
