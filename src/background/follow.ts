@@ -5,7 +5,7 @@
  */
 import type { FaultlineError } from '../core/errors.ts';
 import type { LoopRules, WaitOutcome, Wakeup } from './loop.ts';
-import type { JournalLink } from './types.ts';
+import type { JournalLink } from '../internal/journal-port.ts';
 
 /** What following needs from the job's source. */
 export interface FollowedSource<T> {

@@ -15,4 +15,4 @@ export { DEFAULT_POLL_POLICY, pollDelay, errorDelay, resolvePollPolicy } from '.
 export type { PollOptions, PollPolicy } from './poll-backoff.ts';
 export { systemClock } from '../internal/clock.ts';
 export type { Clock } from '../internal/clock.ts';
-export type { BackgroundResponse, BatchesClient, CallOptions, JournalLink, ProgressSource, ResponsesClient, TrackRequest, WaitJournal } from './types.ts';
+export type { BackgroundResponse, BatchesClient, CallOptions, ProgressSource, ResponsesClient, WaitJournal } from './types.ts';

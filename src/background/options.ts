@@ -6,11 +6,12 @@ import { entryOf, type FailureCode } from '../core/catalog.ts';
 import { ERROR_CLASSES, type FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
 import type { Clock } from '../internal/clock.ts';
+import { journalPort, type JournalPort, type WaitJournal } from '../internal/journal-port.ts';
 import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, signal as signalOption } from '../internal/options.ts';
 import type { ResultHub } from './hub.ts';
 import { resolvePollPolicy, type PollOptions, type PollPolicy } from './poll-backoff.ts';
 import type { WaitToken } from './token.ts';
-import type { BackgroundResponse, ProgressSource, WaitJournal } from './types.ts';
+import type { BackgroundResponse, ProgressSource } from './types.ts';
 
 /** One piece of progress, from a poll snapshot, a stream event, or a webhook. */
 export interface WaitProgress {
@@ -179,6 +180,8 @@ export interface Resolved {
   readonly maxTransient: number;
   readonly requestTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** The journal's port, when `options.journal` is given. */
+  readonly journal: JournalPort | undefined;
   readonly options: WaitOptions;
 }
 
@@ -204,6 +207,8 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   fn(owner, 'onIncomplete', o['onIncomplete']);
   fn(owner, 'onProgress', o['onProgress']);
   nonEmptyString(owner, 'jobKey', o['jobKey']);
+  const journal = o['journal'] === undefined ? undefined : journalPort(o['journal']);
+  if (o['journal'] !== undefined && journal === undefined) throw misuse('type', owner, 'journal', 'a Journal from faultline/journal (openJournal(path))', o['journal']);
   return {
     clock,
     random: fn<() => number>(owner, 'random', o['random']) ?? Math.random,
@@ -217,6 +222,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
     maxTransient: count(owner, 'maxTransientErrors', o['maxTransientErrors'], { default: DEFAULT_MAX_TRANSIENT }),
     requestTimeoutMs: durationMs(owner, 'requestTimeoutMs', o['requestTimeoutMs'], { default: DEFAULT_REQUEST_TIMEOUT_MS }),
     streamIdleTimeoutMs: durationMs(owner, 'streamIdleTimeoutMs', o['streamIdleTimeoutMs'], { default: DEFAULT_STREAM_IDLE_TIMEOUT_MS, exclusiveMin: true }),
+    journal,
     options,
   };
 }

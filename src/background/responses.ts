@@ -16,7 +16,8 @@ import { makeError, type Resolved } from './options.ts';
 import { errorDelay, pollDelay } from './poll-backoff.ts';
 import { followStream, openStream, type StreamAnswer, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
 import { serializeToken, type WaitToken } from './token.ts';
-import { isResponseLike, isTerminal, withOutputText, type BackgroundResponse, type CallOptions, type JournalLink, type ProgressSource, type ResponsesClient } from './types.ts';
+import { isResponseLike, isTerminal, withOutputText, type BackgroundResponse, type CallOptions, type ProgressSource, type ResponsesClient } from './types.ts';
+import type { JournalLink } from '../internal/journal-port.ts';
 
 /** Where a wait starts from. */
 export interface Start {

@@ -9,6 +9,7 @@
  */
 import { detectFailure, classify } from '../core/classify/index.ts';
 import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
+import type { HeldElsewhere } from '../internal/journal-port.ts';
 import { misuse } from '../internal/options.ts';
 import { cancelOnAbort } from './cancel.ts';
 import { followJournal } from './follow.ts';
@@ -18,7 +19,8 @@ import { resolvePollPolicy } from './poll-backoff.ts';
 import { ResponsesSource, type Start } from './responses.ts';
 import { openStream, type StreamAnswer } from './stream-follow.ts';
 import { isWaitToken, type WaitToken } from './token.ts';
-import { isResponseLike, isTerminal, withOutputText, type BackgroundResponse, type JournalLink, type ResponsesClient } from './types.ts';
+import type { JournalLink } from '../internal/journal-port.ts';
+import { isResponseLike, isTerminal, withOutputText, type BackgroundResponse, type ResponsesClient } from './types.ts';
 
 export { completionWindowMs, makeError, resolveOptions, windowedPace, WINDOW_MAX_DELAY_MS } from './options.ts';
 export type { Resolved, WaitOptions, WaitProgress } from './options.ts';
@@ -34,6 +36,11 @@ function assertClient(client: unknown, fn: string): asserts client is ResponsesC
   if (typeof r !== 'object' || r === null || typeof (r as { retrieve?: unknown }).retrieve !== 'function') {
     throw misuse('type', fn, '#client', 'an OpenAI client (with client.responses.retrieve)', client);
   }
+}
+
+/** The holder of a lease as `host:pid` (an owner name of the default form), never more. */
+function holderOf(held: HeldElsewhere): string {
+  return held.heldBy === undefined ? 'unknown holder' : held.heldBy.split(':').slice(0, 2).join(':');
 }
 
 /**
@@ -160,8 +167,8 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
   const start = startFrom(idOrResponse, fn);
   const r = resolveOptions(options, isWaitToken(idOrResponse) ? idOrResponse.deadlineAt : undefined, fn);
   let link: JournalLink | null = null;
-  if (r.options.journal !== undefined) {
-    link = await r.options.journal.track({
+  if (r.journal !== undefined) {
+    const tracked = await r.journal.track({
       key: r.options.jobKey ?? (start.id as string),
       kind: 'response',
       objectId: start.id as string,
@@ -170,7 +177,10 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
     });
     // Another live process follows this job: an operational condition, not misuse (a ConflictError).
-    if (link === null) throw makeError('conflict', `${fn}: the journal lease of ${start.id as string} is held by another live process, which follows it; use journal.resumeAll() to share the work.`, { objectId: start.id });
+    if ('heldBy' in tracked) {
+      throw makeError('conflict', `${fn}: the journal lease of ${start.id as string} is held by another live process (${holderOf(tracked)}), which follows it; use journal.resumeAll() to share the work.`, { objectId: start.id });
+    }
+    link = tracked;
   }
   return (await settle(client, start, r, link)) as R;
 }
@@ -268,14 +278,14 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
   }
   const r = resolveOptions(windowMs !== undefined && typeof options === 'object' && options !== null ? windowedPace(options) : options, undefined, fn);
   const stream = windowMs === undefined && params['stream'] !== false && r.stream !== false;
-  const journal = r.options.journal;
+  const journal = r.journal;
   const key = r.options.jobKey ?? (journal !== undefined ? crypto.randomUUID() : undefined);
   const body: Record<string, unknown> = { ...params, background: true, store: params['store'] ?? true, stream };
   if (key !== undefined) body['metadata'] = { ...(params.metadata ?? {}), [JOB_METADATA_KEY]: key };
 
   let link: JournalLink | null = null;
   if (journal !== undefined) {
-    link = await journal.track({
+    const tracked = await journal.track({
       key: key as string,
       kind: 'response',
       stream,
@@ -283,9 +293,10 @@ export async function createAndWait<R extends BackgroundResponse = BackgroundRes
       ...(windowMs !== undefined ? { windowMs } : {}),
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
     });
-    if (link === null) {
-      throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
+    if ('heldBy' in tracked) {
+      throw makeError('conflict', `${fn}: job key ${key as string} is followed by another live process (${holderOf(tracked)}, it holds the journal lease); no second create was sent. Its outcome reaches the journal's handler; retry after its lease lapses to adopt it.`, {});
     }
+    link = tracked;
     if (link.isNew === false) return (await adopt(client, r, link, fn)) as R;
   }
   const controller = new AbortController();

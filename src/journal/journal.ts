@@ -23,7 +23,8 @@ import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
 import type { Clock } from '../internal/clock.ts';
 import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
-import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
+import type { ResponsesClient } from '../background/types.ts';
+import { registerJournal, type HeldElsewhere, type JournalLink, type TrackRequest, type WaitJournal } from '../internal/journal-port.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
 import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
@@ -191,6 +192,12 @@ export class Journal implements WaitJournal {
     this.#onLeaseLost =
       options.onLeaseLost ??
       ((key) => process.emitWarning(`faultline journal: the lease of job ${key} was taken over while its handler ran; its new holder will deliver it again`, { code: 'FAULTLINE_JOURNAL_LEASE_LOST' }));
+    registerJournal(this, { track: (request) => this.#track(request) });
+  }
+
+  /** Names a journal as a wait option: `waitForResponse(client, id, { journal })`. */
+  get [Symbol.toStringTag](): 'FaultlineJournal' {
+    return 'FaultlineJournal';
   }
 
   /** Register the outcome handler (replacing any earlier one). Returns a function that removes it. */
@@ -261,8 +268,8 @@ export class Journal implements WaitJournal {
     return this.store.acquireLease(key, this.owner, now + this.#leaseMs, now, this.#deadHolder(holder));
   }
 
-  /** @internal See {@link WaitJournal.track}. */
-  async track(request: TrackRequest): Promise<JournalLink | null> {
+  /** What a wait sees of the journal (registered in the constructor; see `internal/journal-port.ts`). */
+  async #track(request: TrackRequest): Promise<JournalLink | HeldElsewhere> {
     let key = request.key;
     if (request.objectId !== undefined) {
       const existing = await this.store.findByObjectId(request.objectId);
@@ -287,14 +294,14 @@ export class Journal implements WaitJournal {
     while (hold === undefined) {
       if (request.deadlineAt === undefined || !(await this.#join(this.#busy.get(key) as Busy, request.deadlineAt, request.signal))) {
         const now = await this.store.get(key);
-        return now === undefined ? null : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
+        return now === undefined ? { heldBy: undefined } : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
       }
       hold = this.#hold(key);
     }
     const row = await this.store.get(key);
     if (row === undefined || row.state === 'delivered' || !(await this.#acquire(key, row.leaseOwner))) {
       hold.release();
-      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : null;
+      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : { heldBy: row?.leaseOwner };
     }
     return this.#link(row, hold, isNew);
   }

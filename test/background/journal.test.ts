@@ -269,7 +269,8 @@ describe('orphans and expiry', () => {
     assert.ok(err instanceof ConflictError, String(err));
     assert.equal(err.code, 'conflict');
     assert.equal((err as ConflictError).failure.objectId, id);
-    assert.match(err.message, new RegExp(`lease of ${id} is held by another live process`));
+    assert.match(err.message, new RegExp(`lease of ${id} is held by another live process \\(other-host:4242\\)`));
+    assert.doesNotMatch(err.message, /peer/, 'the holder as host:pid only');
     assert.equal(fake.calls.retrieve, 0);
     assert.equal((await journal.get(id))?.leaseOwner, holder, 'the holder keeps its lease');
     await journal.close();
@@ -285,6 +286,14 @@ describe('orphans and expiry', () => {
     assert.throws(() => openJournal(dbPath(), { onLeaseLost: 'warn' as never }), (e: unknown) => e instanceof TypeError && /onLeaseLost/.test(e.message));
     assert.throws(() => openJournal(dbPath(), { onHandlerError: 1 as never }), (e: unknown) => e instanceof TypeError && /onHandlerError/.test(e.message));
     const j = openJournal(dbPath());
+    // The wait option is opaque: only a Journal is one.
+    assert.equal(String(j), '[object FaultlineJournal]');
+    const fake = new FakeResponses(new VirtualClock());
+    await assert.rejects(
+      waitForResponse(fake, 'resp_1', { timeoutMs: 1, journal: { track: async () => null } as never }),
+      /^TypeError: waitForResponse: options\.journal must be a Journal from faultline\/journal \(openJournal\(path\)\), got an object$/,
+    );
+    assert.equal(fake.calls.retrieve, 0);
     await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1 }), /handler/);
     j.onResult(() => {});
     await assert.rejects(j.resumeAll({} as never, {} as never), /^TypeError: resumeAll: options\.timeoutMs must be a number of milliseconds, or options\.deadline a moment/);

@@ -9,7 +9,7 @@ import { cancelOnAbort, type CancellableSource } from '../../src/background/canc
 import { followJournal, type FollowedSource } from '../../src/background/follow.ts';
 import { NOW, runLoop, Wakeup, type LoopRules, type Step, type WaitOutcome } from '../../src/background/loop.ts';
 import { DEFAULT_POLL_POLICY } from '../../src/background/poll-backoff.ts';
-import type { JournalLink } from '../../src/background/types.ts';
+import type { JournalLink } from '../../src/internal/journal-port.ts';
 import { ExpiredError, FaultlineError } from '../../src/core/errors.ts';
 import { connectionReset, serverError } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
