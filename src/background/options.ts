@@ -9,7 +9,7 @@ import type { Clock } from '../internal/clock.ts';
 import { journalPort, type JournalPort, type WaitJournal } from '../internal/journal-port.ts';
 import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, signal as signalOption } from '../internal/options.ts';
 import type { ResultHub } from './hub.ts';
-import { resolvePollPolicy, type PollOptions, type PollPolicy } from './poll-backoff.ts';
+import { pollPolicyOf, type PollOptions, type PollPolicy } from './poll-backoff.ts';
 import type { WaitToken } from './token.ts';
 import type { BackgroundResponse, ProgressSource } from './types.ts';
 
@@ -135,13 +135,13 @@ export interface WaitOptions extends PollOptions {
   random?: () => number;
 }
 
-/** @internal The longest wait between healthy polls of a job with a completion window (hours long): 5 minutes. */
+/** The longest wait between healthy polls of a job with a completion window (hours long): 5 minutes. */
 export const WINDOW_MAX_DELAY_MS = 300_000;
 /** The longest completion window known ('8h'): assumed for 'soonest' and for any value not of the form `<n>h`. */
 const LONGEST_WINDOW_MS = 8 * 3_600_000;
 
 /**
- * @internal How long a job created with `background_options.completion_window` (openai-node 7.58: `'soonest'`,
+ * How long a job created with `background_options.completion_window` (openai-node 7.58: `'soonest'`,
  * `'2h'`, `'8h'`; background only, never streamed) may run, in milliseconds; `undefined` without one.
  */
 export function completionWindowMs(params: Readonly<Record<string, unknown>>): number | undefined {
@@ -152,7 +152,7 @@ export function completionWindowMs(params: Readonly<Record<string, unknown>>): n
   return hours !== null ? Number(hours[1]) * 3_600_000 : LONGEST_WINDOW_MS;
 }
 
-/** @internal Options for a job with a completion window: healthy polls up to {@link WINDOW_MAX_DELAY_MS} apart, unless `maxDelayMs` is set. */
+/** Options for a job with a completion window: healthy polls up to {@link WINDOW_MAX_DELAY_MS} apart, unless `maxDelayMs` is set. */
 export function windowedPace<T extends PollOptions>(options: T): T {
   if (options.maxDelayMs !== undefined) return options;
   return { ...options, maxDelayMs: Math.max(WINDOW_MAX_DELAY_MS, typeof options.minDelayMs === 'number' ? options.minDelayMs : 0) };
@@ -166,7 +166,7 @@ const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 /** Keys of the wait options renamed before 1.0 (CHANGELOG, **breaking**); a call that passes one fails at once. */
 export const WAIT_RENAMED: Readonly<Record<string, string>> = Object.freeze({ onAbort: 'abort (0.2.0)', now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
 
-/** @internal Validated wait options. */
+/** Validated wait options. */
 export interface Resolved {
   readonly clock: Clock;
   readonly random: () => number;
@@ -186,7 +186,7 @@ export interface Resolved {
 }
 
 /**
- * @internal Validate the wait options of `owner` (every check through `internal/options.ts`) and decide
+ * Validate the wait options of `owner` (every check through `internal/options.ts`) and decide
  * the deadline: `deadline`, else `timeoutMs` from now, else the resume token's; one is required.
  */
 export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, owner: string, renamed: Readonly<Record<string, string>> = WAIT_RENAMED): Resolved {
@@ -212,7 +212,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   return {
     clock,
     random: fn<() => number>(owner, 'random', o['random']) ?? Math.random,
-    policy: resolvePollPolicy(options, owner),
+    policy: pollPolicyOf(owner, options),
     deadlineAt,
     startedAt,
     signal: signalOption(owner, 'signal', o['signal']),
@@ -227,7 +227,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   };
 }
 
-/** @internal A typed error made here (deadline, detach, expiry), with the object id on its failure. */
+/** A typed error made here (deadline, detach, expiry), with the object id on its failure. */
 export function makeError(code: FailureCode, message: string, extra: { cause?: unknown; response?: unknown; objectId?: string | undefined }): FaultlineError {
   const e = entryOf(code);
   const failure: Failure = {

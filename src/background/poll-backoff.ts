@@ -55,10 +55,15 @@ export interface PollPolicy {
 export const DEFAULT_POLL_POLICY: PollPolicy = Object.freeze({ minDelayMs: 1000, maxDelayMs: 30_000, ageFactor: 0.1, jitter: 0.2 });
 
 /**
- * Validate options (a `RangeError` or `TypeError` naming the option, `owner: options.x must be …`) and
- * fill in defaults.
+ * Validate options (a `RangeError` or `TypeError` naming the option, `resolvePollPolicy: options.x must
+ * be …`) and fill in defaults.
  */
-export function resolvePollPolicy(options: PollOptions = {}, owner = 'resolvePollPolicy'): PollPolicy {
+export function resolvePollPolicy(options: PollOptions = {}): PollPolicy {
+  return pollPolicyOf('resolvePollPolicy', options);
+}
+
+/** {@link resolvePollPolicy} for the wait options of `owner` (messages name `owner`). */
+export function pollPolicyOf(owner: string, options: PollOptions): PollPolicy {
   const o = optionsObject(owner, options) as PollOptions;
   const minDelayMs = durationMs(owner, 'minDelayMs', o.minDelayMs, { default: DEFAULT_POLL_POLICY.minDelayMs });
   const maxDelayMs = durationMs(owner, 'maxDelayMs', o.maxDelayMs, { default: Math.max(minDelayMs, DEFAULT_POLL_POLICY.maxDelayMs) });

@@ -15,7 +15,7 @@ import { cancelOnAbort } from './cancel.ts';
 import { followJournal } from './follow.ts';
 import { pollErrorOutcome, runLoop, type LoopRules, type WaitOutcome } from './loop.ts';
 import { completionWindowMs, makeError, resolveOptions, windowedPace, type Resolved, type WaitOptions } from './options.ts';
-import { resolvePollPolicy } from './poll-backoff.ts';
+import { pollPolicyOf } from './poll-backoff.ts';
 import { ResponsesSource, type Start } from './responses.ts';
 import { openStream, type StreamAnswer } from './stream-follow.ts';
 import { isWaitToken, type WaitToken } from './token.ts';
@@ -44,7 +44,7 @@ function holderOf(held: HeldElsewhere): string {
 }
 
 /**
- * @internal The delay before retrying a failed poll, or throws the typed error that ends the wait (the
+ * The delay before retrying a failed poll, or throws the typed error that ends the wait (the
  * rule is {@link pollErrorOutcome}; this form is for callers that want a number or a throw).
  */
 export function afterPollError(error: unknown, r: LoopRules, s: { seen: boolean; id: string | undefined; what: string; attempt: number }): number {
@@ -101,23 +101,18 @@ async function outcomeOf(source: ResponsesSource, start: Start, r: Resolved, lin
 function resultOf(o: { outcome: WaitOutcome<BackgroundResponse>; cancelled: boolean }, source: ResponsesSource, r: Resolved): BackgroundResponse {
   const { outcome } = o;
   const id = source.id;
-  switch (outcome.kind) {
-    case 'result':
-    case 'followed':
-      return outcome.value;
-    case 'aborted':
-      throw makeError('aborted', `Stopped waiting for background response ${id ?? '(id not yet known)'}: the job was detached and keeps running on the server.`, { cause: outcome.reason, objectId: id });
-    case 'leaseLost': // not reached: followed above (a lease is only lost through a link)
-    case 'deadline': {
-      if (o.cancelled) throw makeError('aborted', `Asked to cancel background response ${id ?? ''}, but its final state could not be read before the deadline.`, { cause: r.signal?.reason, objectId: id });
-      const waited = r.clock.now() - r.startedAt;
-      throw makeError('timeout', `Gave up waiting for background response ${id ?? '(id not yet known)'} after ${waited} ms (deadline reached); it was still ${source.status ?? 'unknown'} and keeps running on the server.`, { objectId: id });
-    }
-    case 'transient':
-    case 'failed':
-      if (o.cancelled) throw makeError('aborted', `Asked to cancel background response ${id ?? ''}, but its final state could not be read before the deadline.`, { cause: r.signal?.reason, objectId: id });
-      throw outcome.error;
+  if (outcome.kind === 'result' || outcome.kind === 'followed') return outcome.value;
+  // After a cancel, anything but the final state means it could not be read in time.
+  if (o.cancelled) throw makeError('aborted', `Asked to cancel background response ${id ?? ''}, but its final state could not be read before the deadline.`, { cause: r.signal?.reason, objectId: id });
+  if (outcome.kind === 'aborted') {
+    throw makeError('aborted', `Stopped waiting for background response ${id ?? '(id not yet known)'}: the job was detached and keeps running on the server.`, { cause: outcome.reason, objectId: id });
   }
+  // leaseLost is not reached (a lease is only lost through a link, and then the journal is followed).
+  if (outcome.kind === 'deadline' || outcome.kind === 'leaseLost') {
+    const waited = r.clock.now() - r.startedAt;
+    throw makeError('timeout', `Gave up waiting for background response ${id ?? '(id not yet known)'} after ${waited} ms (deadline reached); it was still ${source.status ?? 'unknown'} and keeps running on the server.`, { objectId: id });
+  }
+  throw outcome.error;
 }
 
 /** Wait on `start`, record the end in the journal, and return the asserted Response (or throw its error). */
@@ -125,7 +120,9 @@ async function settle(client: ResponsesClient, start: Start, r: Resolved, link: 
   const source = new ResponsesSource(client, r, start, link);
   let final: BackgroundResponse;
   try {
-    final = resultOf(await outcomeOf(source, start, r, link), source, r);
+    // The one place a Responses wait's outcome is known (a value: see loop.ts WaitOutcome).
+    const ended = await outcomeOf(source, start, r, link);
+    final = resultOf(ended, source, r);
   } catch (error) {
     if (link !== null) {
       const code = (error as { code?: unknown }).code;
@@ -186,14 +183,14 @@ export async function waitForResponse<R extends BackgroundResponse = BackgroundR
 }
 
 /**
- * @internal For the journal's `resumeAll`, which has already taken the lease and resolved the options
+ * For the journal's `resumeAll`, which has already taken the lease and resolved the options
  * once for all its jobs (one deadline): wait on `link`. `windowed`: the job has a completion window, so
  * healthy polls are paced for hours.
  */
 export async function waitLinked(client: ResponsesClient, token: WaitToken, r: Resolved, link: JournalLink, windowed = false): Promise<BackgroundResponse> {
   assertClient(client, 'resumeAll');
   const start = startFrom(token, 'resumeAll');
-  const job: Resolved = { ...r, startedAt: r.clock.now(), ...(windowed ? { policy: resolvePollPolicy(windowedPace(r.options)) } : {}) };
+  const job: Resolved = { ...r, startedAt: r.clock.now(), ...(windowed ? { policy: pollPolicyOf('resumeAll', windowedPace(r.options)) } : {}) };
   return settle(client, start, job, link);
 }
 
