@@ -207,6 +207,8 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
   fn(owner, 'onIncomplete', o['onIncomplete']);
   fn(owner, 'onProgress', o['onProgress']);
   nonEmptyString(owner, 'jobKey', o['jobKey']);
+  const hub = o['hub'] as { subscribe?: unknown } | undefined;
+  if (hub !== undefined && (typeof hub !== 'object' || hub === null || typeof hub.subscribe !== 'function')) throw misuse('type', owner, 'hub', 'a ResultHub (createResultHub())', hub);
   const journal = o['journal'] === undefined ? undefined : journalPort(o['journal']);
   if (o['journal'] !== undefined && journal === undefined) throw misuse('type', owner, 'journal', 'a Journal from faultline/journal (openJournal(path))', o['journal']);
   return {

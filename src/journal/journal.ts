@@ -173,7 +173,7 @@ export class Journal implements WaitJournal {
   constructor(options: JournalOptions) {
     const o = optionsObject(OWNER, options) as JournalOptions;
     rejectRenamed(OWNER, o, JOURNAL_RENAMED);
-    if (o.store !== undefined) this.store = o.store;
+    if (o.store !== undefined) this.store = storeOption(o.store);
     else this.store = new SqliteJournalStore(nonEmptyString(OWNER, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
     this.owner = nonEmptyString(OWNER, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#clock = clockOption(OWNER, o.clock);
@@ -653,6 +653,17 @@ const OWNER = 'Journal';
 
 /** Keys of the journal options renamed before 1.0 (CHANGELOG, **breaking**). */
 const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
+
+const STORE_METHODS = ['insert', 'get', 'acquireLease', 'renewLease', 'releaseLease', 'claimDelivery', 'markDelivered', 'close'] as const;
+
+/** `options.store`: an object with the {@link JournalStore} methods (checked by name, at once). */
+function storeOption(store: unknown): JournalStore {
+  const s = store as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null || STORE_METHODS.some((m) => typeof s[m] !== 'function')) {
+    throw misuse('type', OWNER, 'store', `a JournalStore (with ${STORE_METHODS.join(', ')}, …)`, store);
+  }
+  return store as JournalStore;
+}
 
 function missing(name: string, expectation: string): never {
   throw misuse('type', OWNER, name, expectation, undefined);

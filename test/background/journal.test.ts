@@ -283,6 +283,7 @@ describe('orphans and expiry', () => {
     assert.throws(() => openJournal(dbPath(), { now: () => 0 } as never), /^TypeError: Journal: options\.now was renamed to options\.clock \(0\.2\.0\)$/);
     assert.throws(() => openJournal(dbPath(), { sleep: async () => {} } as never), /^TypeError: Journal: options\.sleep was renamed to options\.clock/);
     assert.throws(() => openJournal(dbPath(), { clock: { now: () => 0 } as never }), /^TypeError: Journal: options\.clock\.sleep must be a function/);
+    assert.throws(() => new Journal({ store: { get: async () => undefined } as never }), /^TypeError: Journal: options\.store must be a JournalStore \(with insert, get, acquireLease/);
     assert.throws(() => openJournal(dbPath(), { onLeaseLost: 'warn' as never }), (e: unknown) => e instanceof TypeError && /onLeaseLost/.test(e.message));
     assert.throws(() => openJournal(dbPath(), { onHandlerError: 1 as never }), (e: unknown) => e instanceof TypeError && /onHandlerError/.test(e.message));
     const j = openJournal(dbPath());
@@ -293,6 +294,7 @@ describe('orphans and expiry', () => {
       waitForResponse(fake, 'resp_1', { timeoutMs: 1, journal: { track: async () => null } as never }),
       /^TypeError: waitForResponse: options\.journal must be a Journal from faultline\/journal \(openJournal\(path\)\), got an object$/,
     );
+    await assert.rejects(waitForResponse(fake, 'resp_1', { timeoutMs: 1, hub: {} as never }), /^TypeError: waitForResponse: options\.hub must be a ResultHub \(createResultHub\(\)\), got an object$/);
     assert.equal(fake.calls.retrieve, 0);
     await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1 }), /handler/);
     j.onResult(() => {});
