@@ -16,7 +16,7 @@
  */
 import OpenAI from 'openai';
 import { createManualClock, createMock, listen, type Mock } from '../../src/mock/index.ts';
-import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
+import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
 
 const quick = process.argv.includes('--quick');
 const QUEUED_MS = 500;
