@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const OPTION_TYPES: ReadonlyArray<readonly [string, string, string, string]> = [
   ['classify / detectFailure', 'src/core/classify/index.ts', 'ClassifyOptions', '`classify(input, options)` — `faultline`'],
   ['assertSucceeded', 'src/core/errors.ts', 'AssertOptions', '`assertSucceeded(value, options)` — `faultline`'],
-  ['waitForResponse / createAndWait', 'src/background/wait.ts', 'WaitOptions', '`waitForResponse(client, id, options)`, `createAndWait(client, params, options)` — `faultline`'],
+  ['waitForResponse / createAndWait', 'src/background/options.ts', 'WaitOptions', '`waitForResponse(client, id, options)`, `createAndWait(client, params, options)` — `faultline`'],
   ['waitForBatch', 'src/background/batch.ts', 'BatchWaitOptions', '`waitForBatch(client, id, options)` — `faultline`'],
   ['Journal', 'src/journal/journal.ts', 'JournalOptions', '`openJournal(path, options)`, `new Journal(options)` — `faultline/journal`'],
   ['Journal.resumeAll', 'src/journal/journal.ts', 'ResumeOptions', '`journal.resumeAll(client, options)` — `faultline/journal`'],

@@ -97,8 +97,8 @@ for (const backend of backends) {
         return s;
       };
       const journal = (extra: Partial<JournalOptions> = {}, outcomes: JobOutcome[] = []): Journal =>
-        new Journal({ store: store(), now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o), ...extra });
-      const wait = (j: Journal, extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, journal: j, ...extra });
+        new Journal({ store: store(), clock, onResult: (o) => void outcomes.push(o), ...extra });
+      const wait = (j: Journal, extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, clock, random: () => 0.5, journal: j, ...extra });
       return { clock, fake, store, journal, wait };
     };
 

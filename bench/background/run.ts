@@ -16,7 +16,7 @@
  */
 import OpenAI from 'openai';
 import { createManualClock, createMock, listen, type Mock } from '../../src/mock/index.ts';
-import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
+import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
 
 const quick = process.argv.includes('--quick');
 const QUEUED_MS = 500;
@@ -50,23 +50,23 @@ async function simulated(strategy: Strategy, durationS: number, seed: number): P
   const runMs = Math.round(durationS * 1000 * (0.9 + 0.2 * prng(seed * 7919)()) - QUEUED_MS);
   const mock: Mock = createMock({ clock: createManualClock(), background: { queuedMs: QUEUED_MS, runMs } });
   const client = new OpenAI({ apiKey: 'sk-bench-mock-00000000', baseURL: 'http://mock.local/v1', fetch: mock.fetch, maxRetries: 0 });
-  const clock: Pick<WaitOptions, 'now' | 'sleep'> = { now: () => mock.now(), sleep: (ms, s) => mock.clock.sleep(ms, s).catch(() => {}) };
+  const clock = mock.clock;
   const t0 = mock.now();
   const endAt = t0 + QUEUED_MS + runMs;
   let notifiedAt: number | undefined;
   let job: Promise<unknown>;
   if (strategy === 'faultline-stream') {
-    job = createAndWait(client, { model: 'gpt-4o-mini', input: 'bench' }, { timeoutMs: 7_200_000, stream: true, random: prng(seed), ...clock });
+    job = createAndWait(client, { model: 'gpt-4o-mini', input: 'bench' }, { timeoutMs: 7_200_000, stream: true, random: prng(seed), clock });
   } else {
     const created = await client.responses.create({ model: 'gpt-4o-mini', input: 'bench', background: true, store: true });
     if (strategy === 'faultline-poll') {
-      job = waitForResponse(client, created, { timeoutMs: 7_200_000, random: prng(seed), ...clock });
+      job = waitForResponse(client, created, { timeoutMs: 7_200_000, random: prng(seed), clock });
     } else {
       job = (async () => {
         for (;;) {
           const r = await client.responses.retrieve(created.id);
           if (r.status !== 'queued' && r.status !== 'in_progress') return r;
-          await clock.sleep!(5000);
+          await clock.sleep(5000);
         }
       })();
     }

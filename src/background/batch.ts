@@ -7,25 +7,28 @@ import type { FailureCode } from '../core/catalog.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
+import { cancelOnAbort, type CancellableSource } from './cancel.ts';
+import { NOW, runLoop, Wakeup, type Step, type WaitOutcome } from './loop.ts';
+import { fn, misuse, oneOf } from '../internal/options.ts';
+import { makeError, resolveOptions, WAIT_RENAMED, type Resolved, type WaitOptions } from './options.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
-import { afterPollError, makeError, resolveOptions, type WaitOptions } from './wait.ts';
 
 /** Options of {@link waitForBatch}. */
 export interface BatchWaitOptions
   extends Pick<
     WaitOptions,
-    'timeoutMs' | 'deadline' | 'signal' | 'onAbort' | 'maxTransientErrors' | 'requestTimeoutMs' | 'now' | 'sleep' | 'random' | 'minDelayMs' | 'maxDelayMs' | 'ageFactor' | 'jitter'
+    'timeoutMs' | 'deadline' | 'signal' | 'abort' | 'maxTransientErrors' | 'requestTimeoutMs' | 'clock' | 'random' | 'minDelayMs' | 'maxDelayMs' | 'ageFactor' | 'jitter'
   > {
   /** Called with every batch snapshot polled. */
   onProgress?: (batch: BatchLike) => void;
   /**
-   * Reject with the typed error when the batch `failed`, `expired` or was `cancelled`, or completed with
-   * every line failed (the report stays on the error: {@link batchReportOf}). `false` resolves with the
-   * report and its `error` instead.
-   * @default true
+   * What a batch that `failed`, `expired` or was `cancelled`, or completed with every line failed, does:
+   * `'throw'` its typed error (the report stays on the error: {@link batchReportOf}), or `'return'` the
+   * report with its `error`.
+   * @default 'throw'
    */
-  throwOnFailure?: boolean;
+  failure?: 'throw' | 'return';
   /**
    * Download and classify the output and error files.
    * @default true
@@ -79,9 +82,13 @@ export function batchReportOf(error: unknown): BatchReport | undefined {
 function assertClient(client: unknown): asserts client is BatchesClient {
   const c = client as { batches?: { retrieve?: unknown }; files?: { content?: unknown } } | null;
   if (typeof c?.batches?.retrieve !== 'function' || typeof c.files?.content !== 'function') {
-    throw new TypeError('waitForBatch: `client` must be an OpenAI client (with client.batches.retrieve and client.files.content)');
+    throw misuse('type', OWNER, '#client', 'an OpenAI client (with client.batches.retrieve and client.files.content)', client);
   }
 }
+
+const OWNER = 'waitForBatch';
+/** The wait options' renamed keys, and this one's own. */
+const BATCH_RENAMED: Readonly<Record<string, string>> = Object.freeze({ ...WAIT_RENAMED, throwOnFailure: 'failure (0.2.0)' });
 
 async function readFile(client: BatchesClient, fileId: string, call: CallOptions): Promise<string> {
   const content = (await client.files.content(fileId, call)) as { text?: () => Promise<string> } | string;
@@ -103,6 +110,62 @@ function lineReport(line: unknown): BatchLineReport {
   };
 }
 
+/** The batch {@link JobSource}: polls `batches.retrieve`; after a cancel, keeps polling at the same pace. */
+class BatchSource implements CancellableSource<BatchLike> {
+  readonly what = 'Batch';
+  readonly wakeup: Wakeup;
+  readonly id: string;
+  seen = false;
+  last: BatchLike | undefined;
+  status = 'unknown';
+  readonly #client: BatchesClient;
+  readonly #r: Resolved;
+  readonly #onProgress: ((batch: BatchLike) => void) | undefined;
+  #cancelling = false;
+
+  constructor(client: BatchesClient, id: string, r: Resolved, onProgress: ((batch: BatchLike) => void) | undefined) {
+    this.#client = client;
+    this.id = id;
+    this.#r = r;
+    this.#onProgress = onProgress;
+    this.wakeup = new Wakeup(() => !this.#cancelling && r.signal?.aborted === true);
+  }
+
+  #call(signal?: AbortSignal): CallOptions {
+    const timeout = Math.max(1, Math.min(this.#r.requestTimeoutMs, this.#r.deadlineAt - this.#r.clock.now()));
+    return signal === undefined ? { maxRetries: 0, timeout } : { signal, maxRetries: 0, timeout };
+  }
+
+  startCancel(): Wakeup {
+    this.#cancelling = true;
+    return this.wakeup;
+  }
+
+  cancel(): PromiseLike<unknown> {
+    return (this.#client.batches.cancel as NonNullable<BatchesClient['batches']['cancel']>)(this.id, this.#call());
+  }
+
+  async step(wakeup: Wakeup): Promise<Step<BatchLike>> {
+    const wake = wakeup.next();
+    const { clock } = this.#r;
+    let got: BatchLike;
+    try {
+      got = (await this.#client.batches.retrieve(this.id, this.#call(wake))) as BatchLike;
+      if (typeof got?.status !== 'string') throw makeError('unknown', 'A poll returned something that is not a Batch object.', { objectId: this.id });
+    } catch (error) {
+      if (wake.aborted && this.#r.signal?.aborted === true) return NOW;
+      return { kind: 'error', error };
+    }
+    this.last = got;
+    this.status = got.status as string;
+    this.seen = true;
+    this.#onProgress?.(got);
+    if (TERMINAL.has(this.status)) return { kind: 'terminal', value: got };
+    const age = typeof got.created_at === 'number' ? clock.now() - got.created_at * 1000 : clock.now() - this.#r.startedAt;
+    return { kind: 'again', delayMs: pollDelay(this.#r.policy, age, this.#r.random()), healthy: true };
+  }
+}
+
 /**
  * Wait for a batch to reach `completed`, `failed`, `expired` or `cancelled`, then classify each line.
  * @example
@@ -111,58 +174,31 @@ function lineReport(line: unknown): BatchLineReport {
  */
 export async function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
   assertClient(client);
-  if (typeof id !== 'string' || id === '') throw new TypeError('waitForBatch: `id` must be a non-empty batch id');
-  const r = resolveOptions(options as WaitOptions, undefined, 'waitForBatch');
-  const throwOnFailure = options.throwOnFailure ?? true;
+  if (typeof id !== 'string' || id === '') throw misuse('type', OWNER, '#id', 'a non-empty batch id', id);
+  const r = resolveOptions(options as WaitOptions, undefined, OWNER, BATCH_RENAMED);
+  const throwOnFailure = oneOf(OWNER, 'failure', options.failure, ['throw', 'return'] as const, 'throw') === 'throw';
+  const readLines = oneOf(OWNER, 'readLines', options.readLines, [true, false], true);
+  fn(OWNER, 'onProgress', options.onProgress);
   const { clock } = r;
-  let seen = false;
-  let transient = 0;
-  let cancelled = false;
-  let batch: BatchLike | undefined;
-  let status = 'unknown';
-  for (;;) {
-    if (r.signal?.aborted === true && !cancelled) {
-      if (r.onAbort === 'detach' || typeof client.batches.cancel !== 'function') {
-        throw makeError('aborted', `Stopped waiting for batch ${id}: detached, it keeps running on the server.`, { cause: r.signal.reason, objectId: id });
-      }
-      // Cancel, then keep polling until the batch settles (a cancelling batch can still complete).
-      cancelled = true;
-      try {
-        await client.batches.cancel(id, { maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) });
-      } catch {
-        // Already terminal, or a blip: the polls below tell the truth.
-      }
-    }
-    if (clock.now() >= r.deadlineAt) {
-      throw makeError('timeout', `Gave up waiting for batch ${id} (deadline reached); it was still ${status} and keeps running on the server.`, { objectId: id });
-    }
-    let delay: number;
-    const wake = new AbortController();
-    const onAbort = (): void => wake.abort();
-    if (!cancelled) r.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const got = (await client.batches.retrieve(id, { signal: wake.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) })) as BatchLike;
-      if (typeof got?.status !== 'string') throw makeError('unknown', 'A poll returned something that is not a Batch object.', { objectId: id });
-      batch = got;
-      status = got.status;
-      seen = true;
-      transient = 0;
-      options.onProgress?.(got);
-      if (TERMINAL.has(got.status)) break;
-      const age = typeof got.created_at === 'number' ? clock.now() - got.created_at * 1000 : clock.now() - r.startedAt;
-      delay = pollDelay(r.policy, age, r.random());
-    } catch (error) {
-      if (wake.signal.aborted && r.signal?.aborted === true) continue;
-      delay = afterPollError(error, r, { seen, id, what: 'Batch', attempt: ++transient });
-    } finally {
-      r.signal?.removeEventListener('abort', onAbort);
-    }
-    const sleepSignal = cancelled ? undefined : r.signal;
-    await clock.sleep(Math.max(0, Math.min(delay, r.deadlineAt - clock.now())), sleepSignal);
+  const source = new BatchSource(client, id, r, options.onProgress);
+  const ring = (): void => source.wakeup.ring();
+  r.signal?.addEventListener('abort', ring);
+  let outcome: WaitOutcome<BatchLike>;
+  try {
+    outcome = await runLoop(source, r, source.wakeup);
+    // Cancel, then keep polling until the batch settles (a cancelling batch can still complete).
+    if (outcome.kind === 'aborted' && r.abort === 'cancel' && typeof client.batches.cancel === 'function') outcome = await cancelOnAbort(source, r);
+  } finally {
+    r.signal?.removeEventListener('abort', ring);
   }
+  if (outcome.kind === 'aborted') throw makeError('aborted', `Stopped waiting for batch ${id}: detached, it keeps running on the server.`, { cause: outcome.reason, objectId: id });
+  if (outcome.kind === 'deadline') throw makeError('timeout', `Gave up waiting for batch ${id} (deadline reached); it was still ${source.status} and keeps running on the server.`, { objectId: id });
+  if (outcome.kind === 'failed' || outcome.kind === 'transient') throw outcome.error;
+  if (outcome.kind !== 'result' && outcome.kind !== 'followed') throw makeError('unknown', `Waiting for batch ${id} ended without its result.`, { objectId: id });
+  const batch = outcome.value;
 
   const lines: BatchLineReport[] = [];
-  if (options.readLines !== false) {
+  if (readLines) {
     const call = { maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) };
     for (const fileId of [batch.output_file_id, batch.error_file_id]) {
       if (typeof fileId !== 'string' || fileId === '') continue;

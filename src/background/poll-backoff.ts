@@ -14,9 +14,10 @@
  * counted separately from healthy polls.
  * @see https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
+import { durationMs, finite, fraction, misuse, optionsObject } from '../internal/options.ts';
 
 /** How polling is paced. Every field is optional; see {@link resolvePollPolicy} for the defaults. */
-export interface PollPolicyOptions {
+export interface PollOptions {
   /**
    * The shortest wait between two polls, in milliseconds. Server hints may ask for longer, never shorter.
    * @default 1000
@@ -43,7 +44,7 @@ export interface PollPolicyOptions {
   jitter?: number;
 }
 
-/** A validated {@link PollPolicyOptions} with every default filled in. */
+/** A validated {@link PollOptions} with every default filled in. */
 export interface PollPolicy {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
@@ -53,21 +54,22 @@ export interface PollPolicy {
 
 export const DEFAULT_POLL_POLICY: PollPolicy = Object.freeze({ minDelayMs: 1000, maxDelayMs: 30_000, ageFactor: 0.1, jitter: 0.2 });
 
-function finiteNonNegative(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`\`${name}\` must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
+/**
+ * Validate options (a `RangeError` or `TypeError` naming the option, `resolvePollPolicy: options.x must
+ * be …`) and fill in defaults.
+ */
+export function resolvePollPolicy(options: PollOptions = {}): PollPolicy {
+  return pollPolicyOf('resolvePollPolicy', options);
 }
 
-/** Validate options (throwing a RangeError that names the option) and fill in defaults. */
-export function resolvePollPolicy(options: PollPolicyOptions = {}): PollPolicy {
-  const minDelayMs = finiteNonNegative('minDelayMs', options.minDelayMs ?? DEFAULT_POLL_POLICY.minDelayMs);
-  const maxDelayMs = finiteNonNegative('maxDelayMs', options.maxDelayMs ?? Math.max(minDelayMs, DEFAULT_POLL_POLICY.maxDelayMs));
-  if (maxDelayMs < minDelayMs) throw new RangeError(`\`maxDelayMs\` (${maxDelayMs}) must be >= \`minDelayMs\` (${minDelayMs})`);
-  const ageFactor = finiteNonNegative('ageFactor', options.ageFactor ?? DEFAULT_POLL_POLICY.ageFactor);
-  const jitter = finiteNonNegative('jitter', options.jitter ?? DEFAULT_POLL_POLICY.jitter);
-  if (jitter > 1) throw new RangeError(`\`jitter\` must be between 0 and 1, got ${jitter}`);
+/** {@link resolvePollPolicy} for the wait options of `owner` (messages name `owner`). */
+export function pollPolicyOf(owner: string, options: PollOptions): PollPolicy {
+  const o = optionsObject(owner, options) as PollOptions;
+  const minDelayMs = durationMs(owner, 'minDelayMs', o.minDelayMs, { default: DEFAULT_POLL_POLICY.minDelayMs });
+  const maxDelayMs = durationMs(owner, 'maxDelayMs', o.maxDelayMs, { default: Math.max(minDelayMs, DEFAULT_POLL_POLICY.maxDelayMs) });
+  if (maxDelayMs < minDelayMs) throw misuse('range', owner, 'maxDelayMs', `>= options.minDelayMs (${minDelayMs})`, maxDelayMs);
+  const ageFactor = finite(owner, 'ageFactor', o.ageFactor, { default: DEFAULT_POLL_POLICY.ageFactor, min: 0 });
+  const jitter = fraction(owner, 'jitter', o.jitter, { default: DEFAULT_POLL_POLICY.jitter });
   return Object.freeze({ minDelayMs, maxDelayMs, ageFactor, jitter });
 }
 

@@ -5,6 +5,7 @@
  */
 import { isRetryableFailure } from '../core/catalog.ts';
 import { classify } from '../core/classify/index.ts';
+import { isCauselessFailed, mergeHeldCause } from '../core/stream.ts';
 import { isTerminal, type BackgroundResponse } from './types.ts';
 
 /** How one stream attempt ended. */
@@ -84,7 +85,7 @@ export async function followStream(
   onEvent: (event: Record<string, unknown>) => void | Promise<void>,
 ): Promise<StreamAttempt> {
   // Azure sends `response.failed` with `error: null` and the cause in the `error` event that follows:
-  // such a Response is held for one event and merged with it (see trackStreamFailures()).
+  // such a Response is held for one event and merged with it (the rule: core/stream.ts, isCauselessFailed).
   // Held over from an attempt cut right after it (see StreamCursor.heldFailed).
   let failedWithoutCause: BackgroundResponse | undefined = state.heldFailed;
   const terminal = (response: BackgroundResponse): StreamAttempt => {
@@ -101,7 +102,7 @@ export async function followStream(
         if (state.cursor !== undefined && seq <= state.cursor) continue; // sent again after a resume
         state.cursor = seq;
       }
-      if (failedWithoutCause !== undefined) return terminal(event['type'] === 'error' ? withCause(failedWithoutCause, event) : failedWithoutCause);
+      if (failedWithoutCause !== undefined) return terminal(mergeHeldCause(failedWithoutCause, event) ?? failedWithoutCause);
       if (event['type'] === 'error') {
         // A stream-level error event ("can no longer be streamed", a server fault): the Response may
         // still be running, and polling tells the truth.
@@ -110,7 +111,7 @@ export async function followStream(
       await onEvent(event);
       const response = event['response'];
       if (typeof event['type'] === 'string' && TERMINAL_EVENTS.has(event['type']) && isTerminal(response)) {
-        if (response.status === 'failed' && (response as { error?: unknown }).error == null) {
+        if (isCauselessFailed(event)) {
           failedWithoutCause = response;
           continue;
         }
@@ -139,13 +140,4 @@ export async function followStream(
     }
     return { kind: 'unstreamable', error };
   }
-}
-
-/** The failed Response with the cause carried by the `error` event that followed it (flat or nested). */
-function withCause(response: BackgroundResponse, event: Record<string, unknown>): BackgroundResponse {
-  const nested = event['error'];
-  const source = typeof nested === 'object' && nested !== null ? (nested as Record<string, unknown>) : event;
-  const code = typeof source['code'] === 'string' ? source['code'] : null;
-  const message = typeof source['message'] === 'string' ? source['message'] : 'The response failed (cause sent in a following error event)';
-  return { ...response, error: { code, message } } as BackgroundResponse;
 }

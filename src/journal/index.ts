@@ -7,6 +7,16 @@ export type { JobOutcome, JournalOptions, OutcomeHandler, ResumeOptions, ResumeR
 export { SqliteJournalStore } from './sqlite.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
+// Every type a signature of this entry uses, so a user can name it from here (types only: no code).
+export type { BackgroundResponse, CallOptions, ProgressSource, ResponsesClient, WaitJournal } from '../background/types.ts';
+export type { HubListener, ResultHub } from '../background/hub.ts';
+export type { PollOptions } from '../background/poll-backoff.ts';
+export type { WaitOptions, WaitProgress } from '../background/options.ts';
+export type { WaitToken } from '../background/token.ts';
+export type { Clock } from '../internal/clock.ts';
+export type { CatalogEntry, Category, ErrorName, FailureCode } from '../core/catalog.ts';
+export type { Failure, FailureSource } from '../core/failure.ts';
+export type { FaultlineError, FaultlineErrorOptions, ForeignFailure } from '../core/errors.ts';
 
 import { Journal, type JournalOptions } from './journal.ts';
 

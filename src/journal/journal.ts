@@ -21,12 +21,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
-import { resolveClock, type Clock } from '../internal/clock.ts';
-import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
+import type { Clock } from '../internal/clock.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
+import type { ResponsesClient } from '../background/types.ts';
+import { registerJournal, type HeldElsewhere, type JournalLink, type TrackRequest, type WaitJournal } from '../internal/journal-port.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
-import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
+import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
+import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { redact } from '../core/redact.ts';
+import { keepLease, type KeptLease } from './lease.ts';
 import { SqliteJournalStore } from './sqlite.ts';
 import type { JobRecord, JournalStore } from './store.ts';
 
@@ -105,14 +109,16 @@ export interface JournalOptions {
    * @default a process warning with code `FAULTLINE_JOURNAL_LEASE_LOST`
    */
   onLeaseLost?: (key: string) => void;
-  /** The clock (milliseconds since the epoch). @default Date.now */
-  now?: () => number;
-  /** How to wait; must resolve early when `signal` aborts. @default setTimeout (cleared when the wait ends) */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The clock of leases, renewals, orphan ages and journal reads; also the default clock of
+   * {@link Journal.resumeAll}'s waits.
+   * @default the system clock (`Date.now` and timers cleared when each wait ends)
+   */
+  clock?: Clock;
 }
 
-/** Options of {@link Journal.resumeAll}: the wait options plus concurrency. */
-export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 'signal' | 'onProgress'> {
+/** Options of {@link Journal.resumeAll}: the wait options plus concurrency. Jobs are detached on abort, never cancelled. */
+export interface ResumeOptions extends Omit<WaitOptions, 'journal' | 'jobKey' | 'signal' | 'onProgress' | 'abort'> {
   /**
    * How many jobs are followed at once.
    * @default 16
@@ -159,24 +165,22 @@ export class Journal implements WaitJournal {
   readonly #onHandlerError: (error: unknown, outcome: JobOutcome) => void;
   readonly #onLeaseLost: (key: string) => void;
   readonly #scrub: (result: unknown) => unknown;
-  readonly #links = new Map<string, AbortController>();
+  readonly #links = new Map<string, KeptLease>();
   readonly #deliveredHere = new Set<string>();
   /** The keys some wait of this process follows or delivers now, each with a promise of the end of that. */
   readonly #busy = new Map<string, Busy>();
 
   constructor(options: JournalOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('Journal: options are required (`path` or `store`)');
-    if (options.store !== undefined) this.store = options.store;
-    else if (typeof options.path === 'string' && options.path !== '') this.store = new SqliteJournalStore(options.path);
-    else throw new TypeError('Journal: `path` (a SQLite file) or `store` is required');
-    this.owner = options.owner ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#clock = resolveClock(options);
-    this.#leaseMs = positive('leaseMs', options.leaseMs, 30_000);
-    this.#watchMs = positive('watchIntervalMs', options.watchIntervalMs, 1000);
-    this.#orphanMs = positive('orphanAfterMs', options.orphanAfterMs, 600_000);
-    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`Journal: options.${name} must be a function, got ${typeof options[name]}`);
-    }
+    const o = optionsObject(OWNER, options) as JournalOptions;
+    rejectRenamed(OWNER, o, JOURNAL_RENAMED);
+    if (o.store !== undefined) this.store = storeOption(o.store);
+    else this.store = new SqliteJournalStore(nonEmptyString(OWNER, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
+    this.owner = nonEmptyString(OWNER, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#clock = clockOption(OWNER, o.clock);
+    this.#leaseMs = durationMs(OWNER, 'leaseMs', o.leaseMs, { default: 30_000, exclusiveMin: true });
+    this.#watchMs = durationMs(OWNER, 'watchIntervalMs', o.watchIntervalMs, { default: 1000, exclusiveMin: true });
+    this.#orphanMs = durationMs(OWNER, 'orphanAfterMs', o.orphanAfterMs, { default: 600_000, exclusiveMin: true });
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) fn(OWNER, name, o[name]);
     this.#handler = options.onResult;
     const scrub = options.scrub;
     // output_text is derived from output: recomputed, so that scrubbing `output` cannot leave the text behind.
@@ -188,11 +192,17 @@ export class Journal implements WaitJournal {
     this.#onLeaseLost =
       options.onLeaseLost ??
       ((key) => process.emitWarning(`faultline journal: the lease of job ${key} was taken over while its handler ran; its new holder will deliver it again`, { code: 'FAULTLINE_JOURNAL_LEASE_LOST' }));
+    registerJournal(this, { track: (request) => this.#track(request) });
+  }
+
+  /** Names a journal as a wait option: `waitForResponse(client, id, { journal })`. */
+  get [Symbol.toStringTag](): 'FaultlineJournal' {
+    return 'FaultlineJournal';
   }
 
   /** Register the outcome handler (replacing any earlier one). Returns a function that removes it. */
   onResult(handler: OutcomeHandler): () => void {
-    if (typeof handler !== 'function') throw new TypeError('onResult: `handler` must be a function');
+    if (typeof handler !== 'function') throw misuse('type', 'Journal.onResult', '#handler', 'a function', handler);
     this.#handler = handler;
     return () => {
       if (this.#handler === handler) this.#handler = undefined;
@@ -258,8 +268,8 @@ export class Journal implements WaitJournal {
     return this.store.acquireLease(key, this.owner, now + this.#leaseMs, now, this.#deadHolder(holder));
   }
 
-  /** @internal See {@link WaitJournal.track}. */
-  async track(request: TrackRequest): Promise<JournalLink | null> {
+  /** What a wait sees of the journal (registered in the constructor; see `internal/journal-port.ts`). */
+  async #track(request: TrackRequest): Promise<JournalLink | HeldElsewhere> {
     let key = request.key;
     if (request.objectId !== undefined) {
       const existing = await this.store.findByObjectId(request.objectId);
@@ -284,14 +294,14 @@ export class Journal implements WaitJournal {
     while (hold === undefined) {
       if (request.deadlineAt === undefined || !(await this.#join(this.#busy.get(key) as Busy, request.deadlineAt, request.signal))) {
         const now = await this.store.get(key);
-        return now === undefined ? null : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
+        return now === undefined ? { heldBy: undefined } : this.#readOnlyLink(now, isNew, now.state === 'delivered' ? 'delivered' : 'journal');
       }
       hold = this.#hold(key);
     }
     const row = await this.store.get(key);
     if (row === undefined || row.state === 'delivered' || !(await this.#acquire(key, row.leaseOwner))) {
       hold.release();
-      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : null;
+      return row?.state === 'delivered' ? this.#readOnlyLink(row, isNew, 'delivered') : { heldBy: row?.leaseOwner };
     }
     return this.#link(row, hold, isNew);
   }
@@ -327,22 +337,21 @@ export class Journal implements WaitJournal {
 
   #link(row: JobRecord, hold: Hold, isNew = false): JournalLink {
     const key = row.key;
-    const leaseLost = new AbortController();
-    this.#links.get(key)?.abort();
+    void this.#links.get(key)?.stop();
     // A failed renewal means someone took the job over.
-    const stop = this.#keepLease(key, () => leaseLost.abort());
-    this.#links.set(key, stop);
+    const lease = keepLease(this.store, key, this.owner, this.#leaseMs, this.#clock);
+    this.#links.set(key, lease);
     const clock = this.#clock;
     let lastCursor = row.cursor;
     let finished = false;
-    const stopRenewal = (): void => {
-      stop.abort();
-      if (this.#links.get(key) === stop) this.#links.delete(key);
+    const stopRenewal = async (): Promise<void> => {
+      if (this.#links.get(key) === lease) this.#links.delete(key);
+      await lease.stop();
     };
     return {
       ...this.#linkFields(row, isNew),
       mode: 'lease',
-      leaseLost: leaseLost.signal,
+      leaseLost: lease.lost,
       attachId: (objectId) => this.store.attachId(key, objectId, clock.now()),
       setCursor: async (cursor) => {
         // Every 16 events is enough: resuming from a slightly older cursor is safe (duplicates are dropped).
@@ -357,7 +366,7 @@ export class Journal implements WaitJournal {
       finish: async (outcome) => {
         if (finished) return; // idempotent: resumeAll also finishes defensively
         finished = true;
-        stopRenewal();
+        await stopRenewal();
         // The key stays marked followed until the delivery is over: a resumeAll that came in meanwhile
         // would otherwise claim it again (attempt 2) while this handler runs.
         try {
@@ -393,26 +402,6 @@ export class Journal implements WaitJournal {
     }
   }
 
-  /**
-   * Renews `key`'s lease every third of its length until the returned controller aborts; stops at the
-   * first failed renewal and calls `onLost`.
-   */
-  #keepLease(key: string, onLost?: () => void): AbortController {
-    const stop = new AbortController();
-    const clock = this.#clock;
-    void (async () => {
-      while (!stop.signal.aborted) {
-        await clock.sleep(this.#leaseMs / 3, stop.signal);
-        if (stop.signal.aborted) return;
-        if (!(await this.store.renewLease(key, this.owner, clock.now() + this.#leaseMs).catch(() => false))) {
-          onLost?.();
-          return;
-        }
-      }
-    })();
-    return stop;
-  }
-
   /** Claim and run the delivery of a terminal or lost job whose lease we hold. True if we delivered it. */
   async #deliver(key: string): Promise<boolean> {
     const now = this.#clock.now();
@@ -424,17 +413,17 @@ export class Journal implements WaitJournal {
       const outcome = outcomeOf(row);
       // Keep the lease while the handler runs, however long it takes: otherwise another process
       // could take the job over mid-delivery and deliver it a second time.
-      const keep = this.#keepLease(key);
+      const keep = keepLease(this.store, key, this.owner, this.#leaseMs, this.#clock);
       try {
         await handler(outcome);
       } catch (error) {
         // Not delivered: keep the row `delivering`, give the lease back; the next resumeAll retries it.
-        keep.abort();
+        await keep.stop();
         await this.store.releaseLease(key, this.owner);
         this.#onHandlerError(error, outcome);
         return false;
       } finally {
-        keep.abort();
+        await keep.stop();
       }
     }
     if (!(await this.store.markDelivered(key, this.owner, this.#clock.now()))) {
@@ -500,14 +489,13 @@ export class Journal implements WaitJournal {
    */
   async resumeAll(client: ResponsesClient, options: ResumeOptions): Promise<ResumeReport> {
     if (this.#handler === undefined) throw new TypeError('resumeAll: register a handler first (journal.onResult(handler) or the `onResult` option)');
-    if (typeof options !== 'object' || options === null) throw new TypeError('resumeAll: options are required (at least `timeoutMs` or `deadline`)');
     const clock = this.#clock;
-    const waitOptions: WaitOptions = { now: clock.now, sleep: clock.sleep, ...options };
-    let deadlineAt: number;
-    if (options.deadline !== undefined) deadlineAt = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
-    else if (typeof options.timeoutMs === 'number' && Number.isFinite(options.timeoutMs) && options.timeoutMs >= 0) deadlineAt = clock.now() + options.timeoutMs;
-    else throw new TypeError('resumeAll: `timeoutMs` or `deadline` is required');
-    const concurrency = positive('concurrency', options.concurrency, 16);
+    // One deadline and one set of wait rules for every job, decided where every wait decides them.
+    // Detached on abort, never cancelled: other processes may be about to take these jobs over.
+    if (typeof options === 'object' && options !== null) oneOf('resumeAll', 'abort', (options as { abort?: unknown }).abort, ['detach'], 'detach');
+    const r = resolveOptions(typeof options === 'object' && options !== null ? { clock, ...options, abort: 'detach' } : options, undefined, 'resumeAll');
+    const deadlineAt = r.deadlineAt;
+    const concurrency = count('resumeAll', 'concurrency', options.concurrency, { default: 16, min: 1 });
     const signal = options.signal;
 
     const jobs = await this.store.listUnfinished();
@@ -538,7 +526,7 @@ export class Journal implements WaitJournal {
           join(job, busy);
           continue;
         }
-        const result = await this.#resumeOne(client, job.key, waitOptions, deadlineAt, signal);
+        const result = await this.#resumeOne(client, job.key, r, signal);
         if (result.kind === 'later') {
           queue.push(job);
           if (++idle >= queue.length) {
@@ -566,11 +554,11 @@ export class Journal implements WaitJournal {
   async #resumeOne(
     client: ResponsesClient,
     key: string,
-    waitOptions: WaitOptions,
-    deadlineAt: number,
+    r: Resolved,
     signal: AbortSignal | undefined,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'later' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const clock = this.#clock;
+    const deadlineAt = r.deadlineAt;
     // A wait of this process follows it already (a createAndWait in flight): join it, never a second waiter.
     let hold = this.#hold(key);
     while (hold === undefined) {
@@ -602,7 +590,7 @@ export class Journal implements WaitJournal {
         return { kind: 'later' };
       }
       linked = true;
-      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), waitOptions, deadlineAt, signal);
+      return await this.#followLinked(client, row, row.objectId, this.#link(row, hold), r);
     } finally {
       if (!linked) hold.release();
     }
@@ -613,14 +601,12 @@ export class Journal implements WaitJournal {
     row: JobRecord,
     objectId: string,
     link: JournalLink,
-    waitOptions: WaitOptions,
-    deadlineAt: number,
-    signal: AbortSignal | undefined,
+    r: Resolved,
   ): Promise<{ kind: 'delivered'; lost: boolean } | { kind: 'elsewhere' } | { kind: 'unfinished'; error?: FaultlineError }> {
     const key = row.key;
     try {
-      const paced = row.windowMs !== undefined ? windowedPace(waitOptions) : waitOptions;
-      await waitLinked(client, { v: 1, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) }, { ...paced, deadline: deadlineAt, ...(signal !== undefined ? { signal } : {}) }, link);
+      const token = { v: 1 as const, id: objectId, stream: row.stream, ...(row.cursor !== undefined ? { cursor: row.cursor } : {}) };
+      await waitLinked(client, token, r, link, row.windowMs !== undefined);
     } catch (error) {
       await link.finish({ kind: 'detached' }); // a no-op unless the wait failed before it started
       // A terminal failure or a lost job was delivered by finish() (the typed error is the outcome).
@@ -634,8 +620,9 @@ export class Journal implements WaitJournal {
 
   /** Stop lease renewals and close the store. */
   async close(): Promise<void> {
-    for (const stop of this.#links.values()) stop.abort();
+    const renewals = [...this.#links.values()].map((lease) => lease.stop());
     this.#links.clear();
+    await Promise.all(renewals);
     // Wake every wait joined to one of ours: they read the journal and end at their own deadline.
     for (const busy of [...this.#busy.values()]) busy.release();
     await this.store.close();
@@ -662,10 +649,24 @@ function copyOf(value: unknown): unknown {
   }
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`\`${name}\` must be a finite number > 0, got ${String(value)}`);
-  return value;
+const OWNER = 'Journal';
+
+/** Keys of the journal options renamed before 1.0 (CHANGELOG, **breaking**). */
+const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
+
+const STORE_METHODS = ['insert', 'get', 'acquireLease', 'renewLease', 'releaseLease', 'claimDelivery', 'markDelivered', 'close'] as const;
+
+/** `options.store`: an object with the {@link JournalStore} methods (checked by name, at once). */
+function storeOption(store: unknown): JournalStore {
+  const s = store as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null || STORE_METHODS.some((m) => typeof s[m] !== 'function')) {
+    throw misuse('type', OWNER, 'store', `a JournalStore (with ${STORE_METHODS.join(', ')}, …)`, store);
+  }
+  return store as JournalStore;
+}
+
+function missing(name: string, expectation: string): never {
+  throw misuse('type', OWNER, name, expectation, undefined);
 }
 
 /** The outcome to deliver for a journal row. */

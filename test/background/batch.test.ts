@@ -51,7 +51,7 @@ function fakeBatches(clock: VirtualClock, spec: { doneAfterMs: number; final: st
   return { client, calls, faults };
 }
 
-const opts = (clock: VirtualClock, extra: Partial<BatchWaitOptions> = {}): BatchWaitOptions => ({ timeoutMs: 86_400_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, ...extra });
+const opts = (clock: VirtualClock, extra: Partial<BatchWaitOptions> = {}): BatchWaitOptions => ({ timeoutMs: 86_400_000, clock, random: () => 0.5, ...extra });
 
 describe('waitForBatch', () => {
   test('reports every line with its catalog code', async () => {
@@ -81,7 +81,7 @@ describe('waitForBatch', () => {
     const report = batchReportOf(err);
     assert.equal(report?.allFailed, true);
     assert.equal(report?.lines.length, 2);
-    const soft = await clock.run(waitForBatch(fakeBatches(clock, { doneAfterMs: 0, final: 'completed', output: [rl('a')], counts: { total: 1, completed: 0, failed: 1 } }).client, 'b', opts(clock, { throwOnFailure: false })));
+    const soft = await clock.run(waitForBatch(fakeBatches(clock, { doneAfterMs: 0, final: 'completed', output: [rl('a')], counts: { total: 1, completed: 0, failed: 1 } }).client, 'b', opts(clock, { failure: 'return' })));
     assert.equal(soft.allFailed, true);
     assert.ok(soft.error instanceof RateLimitError);
   });
@@ -110,7 +110,7 @@ describe('waitForBatch', () => {
     assert.equal(slow.calls.cancel, 0);
 
     const ac2 = new AbortController();
-    const p2 = waitForBatch(slow.client, 'b', opts(clock, { signal: ac2.signal, onAbort: 'cancel', throwOnFailure: false }));
+    const p2 = waitForBatch(slow.client, 'b', opts(clock, { signal: ac2.signal, abort: 'cancel', failure: 'return' }));
     await clock.advance(10_000);
     ac2.abort();
     const report = await clock.run(p2);
@@ -120,6 +120,11 @@ describe('waitForBatch', () => {
 
   test('misuse', async () => {
     await assert.rejects(waitForBatch({} as never, 'b', { timeoutMs: 1 }), /client/);
+    const { client } = fakeBatches(new VirtualClock(), { doneAfterMs: 0, final: 'completed', output: [] });
+    await assert.rejects(waitForBatch(client, '', { timeoutMs: 1 }), /^TypeError: waitForBatch: id must be a non-empty batch id, got ""$/);
+    await assert.rejects(waitForBatch(client, 'b', { timeoutMs: 1, throwOnFailure: false } as never), /^TypeError: waitForBatch: options\.throwOnFailure was renamed to options\.failure \(0\.2\.0\)$/);
+    await assert.rejects(waitForBatch(client, 'b', { timeoutMs: 1, failure: false } as never), /^TypeError: waitForBatch: options\.failure must be one of "throw", "return", got false$/);
+    await assert.rejects(waitForBatch(client, 'b', { timeoutMs: 1, onAbort: 'cancel' } as never), /^TypeError: waitForBatch: options\.onAbort was renamed to options\.abort/);
   });
 });
 
@@ -142,7 +147,7 @@ describe('waitForBatch against the mock (openai SDK, manual clock)', () => {
       const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'in.jsonl'), purpose: 'batch' });
       const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
       let settled = false;
-      const p = waitForBatch(client, batch.id, { timeoutMs: 86_400_000, now: () => mock.now(), sleep: (ms, s) => mock.clock.sleep(ms, s).catch(() => {}), throwOnFailure: false });
+      const p = waitForBatch(client, batch.id, { timeoutMs: 86_400_000, clock: mock.clock, failure: 'return' });
       void p.finally(() => (settled = true)).catch(() => {});
       for (let i = 0; i < 10_000 && !settled; i++) await mock.advance(60_000);
       const report = await p;

@@ -24,8 +24,8 @@ function setup(path = join(dir, `f${++n}.db`)) {
   const clock = new VirtualClock();
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
-  const journal = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
-  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 10 * HOUR, now: clock.now, sleep: clock.sleep, random: () => 0, journal, ...extra });
+  const journal = openJournal(path, { clock, onResult: (o) => void outcomes.push(o) });
+  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 10 * HOUR, clock, random: () => 0, journal, ...extra });
   return { clock, fake, journal, outcomes, opts, path };
 }
 
@@ -59,7 +59,7 @@ describe('completion_window jobs', () => {
       const stream = 'stream' in bad ? undefined : true;
       const err = await createAndWait(fake, bad, opts(stream !== undefined ? { stream } : {})).catch((e: unknown) => e);
       assert.ok(err instanceof TypeError, String(err));
-      assert.match((err as Error).message, /createAndWait: .*completion_window.* cannot be streamed/);
+      assert.match((err as Error).message, /^createAndWait: (params\.stream|options\.stream) must be false or absent for a job with background_options\.completion_window \(the API streams none of those\), got true$/);
     }
     assert.equal(fake.calls.create, 1);
     await journal.close();
@@ -76,7 +76,7 @@ describe('completion_window jobs', () => {
     await journal.close();
     await clock.advance(HOUR);
     const outcomes: JobOutcome[] = [];
-    const j2 = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
+    const j2 = openJournal(path, { clock, onResult: (o) => void outcomes.push(o) });
     const before = clock.sleeps.length;
     const report = await clock.run(j2.resumeAll(fake, { timeoutMs: 10 * HOUR, random: () => 0 }));
     assert.equal(report.delivered, 1);
@@ -150,7 +150,7 @@ test('against a loopback server: the create is sent without stream, with its win
   });
   try {
     const client = new OpenAI({ apiKey: ['sk', 'test', 'flex', '0000'].join('-'), baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
-    const res = await driveIO(clock, server, createAndWait<{ id: string; status: string }>(client as never, flex('8h'), { timeoutMs: 10 * HOUR, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+    const res = await driveIO(clock, server, createAndWait<{ id: string; status: string }>(client as never, flex('8h'), { timeoutMs: 10 * HOUR, clock, random: () => 0 }));
     assert.equal(res.status, 'completed');
     const creates = server.requests.filter((r) => r.method === 'POST');
     assert.equal(creates.length, 1);

@@ -23,11 +23,11 @@ function setup() {
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
   const leaseLost: string[] = [];
-  const journal = openJournal(join(dir, `o${++n}.db`), { now: clock.now, sleep: clock.sleep, onResult: async (o) => {
+  const journal = openJournal(join(dir, `o${++n}.db`), { clock, onResult: async (o) => {
     outcomes.push(o);
     await clock.sleep(1_000); // a handler that takes a while (a database write)
   }, onLeaseLost: (k) => leaseLost.push(k) });
-  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, journal, ...extra });
+  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, clock, random: () => 0.5, journal, ...extra });
   return { clock, fake, journal, outcomes, leaseLost, opts };
 }
 

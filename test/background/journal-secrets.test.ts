@@ -25,8 +25,7 @@ describe('journal secrets', () => {
     const fake = new FakeResponses(clock);
     const key = fakeKey();
     const journal = openJournal(dbPath(), {
-      now: clock.now,
-      sleep: clock.sleep,
+      clock,
       onResult: () => {
         throw new Error(`upstream said: Incorrect API key provided: ${key}; Authorization: Bearer ${key}`);
       },
@@ -61,8 +60,8 @@ describe('journal secrets', () => {
       const r = result as Record<string, unknown>;
       return { ...r, output: [], metadata: { scrubbed: 'yes' } };
     };
-    const journal = openJournal(dbPath(), { now: clock.now, sleep: clock.sleep, scrub, onResult: (o) => void outcomes.push(o) });
-    const opts = { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, journal };
+    const journal = openJournal(dbPath(), { clock, scrub, onResult: (o) => void outcomes.push(o) });
+    const opts = { timeoutMs: 600_000, clock, journal };
     for (const stream of [true, false]) {
       const res = await clock.run(createAndWait(fake, { model: 'm', input: 'secret input' }, { ...opts, jobKey: `s-${stream}`, stream }));
       assert.notDeepEqual((res as { output?: unknown }).output, [], 'the caller gets the Response as received');

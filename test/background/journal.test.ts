@@ -5,7 +5,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
-import { RateLimitError, UserAbortError, ExpiredError } from '../../src/core/errors.ts';
+import { ConflictError, RateLimitError, UserAbortError, ExpiredError } from '../../src/core/errors.ts';
 import { FakeResponses, tapRetrieves } from './fake-client.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -18,8 +18,8 @@ function setup(path = dbPath()) {
   const clock = new VirtualClock();
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
-  const journal = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
-  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, journal, ...extra });
+  const journal = openJournal(path, { clock, onResult: (o) => void outcomes.push(o) });
+  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, clock, random: () => 0.5, journal, ...extra });
   return { clock, fake, journal, outcomes, opts, path };
 }
 
@@ -73,7 +73,7 @@ describe('journal with createAndWait', () => {
     await journal.close();
     // A new process (a new Journal on the same file) resumes it.
     const outcomes2: JobOutcome[] = [];
-    const j2 = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes2.push(o) });
+    const j2 = openJournal(path, { clock, onResult: (o) => void outcomes2.push(o) });
     const report = await clock.run(j2.resumeAll(fake, { timeoutMs: 600_000, random: () => 0.5 }));
     assert.equal(report.delivered, 1);
     assert.deepEqual(report.unfinished, []);
@@ -120,7 +120,7 @@ describe('leases', () => {
     const path = dbPath();
     const { clock, fake, journal: a, outcomes: oa } = setup(path);
     const ob: JobOutcome[] = [];
-    const b = new Journal({ path, now: clock.now, sleep: clock.sleep, onResult: (o) => void ob.push(o) });
+    const b = new Journal({ path, clock, onResult: (o) => void ob.push(o) });
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
       const id = fake.add({ durationMs: 10_000 + i * 7_000 });
@@ -143,7 +143,7 @@ describe('leases', () => {
   test('lease renewal keeps a long wait leased; a stolen lease stops the polling', async () => {
     const { clock, fake, journal } = setup();
     const id = fake.add({ durationMs: 200_000 });
-    const p = waitForResponse(fake, id, { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, journal });
+    const p = waitForResponse(fake, id, { timeoutMs: 600_000, clock, journal });
     await clock.advance(100_000);
     const row = await journal.get(id);
     assert.equal(row?.leaseOwner, journal.owner);
@@ -169,7 +169,7 @@ describe('orphans and expiry', () => {
     const clock = new VirtualClock();
     const fake = new FakeResponses(clock);
     const outcomes: JobOutcome[] = [];
-    const j = openJournal(path, { now: clock.now, sleep: clock.sleep, orphanAfterMs: 60_000, onResult: (o) => void outcomes.push(o) });
+    const j = openJournal(path, { clock, orphanAfterMs: 60_000, onResult: (o) => void outcomes.push(o) });
     await j.store.insert({ key: 'orphan', kind: 'response', stream: true }, clock.now());
     const report = await clock.run(j.resumeAll(fake, { timeoutMs: 600_000 }));
     assert.equal(report.lost, 1);
@@ -212,7 +212,7 @@ describe('orphans and expiry', () => {
       delivered.push(`A:${o.key}`);
       await clock.sleep(45_000); // 1.5 leases
     });
-    const b = openJournal(path, { now: clock.now, sleep: clock.sleep, onResult: (o) => void delivered.push(`B:${o.key}`) });
+    const b = openJournal(path, { clock, onResult: (o) => void delivered.push(`B:${o.key}`) });
     const started = a.resumeAll(fake, { timeoutMs: 600_000 });
     // B starts once A is inside its handler, and keeps watching past A's original lease.
     const late = (async () => {
@@ -237,8 +237,7 @@ describe('orphans and expiry', () => {
     const thief = 'other-host:1:thief';
     const j: Journal = new Journal({
       store: a.store,
-      now: clock.now,
-      sleep: clock.sleep,
+      clock,
       onLeaseLost: (key) => lost.push(key),
       onResult: async (o): Promise<void> => {
         seen.push(`A:${o.attempt}`);
@@ -251,7 +250,7 @@ describe('orphans and expiry', () => {
     assert.equal(r1.delivered, 0);
     assert.equal((await a.get('stolen'))?.state, 'delivering');
     // The thief's journal finds the row `delivering` under its lease and delivers it (attempt 2).
-    const b = openJournal(path, { owner: thief, now: clock.now, sleep: clock.sleep, onResult: (o) => void seen.push(`B:${o.attempt}`) });
+    const b = openJournal(path, { owner: thief, clock, onResult: (o) => void seen.push(`B:${o.attempt}`) });
     const r2 = await clock.run(b.resumeAll(fake, { timeoutMs: 60_000 }));
     assert.equal(r2.delivered, 1);
     assert.deepEqual(seen, ['A:1', 'B:2']);
@@ -260,15 +259,49 @@ describe('orphans and expiry', () => {
     await j.close();
   });
 
+  test('a job whose lease another live process holds rejects with a ConflictError (not misuse), before any request', async () => {
+    const { clock, fake, journal, opts } = setup();
+    const id = fake.add({ durationMs: 60_000 });
+    const holder = 'other-host:4242:peer';
+    assert.equal(await journal.store.insert({ key: id, kind: 'response', stream: false, objectId: id }, clock.now()), true);
+    assert.equal(await journal.store.acquireLease(id, holder, clock.now() + 30_000, clock.now()), true);
+    const err = await clock.run(waitForResponse(fake, id, opts())).catch((e: unknown) => e);
+    assert.ok(err instanceof ConflictError, String(err));
+    assert.equal(err.code, 'conflict');
+    assert.equal((err as ConflictError).failure.objectId, id);
+    assert.match(err.message, new RegExp(`lease of ${id} is held by another live process \\(other-host:4242\\)`));
+    assert.doesNotMatch(err.message, /peer/, 'the holder as host:pid only');
+    assert.equal(fake.calls.retrieve, 0);
+    assert.equal((await journal.get(id))?.leaseOwner, holder, 'the holder keeps its lease');
+    await journal.close();
+  });
+
   test('misuse', async () => {
-    assert.throws(() => new Journal({} as never), /path/);
-    assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /leaseMs/);
+    assert.throws(() => new Journal({} as never), /^TypeError: Journal: options\.path must be a SQLite file path \(or options\.store a JournalStore\), got undefined$/);
+    assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /^RangeError: Journal: options\.leaseMs must be a number of milliseconds > 0, got 0$/);
+    // Renamed before 1.0: the old key fails at once, naming the new one.
+    assert.throws(() => openJournal(dbPath(), { now: () => 0 } as never), /^TypeError: Journal: options\.now was renamed to options\.clock \(0\.2\.0\)$/);
+    assert.throws(() => openJournal(dbPath(), { sleep: async () => {} } as never), /^TypeError: Journal: options\.sleep was renamed to options\.clock/);
+    assert.throws(() => openJournal(dbPath(), { clock: { now: () => 0 } as never }), /^TypeError: Journal: options\.clock\.sleep must be a function/);
+    assert.throws(() => new Journal({ store: { get: async () => undefined } as never }), /^TypeError: Journal: options\.store must be a JournalStore \(with insert, get, acquireLease/);
     assert.throws(() => openJournal(dbPath(), { onLeaseLost: 'warn' as never }), (e: unknown) => e instanceof TypeError && /onLeaseLost/.test(e.message));
     assert.throws(() => openJournal(dbPath(), { onHandlerError: 1 as never }), (e: unknown) => e instanceof TypeError && /onHandlerError/.test(e.message));
     const j = openJournal(dbPath());
+    // The wait option is opaque: only a Journal is one.
+    assert.equal(String(j), '[object FaultlineJournal]');
+    const fake = new FakeResponses(new VirtualClock());
+    await assert.rejects(
+      waitForResponse(fake, 'resp_1', { timeoutMs: 1, journal: { track: async () => null } as never }),
+      /^TypeError: waitForResponse: options\.journal must be a Journal from faultline\/journal \(openJournal\(path\)\), got an object$/,
+    );
+    await assert.rejects(waitForResponse(fake, 'resp_1', { timeoutMs: 1, hub: {} as never }), /^TypeError: waitForResponse: options\.hub must be a ResultHub \(createResultHub\(\)\), got an object$/);
+    assert.equal(fake.calls.retrieve, 0);
     await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1 }), /handler/);
     j.onResult(() => {});
-    await assert.rejects(j.resumeAll({} as never, {} as never), /timeoutMs/);
+    await assert.rejects(j.resumeAll({} as never, {} as never), /^TypeError: resumeAll: options\.timeoutMs must be a number of milliseconds, or options\.deadline a moment/);
+    await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1, abort: 'cancel' } as never), /^RangeError: resumeAll: options\.abort must be one of "detach", got "cancel"$/);
+    await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1, onAbort: 'detach' } as never), /^TypeError: resumeAll: options\.onAbort was renamed to options\.abort/);
+    await assert.rejects(j.resumeAll({} as never, { timeoutMs: 1, concurrency: 0 }), /^RangeError: resumeAll: options\.concurrency must be an integer from 1 to/);
     await j.close();
   });
 });

@@ -15,12 +15,7 @@ import { createWebhookHandler } from '../../src/webhooks/index.ts';
 import { CancelledError, ERROR_CLASSES, ExpiredError, FaultlineError, RateLimitError } from '../../src/core/errors.ts';
 import type { FailureCode } from '../../src/core/catalog.ts';
 
-/** The waiter's clock is the mock's: its sleeps fall due when the test advances the mock. */
-function waitClock(mock: Mock): Pick<WaitOptions, 'now' | 'sleep'> {
-  return { now: () => mock.now(), sleep: (ms, signal) => mock.clock.sleep(ms, signal).catch(() => {}) };
-}
-
-/** Advance the mock's clock in small steps until `p` settles (bounded). */
+/** Advance the mock's clock in small steps until `p` settles (bounded). The waits share the mock's clock. */
 async function drive<T>(mock: Mock, p: Promise<T>, stepMs = 100, maxSteps = 20_000): Promise<T> {
   let done = false;
   const watched = p.finally(() => {
@@ -72,7 +67,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
         } : {});
         handle = createWebhookHandler({ secret, client, hub, clock: mock.clock });
         // For the webhook case the waiter polls rarely (10 min), so only the webhook can end it in time.
-        const opts: WaitOptions = { timeoutMs: 3_600_000, ...waitClock(mock), hub, ...(via === 'webhook' ? { minDelayMs: 600_000, maxDelayMs: 600_000, stream: false } : via === 'poll' ? { stream: false } : {}) };
+        const opts: WaitOptions = { timeoutMs: 3_600_000, clock: mock.clock, hub, ...(via === 'webhook' ? { minDelayMs: 600_000, maxDelayMs: 600_000, stream: false } : via === 'poll' ? { stream: false } : {}) };
         const t0 = mock.now();
         const err = await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, opts)).then(
           () => assert.fail('should reject'),
@@ -95,7 +90,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
     const { mock, client } = setup([outcomeRule({ status: 'failed', code: 'rate_limit_exceeded' })]);
     let caught = false;
     try {
-      await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock) }));
+      await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock: mock.clock }));
     } catch (e) {
       if (e instanceof RateLimitError) caught = e.code === 'rate_limit_exceeded';
     }
@@ -106,7 +101,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test('completed via poll and via stream', async () => {
     for (const stream of [false, true]) {
       const { mock, client } = setup();
-      const res = await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, stream, ...waitClock(mock) }));
+      const res = await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, stream, clock: mock.clock }));
       assert.equal(res.status, 'completed');
       await mock.close();
     }
@@ -116,7 +111,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
     test(`stream ${action} mid-response → resumed with no missing and no duplicated events`, async () => {
       const { mock, client } = setup([{ match: { stream: true }, fault: { type: 'stream', action, afterEvents: 3 }, times: 2 }]);
       const progress: WaitProgress[] = [];
-      const res = await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), onProgress: (p) => progress.push(p) }));
+      const res = await drive(mock, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock: mock.clock, onProgress: (p) => progress.push(p) }));
       assert.equal(res.status, 'completed');
       const seqs = progress.map((p) => p.event?.['sequence_number'] as number);
       assert.deepEqual(seqs, seqs.map((_, i) => i), `contiguous from 0: ${seqs.join(',')}`);
@@ -133,7 +128,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test("onAbort 'cancel' when the run completed anyway (cancelled-then-completed) resolves completed", async () => {
     const { mock, client } = setup([outcomeRule({ status: 'cancelled', thenCompleted: true })]);
     const ac = new AbortController();
-    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), stream: false, signal: ac.signal, onAbort: 'cancel' });
+    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock: mock.clock, stream: false, signal: ac.signal, abort: 'cancel' });
     await mock.advance(1000);
     ac.abort();
     const res = await drive(mock, p);
@@ -145,7 +140,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test("onAbort 'cancel' cancels remotely → CancelledError", async () => {
     const { mock, client } = setup();
     const ac = new AbortController();
-    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, ...waitClock(mock), signal: ac.signal, onAbort: 'cancel' });
+    const p = createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock: mock.clock, signal: ac.signal, abort: 'cancel' });
     await mock.advance(1000);
     ac.abort();
     const err = await drive(mock, p).catch((e: unknown) => e);
@@ -156,7 +151,7 @@ describe('against the mock (openai SDK, manual clock)', () => {
   test('a Response gone after retention (404) → ExpiredError, not a crash', async () => {
     const { mock, client } = setup([], { responseTtlMs: 3000 });
     const created = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true, store: true });
-    const err = await drive(mock, waitForResponse(client, created, { timeoutMs: 60_000, ...waitClock(mock), minDelayMs: 4000 })).catch((e: unknown) => e);
+    const err = await drive(mock, waitForResponse(client, created, { timeoutMs: 60_000, clock: mock.clock, minDelayMs: 4000 })).catch((e: unknown) => e);
     assert.ok(err instanceof ExpiredError, String(err));
     await mock.close();
   });

@@ -68,12 +68,12 @@ describe('a server that answers stream: true with plain JSON', () => {
         const clock = new VirtualClock();
         const client = new Sdk({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
         const outcomes: JobOutcome[] = [];
-        const journal = openJournal(join(dir, `${name}.db`), { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
+        const journal = openJournal(join(dir, `${name}.db`), { clock, onResult: (o) => void outcomes.push(o) });
         const ids: string[] = [];
         const res = await driveIO(
           clock,
           server,
-          createAndWait(client as never, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0, journal, jobKey: 'plain', onProgress: (p) => ids.push(p.id) }),
+          createAndWait(client as never, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 600_000, clock, random: () => 0, journal, jobKey: 'plain', onProgress: (p) => ids.push(p.id) }),
         );
         assert.equal(res.id, 'resp_plain_json');
         assert.equal(res.status, 'completed');
@@ -99,7 +99,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     try {
       const clock = new VirtualClock();
       const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
-      const res = await driveIO(clock, server, waitForResponse(client, 'resp_plain_json', { timeoutMs: 600_000, stream: true, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+      const res = await driveIO(clock, server, waitForResponse(client, 'resp_plain_json', { timeoutMs: 600_000, stream: true, clock, random: () => 0 }));
       assert.equal(res.status, 'completed');
       const streamed = server.requests.filter((r) => r.url.includes('stream=true'));
       assert.equal(streamed.length, 1, 'one stream attempt, then polls');
@@ -122,8 +122,8 @@ describe('a server that answers stream: true with plain JSON', () => {
       try {
         const clock = new VirtualClock();
         const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
-        const journal = openJournal(join(dir, `bad-${type.replace('/', '-')}.db`), { now: clock.now, sleep: clock.sleep, onResult: () => {} });
-        const err = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep, journal, jobKey: 'bad' })).catch((e: unknown) => e);
+        const journal = openJournal(join(dir, `bad-${type.replace('/', '-')}.db`), { clock, onResult: () => {} });
+        const err = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock, journal, jobKey: 'bad' })).catch((e: unknown) => e);
         assert.ok(check(err), `${type}: ${String(err)}`);
         const row = await journal.get('bad');
         assert.equal(row?.state, 'creating');
@@ -142,7 +142,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     try {
       const clock = new VirtualClock();
       const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
-      const res = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep }));
+      const res = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock }));
       assert.equal(res.id, 'resp_sync');
       assert.equal((res as { output_text?: string }).output_text, 'at once');
       assert.equal(server.requests.length, 1);

@@ -64,7 +64,7 @@ describe('output_text on the result, streamed or polled', () => {
       try {
         const clock = new VirtualClock();
         const client = new Sdk({ apiKey: ['sk', 'test', 'not', 'a', 'real', 'key', '000000'].join('-'), baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
-        const opts = { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0 };
+        const opts = { timeoutMs: 600_000, clock, random: () => 0 };
         const streamed = await driveIO(clock, server, createAndWait<{ id: string; output_text?: unknown }>(client as never, { model: 'gpt-4.1-mini', input: 'Write a haiku' }, opts));
         const polled = await driveIO(clock, server, createAndWait<{ id: string; output_text?: unknown }>(client as never, { model: 'gpt-4.1-mini', input: 'Write a haiku' }, { ...opts, stream: false }));
         assert.equal(server.requests.filter((r) => r.method === 'GET').length, 1, 'the streamed one was not polled');

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLL_POLICY, errorDelay, pollDelay, resolvePollPolicy } from '../../src/background/poll-backoff.ts';
+import { DEFAULT_POLL_POLICY, errorDelay, pollDelay, pollPolicyOf, resolvePollPolicy } from '../../src/background/poll-backoff.ts';
 
 describe('poll backoff (decisions only, no clock)', () => {
   const p = resolvePollPolicy({ jitter: 0 });
@@ -42,9 +42,11 @@ describe('poll backoff (decisions only, no clock)', () => {
 
   test('defaults and misuse', () => {
     assert.deepEqual(resolvePollPolicy(), DEFAULT_POLL_POLICY);
-    assert.throws(() => resolvePollPolicy({ minDelayMs: Number.NaN }), RangeError);
-    assert.throws(() => resolvePollPolicy({ jitter: 2 }), /jitter/);
-    assert.throws(() => resolvePollPolicy({ minDelayMs: 5000, maxDelayMs: 1000 }), /maxDelayMs/);
+    assert.throws(() => resolvePollPolicy({ minDelayMs: Number.NaN }), /^TypeError: resolvePollPolicy: options\.minDelayMs must be a number of milliseconds >= 0, got NaN$/);
+    assert.throws(() => resolvePollPolicy({ minDelayMs: -1 }), /^RangeError: resolvePollPolicy: options\.minDelayMs must be a number of milliseconds >= 0, got -1$/);
+    assert.throws(() => resolvePollPolicy({ jitter: 2 }), /^RangeError: resolvePollPolicy: options\.jitter must be a number in \[0, 1\], got 2$/);
+    assert.throws(() => resolvePollPolicy({ minDelayMs: 5000, maxDelayMs: 1000 }), /^RangeError: resolvePollPolicy: options\.maxDelayMs must be >= options\.minDelayMs \(5000\), got 1000$/);
+    assert.throws(() => pollPolicyOf('waitForBatch', { ageFactor: -0.1 }), /^RangeError: waitForBatch: options\.ageFactor must be a finite number >= 0, got -0\.1$/);
     assert.equal(resolvePollPolicy({ minDelayMs: 60_000 }).maxDelayMs, 60_000);
   });
 });

@@ -54,7 +54,7 @@ describe('with the real openai SDK', () => {
       const clock = new VirtualClock();
       const f = scriptedFetch(clock);
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: 'http://127.0.0.1:9/v1', fetch: f.fetch as typeof fetch, maxRetries: 5 });
-      const res = await clock.run(waitForResponse(client, 'resp_sdk', { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+      const res = await clock.run(waitForResponse(client, 'resp_sdk', { timeoutMs: 60_000, clock, random: () => 0 }));
       assert.equal(res.status, 'completed');
       assert.equal(f.polls(), 3);
       assert.deepEqual(clock.sleeps.filter((ms) => ms < 60_000), [4000, 4000]);
@@ -66,7 +66,7 @@ describe('with the real openai SDK', () => {
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: 'http://127.0.0.1:9/v1', fetch: f.fetch as typeof fetch });
       const deltas: string[] = [];
       const err = await clock
-        .run(createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, now: clock.now, sleep: clock.sleep, onProgress: (p) => p.delta !== undefined && deltas.push(p.delta) }))
+        .run(createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock, onProgress: (p) => p.delta !== undefined && deltas.push(p.delta) }))
         .catch((e: unknown) => e);
       assert.ok(err instanceof RateLimitError, String(err));
       assert.deepEqual(deltas, ['Hel']);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { followStream } from '../../src/background/stream-follow.ts';
 import { classify } from '../../src/core/classify/index.ts';
+import { AZURE_SEQUENCES } from '../fixtures/azure-stream.ts';
 
 async function* events(list: readonly unknown[], thenThrow?: Error): AsyncGenerator<unknown> {
   for (const e of list) yield e;
@@ -66,4 +67,17 @@ test('an ordinary failed Response ends the stream at once', async () => {
   );
   assert.ok(r.kind === 'terminal');
   assert.equal(classify(r.response).code, 'server_error');
+});
+
+describe('the Azure rule, one table for both stream readers (test/fixtures/azure-stream.ts)', () => {
+  for (const row of AZURE_SEQUENCES) {
+    test(`followStream: ${row.name}`, async () => {
+      const r = await followStream(events(row.events), { cursor: undefined }, new AbortController().signal, () => undefined);
+      assert.ok(r.kind === 'terminal', r.kind);
+      const f = classify(r.response);
+      assert.equal(f.code, row.code);
+      assert.equal(f.objectId, row.objectId);
+      assert.equal(f.retryAfterMs, row.retryAfterMs);
+    });
+  }
 });

@@ -45,7 +45,7 @@ describe('a stream of keep-alives only', () => {
     const clock = new VirtualClock();
     const { client, calls } = silentStreams();
     const t0 = clock.now();
-    const res = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 30_000, maxReconnects: 2, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+    const res = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 30_000, maxReconnects: 2, clock, random: () => 0 }));
     assert.equal(res.status, 'completed');
     assert.equal(calls.stream, 3, 'the first attempt and two resumes');
     assert.equal(calls.poll, 2);
@@ -57,7 +57,7 @@ describe('a stream of keep-alives only', () => {
     const clock = new VirtualClock();
     const { client, calls } = silentStreams();
     const t0 = clock.now();
-    await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, maxReconnects: 0, now: clock.now, sleep: clock.sleep, random: () => 0 }));
+    await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, maxReconnects: 0, clock, random: () => 0 }));
     assert.equal(calls.stream, 1);
     // Cut after 120 s of silence, then one poll (in_progress) and a poll delay of a tenth of the job's age.
     assert.ok(clock.sleeps.includes(120_000), `sleeps ${clock.sleeps.join(', ')}`);
@@ -68,7 +68,7 @@ describe('a stream of keep-alives only', () => {
     const clock = new VirtualClock();
     const { client, calls } = silentStreams();
     const t0 = clock.now();
-    const err = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 45_000, streamIdleTimeoutMs: 600_000, now: clock.now, sleep: clock.sleep })).catch((e: unknown) => e);
+    const err = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 45_000, streamIdleTimeoutMs: 600_000, clock })).catch((e: unknown) => e);
     assert.ok(err instanceof TimeoutError, String(err));
     assert.equal(clock.now() - t0, 45_000);
     assert.equal(calls.stream, 1);
@@ -79,7 +79,8 @@ describe('a stream of keep-alives only', () => {
     for (const bad of [0, -1, Number.NaN, Infinity, '5']) {
       await assert.rejects(
         waitForResponse(client, 'resp_idle', { timeoutMs: 1000, streamIdleTimeoutMs: bad as never }),
-        (e: unknown) => e instanceof RangeError && /waitForResponse: options\.streamIdleTimeoutMs must be a positive number of milliseconds/.test(e.message),
+        // A number out of range is a RangeError, anything else (NaN, a string) a TypeError.
+        (e: unknown) => (typeof bad === 'number' && !Number.isNaN(bad) ? e instanceof RangeError : e instanceof TypeError) && /^waitForResponse: options\.streamIdleTimeoutMs must be a number of milliseconds > 0, got /.test((e as Error).message),
       );
     }
   });
@@ -107,7 +108,7 @@ describe('a stream of keep-alives only', () => {
       const clock = new VirtualClock();
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, maxRetries: 0 });
       let settled = false;
-      const p = waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 20_000, maxReconnects: 1, now: clock.now, sleep: clock.sleep, random: () => 0 }).finally(() => (settled = true));
+      const p = waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 20_000, maxReconnects: 1, clock, random: () => 0 }).finally(() => (settled = true));
       p.catch(() => {});
       // Fire a virtual timer only once every open stream has had its pings written and read, and no
       // other request is on the wire. Bounded in turns.

@@ -23,7 +23,7 @@ import { VirtualClock } from './virtual-clock.ts';
 function setup(): { clock: VirtualClock; fake: FakeResponses; opts: (extra?: Partial<WaitOptions>) => WaitOptions } {
   const clock = new VirtualClock();
   const fake = new FakeResponses(clock);
-  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5, ...extra });
+  const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, clock, random: () => 0.5, ...extra });
   return { clock, fake, opts };
 }
 
@@ -132,7 +132,7 @@ describe('waitForResponse: polling', () => {
 
   test('deadline as a Date, and a deadline in the past fails before any request', async () => {
     const { clock, fake, opts } = setup();
-    const err = await clock.run(waitForResponse(fake, fake.add(), { now: clock.now, sleep: clock.sleep, deadline: new Date(clock.now() - 1) })).catch((e: unknown) => e);
+    const err = await clock.run(waitForResponse(fake, fake.add(), { clock, deadline: new Date(clock.now() - 1) })).catch((e: unknown) => e);
     assert.ok(err instanceof TimeoutError);
     assert.equal(fake.calls.retrieve, 0);
   });
@@ -172,7 +172,7 @@ describe('waitForResponse: abort', () => {
   test("'cancel': cancels remotely and rejects with CancelledError", async () => {
     const { clock, fake, opts } = setup();
     const ac = new AbortController();
-    const p = waitForResponse(fake, fake.add({ durationMs: 60_000 }), opts({ signal: ac.signal, onAbort: 'cancel' }));
+    const p = waitForResponse(fake, fake.add({ durationMs: 60_000 }), opts({ signal: ac.signal, abort: 'cancel' }));
     await clock.advance(5000);
     ac.abort();
     const err = await clock.run(p).catch((e: unknown) => e);
@@ -183,7 +183,7 @@ describe('waitForResponse: abort', () => {
   test("'cancel' that loses the race to completion resolves with the completed Response", async () => {
     const { clock, fake, opts } = setup();
     const ac = new AbortController();
-    const p = waitForResponse(fake, fake.add({ durationMs: 8000, cancelLosesRace: true }), opts({ signal: ac.signal, onAbort: 'cancel' }));
+    const p = waitForResponse(fake, fake.add({ durationMs: 8000, cancelLosesRace: true }), opts({ signal: ac.signal, abort: 'cancel' }));
     await clock.advance(7000);
     ac.abort();
     const res = await clock.run(p);
@@ -296,7 +296,7 @@ describe('resume tokens', () => {
     assert.equal(token.cursor, 3);
     assert.equal(token.stream, true);
     const seen: unknown[] = [];
-    const res = await clock.run(waitForResponse(fake, token, { now: clock.now, sleep: clock.sleep, onProgress: (p) => seen.push(p.event?.['sequence_number']) }));
+    const res = await clock.run(waitForResponse(fake, token, { clock, onProgress: (p) => seen.push(p.event?.['sequence_number']) }));
     assert.equal(res.status, 'completed');
     assert.deepEqual(seen, [4, 5, 6, 7]);
   });
@@ -332,8 +332,14 @@ describe('misuse', () => {
     const { fake, opts } = setup();
     await assert.rejects(waitForResponse(fake, 'resp_1', opts({ minDelayMs: -1 })), /minDelayMs/);
     await assert.rejects(waitForResponse(fake, 'resp_1', opts({ minDelayMs: 10, maxDelayMs: 5 })), /maxDelayMs/);
-    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ onAbort: 'explode' as 'cancel' })), /onAbort/);
+    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ abort: 'explode' as 'cancel' })), /^RangeError: waitForResponse: options\.abort must be one of "detach", "cancel", got "explode"$/);
     await assert.rejects(waitForResponse({} as never, 'resp_1', opts()), /client/);
+    // Renamed before 1.0: the old key fails at once, naming the new one.
+    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ onAbort: 'cancel' } as never)), /^TypeError: waitForResponse: options\.onAbort was renamed to options\.abort \(0\.2\.0\)$/);
+    await assert.rejects(createAndWait(fake, { model: 'm' }, opts({ now: () => 0 } as never)), /^TypeError: createAndWait: options\.now was renamed to options\.clock \(0\.2\.0\)$/);
+    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ sleep: async () => {} } as never)), /^TypeError: waitForResponse: options\.sleep was renamed to options\.clock/);
+    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ jitter: 1.5 })), /^RangeError: waitForResponse: options\.jitter must be a number in \[0, 1\], got 1\.5$/);
+    await assert.rejects(waitForResponse(fake, 'resp_1', opts({ clock: Date } as never)), /^TypeError: waitForResponse: options\.clock/);
     await assert.rejects(waitForResponse(fake, '', opts()), /id/);
     await assert.rejects(createAndWait(fake, { model: 'm', background: false }, opts()), /background/);
   });

@@ -21,7 +21,7 @@ function setup() {
   const fake = new FakeResponses(clock);
   const secret = generateWebhookSecret();
   const outcomes: JobOutcome[] = [];
-  const journal = openJournal(join(dir, `w${++n}.db`), { now: clock.now, sleep: clock.sleep, onResult: (o) => void outcomes.push(o) });
+  const journal = openJournal(join(dir, `w${++n}.db`), { clock, onResult: (o) => void outcomes.push(o) });
   const hub = createResultHub();
   const deliver = (webhookId: string, type: string, id: string, sign = secret) => {
     const body = JSON.stringify({ id: `evt_${webhookId}`, object: 'event', created_at: Math.floor(clock.now() / 1000), type, data: { id } });
@@ -35,7 +35,7 @@ describe('webhook handler', () => {
     const { clock, fake, secret, journal, hub, deliver } = setup();
     const id = fake.add({ durationMs: 30_000, final: 'failed', error: { code: 'rate_limit_exceeded', message: 'Rate limit reached' } });
     const handle = createWebhookHandler({ secret, client: fake, journal, hub, clock });
-    const waiting = waitForResponse(fake, id, { timeoutMs: 3_600_000, now: clock.now, sleep: clock.sleep, minDelayMs: 600_000, maxDelayMs: 600_000, journal, hub });
+    const waiting = waitForResponse(fake, id, { timeoutMs: 3_600_000, clock, minDelayMs: 600_000, maxDelayMs: 600_000, journal, hub });
     const caught = waiting.catch((e: unknown) => e);
     await clock.advance(31_000);
     const pollsBefore = fake.calls.retrieve;

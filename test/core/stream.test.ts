@@ -4,7 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { trackStreamFailures } from '../../src/core/stream.ts';
+import { isCauselessFailed, mergeHeldCause, trackStreamFailures } from '../../src/core/stream.ts';
+import { AZURE_SEQUENCES } from '../fixtures/azure-stream.ts';
 import { toError, ContentPolicyError } from '../../src/core/errors.ts';
 
 const created = { type: 'response.created', sequence_number: 0, response: { id: 'resp_az1', object: 'response', status: 'in_progress', output: [] } };
@@ -99,5 +100,32 @@ describe('trackStreamFailures', () => {
       assert.doesNotThrow(() => tracker.push(e));
     }
     assert.doesNotThrow(() => tracker.end());
+  });
+});
+
+describe('the Azure rule, one table for both stream readers (test/fixtures/azure-stream.ts)', () => {
+  for (const row of AZURE_SEQUENCES) {
+    test(`trackStreamFailures: ${row.name}`, () => {
+      const tracker = trackStreamFailures();
+      for (const event of row.events) tracker.push(event);
+      tracker.end();
+      const f = tracker.failure;
+      assert.ok(f, 'one failure');
+      assert.equal(f.code, row.code);
+      assert.equal(f.objectId, row.objectId);
+      assert.equal(f.retryAfterMs, row.retryAfterMs);
+    });
+  }
+
+  test('isCauselessFailed and mergeHeldCause: the rule itself', () => {
+    assert.equal(isCauselessFailed(failedNull), true);
+    assert.equal(isCauselessFailed({ ...failedNull, response: { ...failedNull.response, error: { code: 'server_error', message: 'x' } } }), false);
+    assert.equal(isCauselessFailed({ type: 'response.completed', response: { status: 'completed', error: null } }), false);
+    assert.equal(isCauselessFailed({ type: 'response.failed', response: null }), false);
+    const held = failedNull.response;
+    assert.equal(mergeHeldCause(held, { type: 'response.output_text.delta', delta: 'x' }), undefined);
+    assert.deepEqual(mergeHeldCause(held, { type: 'error', code: 'server_error', message: 'boom', param: null }), { ...held, error: { code: 'server_error', message: 'boom' } });
+    assert.deepEqual(mergeHeldCause(held, { type: 'error', error: { type: 'invalid_request_error', code: 'c', message: 'm', param: 'input' } }), { ...held, error: { code: 'c', message: 'm', type: 'invalid_request_error', param: 'input' } });
+    assert.equal(held.error, null, 'the held Response is not changed');
   });
 });
