@@ -4,7 +4,7 @@
  * routes (resources/*.ts). State lives in the {@link Mock} instance; time comes only from its clock.
  *
  * The pipeline, in order: sweep due webhooks → route (404 for an unknown one) → API key (401) → body
- * (400) → rate limits (429) → scenario rules (delay, reset, HTTP fault) → the resource → faults applied
+ * (400) → the key's model access (404) → rate limits (429) → scenario rules (delay, reset, HTTP fault) → the resource → faults applied
  * after the reply (header stripping, mid-body reset) → one log entry.
  */
 import { sleepFor, type Clock } from '../internal/clock.ts';
@@ -20,7 +20,7 @@ import { createPrng } from './prng.ts';
 import { expectType, HttpError, invalid, invalidUrl, Replier, requireModel, typeName } from './reply.ts';
 import { BatchesAndFiles } from './resources/batches-files.ts';
 import { Chat } from './resources/chat.ts';
-import { Models } from './resources/models.ts';
+import { mayUse, modelNotFound, Models } from './resources/models.ts';
 import { Responses } from './resources/responses.ts';
 import { WebhookSweep } from './resources/webhook-sweep.ts';
 import { ScenarioMatcher } from './scenario.ts';
@@ -146,7 +146,7 @@ export function createMock(options: MockOptions = {}): Mock {
   const log = new MockLog(clock, o.maxLogEntries, o.onLog);
   const closing = new AbortController();
   const sender = o.webhooks === undefined ? undefined : new WebhookSender(o.webhooks, clock, closing.signal, () => rng.next(), (e) => log.webhook(e));
-  const reply = new Replier(o.azure, o.organization);
+  const reply = new Replier(o.azure, o.organization, clock);
   const m: MockContext = {
     options: o,
     clock,
@@ -181,6 +181,7 @@ export function createMock(options: MockOptions = {}): Mock {
     if (o.apiKeys !== undefined && !o.apiKeys.has(ctx.key)) throw BAD_KEY;
 
     const body = r.body === undefined ? {} : await readBody(req, ctx, r, deployment);
+    if (r.body === 'inference' && o.modelAccess.size > 0 && !mayUse(m, ctx, ctx.model!)) throw modelNotFound(ctx.model!);
 
     // The rate limiter goes first: a rejected attempt never reaches the scenario, so a rule's `nth`
     // counts requests the service accepted, and a 429 is never mislabelled as an injected fault.

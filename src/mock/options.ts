@@ -50,6 +50,8 @@ export interface ResolvedMockOptions {
   readonly reply: string;
   readonly models: readonly string[];
   readonly apiKeys: ReadonlySet<string> | undefined;
+  /** Per key, the models it may use (keys not in the map may use every model). */
+  readonly modelAccess: ReadonlyMap<string, ReadonlySet<string>>;
   readonly queuedMs: number;
   readonly runMs: number;
   readonly batchValidatingMs: number;
@@ -68,6 +70,19 @@ function strings(name: string, value: unknown, opts: { secret?: boolean } = {}):
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw misuse('type', OWNER, name, 'an array of strings', value, opts);
   return value as readonly string[];
+}
+
+function modelAccessOf(value: unknown): ReadonlyMap<string, ReadonlySet<string>> {
+  const access = new Map<string, ReadonlySet<string>>();
+  if (value === undefined) return access;
+  const what = 'an object from API key to an array of model ids';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw misuse('type', OWNER, 'modelAccess', what, value);
+  for (const [key, models] of Object.entries(value)) {
+    // The message names no key: keys are secrets.
+    if (!Array.isArray(models) || !models.every((m) => typeof m === 'string')) throw misuse('type', OWNER, 'modelAccess', what, models);
+    access.set(key, new Set(models as string[]));
+  }
+  return access;
 }
 
 function phase(name: string, value: unknown, fallback: number): number {
@@ -144,6 +159,7 @@ export function resolveMockOptions(value: MockOptions | undefined): ResolvedMock
     reply,
     models: strings('models', o['models']) ?? DEFAULT_MODELS,
     apiKeys: apiKeys === undefined ? undefined : new Set(apiKeys),
+    modelAccess: modelAccessOf(o['modelAccess']),
     queuedMs: phase('background.queuedMs', background['queuedMs'], 100),
     runMs: phase('background.runMs', background['runMs'], 1000),
     batchValidatingMs: phase('batch.validatingMs', batch['validatingMs'], 100),

@@ -2,6 +2,7 @@
  * How the mock answers: the error that becomes an HTTP error reply ({@link HttpError}), the real API's
  * body-validation messages, and the reply builders with the headers every answer carries.
  */
+import type { Clock } from '../internal/clock.ts';
 import { azureHeaders } from './azure.ts';
 import type { Body, Ctx } from './context.ts';
 import type { MockReply } from './http.ts';
@@ -69,14 +70,28 @@ export type OpenReply = MockReply & { headers: Record<string, string> };
 export class Replier {
   readonly #azure: boolean;
   readonly #org: string;
+  readonly #clock: Clock;
+  /** The last `Date` header and the second it is for (one string per second, not one per reply). */
+  #dateSecond = Number.NaN;
+  #date = '';
 
-  constructor(azure: boolean, organization: string) {
+  constructor(azure: boolean, organization: string, clock: Clock) {
     this.#azure = azure;
     this.#org = organization;
+    this.#clock = clock;
   }
 
+  /**
+   * The headers of every answer. `date` is the mock's clock when the answer is made (after any delay),
+   * as a real server's is its own, so a manual clock set away from real time plays a skewed server.
+   */
   baseHeaders(ctx: Ctx): Record<string, string> {
-    const h: Record<string, string> = { 'x-request-id': ctx.requestId };
+    const second = Math.floor(this.#clock.now() / 1000);
+    if (second !== this.#dateSecond) {
+      this.#dateSecond = second;
+      this.#date = new Date(second * 1000).toUTCString();
+    }
+    const h: Record<string, string> = { date: this.#date, 'x-request-id': ctx.requestId };
     if (this.#azure) azureHeaders(h, ctx.requestId);
     else {
       h['openai-organization'] = this.#org;

@@ -63,6 +63,13 @@ export interface MockOptions {
   readonly models?: readonly string[];
   /** When set, only these API keys are accepted; others get the real 401. @default any key */
   readonly apiKeys?: readonly string[];
+  /**
+   * Per API key, the models it may use: `GET /v1/models` lists only those (of `models`), and
+   * `GET /v1/models/{id}` or an inference request naming another model gets the real 404
+   * `model_not_found` ("does not exist or you do not have access to it"). A key not listed here may use
+   * every model. The keys are compared in memory only, never logged or shown. @default every key, every model
+   */
+  readonly modelAccess?: Readonly<Record<string, readonly string[]>>;
   /** Background Response timing on the mock's clock. */
   readonly background?: {
     /** Time spent `queued`, in ms. @default 100 */
