@@ -10,7 +10,7 @@ import type { Outcome } from './objects.ts';
 import { ALL_PRESETS, type HttpPreset } from './presets.ts';
 import { admit, newRateLimitState, type RateLimitConfig, type RateLimitState } from './ratelimit.ts';
 import type { Replier } from './reply.ts';
-import type { Fault, HttpFault, OutcomeFault, ResetFault, StripHeadersFault } from './scenario.ts';
+import type { Fault, HttpFault } from './scenario.ts';
 import { errorEnvelope, estimatePromptTokens, textTokens, tryAgainIn, utf8Length, utf8Prefix } from './wire.ts';
 
 /** The headers proxy mode (`stripHeaders: true`) and a bare `strip_headers` fault remove. */
@@ -92,7 +92,7 @@ export function httpFaultReply(reply: Replier, ctx: Ctx, f: HttpFault): MockRepl
 export function applyAfter(ctx: Ctx, reply: MockReply, strip: readonly string[] | undefined): MockReply {
   if (reply.reset || (ctx.faults.length === 0 && strip === undefined)) return reply;
   let out = reply;
-  const rule = faultOf(ctx.faults, 'strip_headers') as StripHeadersFault | undefined;
+  const rule = faultOf(ctx.faults, 'strip_headers');
   const patterns = rule ? (rule.headers ?? DEFAULT_STRIP) : strip;
   if (patterns !== undefined) {
     const headers: Record<string, string> = {};
@@ -102,7 +102,7 @@ export function applyAfter(ctx: Ctx, reply: MockReply, strip: readonly string[] 
     }
     out = { ...out, headers };
   }
-  const reset = faultOf(ctx.faults, 'reset') as ResetFault | undefined;
+  const reset = faultOf(ctx.faults, 'reset');
   if (reset && reset.when === 'mid_body') {
     ctx.outcome = 'fault';
     const source =
@@ -139,7 +139,7 @@ export function outcomeOf(
   maxOutputTokens: number | null,
   full: string,
 ): { outcome: Outcome; text: string; thenCompleted: boolean } {
-  const f = faultOf(faults, 'outcome') as OutcomeFault | undefined;
+  const f = faultOf(faults, 'outcome');
   if (f?.status === 'failed') {
     const error =
       f.code === null ? null : { code: f.code ?? 'server_error', message: f.message ?? 'The server had an error while processing your request. Sorry about that!' };

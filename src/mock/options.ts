@@ -139,7 +139,9 @@ export function resolveMockOptions(value: MockOptions | undefined): ResolvedMock
   const reply = o['reply'] ?? 'Hello from the faultline mock server.';
   if (typeof reply !== 'string') throw misuse('type', OWNER, 'reply', 'a string', reply);
   const strip = o['stripHeaders'] ?? false;
-  if (typeof strip !== 'boolean' && (strings('stripHeaders', strip) === undefined)) throw misuse('type', OWNER, 'stripHeaders', 'a boolean or an array of header names', strip);
+  if (typeof strip !== 'boolean' && !(Array.isArray(strip) && strip.every((h) => typeof h === 'string'))) {
+    throw misuse('type', OWNER, 'stripHeaders', 'a boolean or an array of header names', strip);
+  }
   const maxBodyBytes = o['maxBodyBytes'] ?? DEFAULT_MAX_BODY_BYTES;
   if (typeof maxBodyBytes !== 'number' || !(maxBodyBytes >= 1) || (!Number.isInteger(maxBodyBytes) && maxBodyBytes !== Infinity)) {
     throw misuse('range', OWNER, 'maxBodyBytes', 'an integer >= 1 (bytes) or Infinity', maxBodyBytes);
