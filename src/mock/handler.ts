@@ -6,6 +6,9 @@
  * The pipeline, in order: sweep due webhooks → route (404 for an unknown one) → API key (401) → body
  * (400) → the key's model access (404) → rate limits (429) → scenario rules (delay, reset, HTTP fault) → the resource → faults applied
  * after the reply (header stripping, mid-body reset) → one log entry.
+ *
+ * A new endpoint is a new file under resources/ whose class lists its `routes` (method, path segments,
+ * body kind, handler), plus its instance in the route table of {@link createMock}.
  */
 import { sleepFor, type Clock } from '../internal/clock.ts';
 import type { ManualClock } from './clock.ts';
