@@ -7,6 +7,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AZURE_PRESETS, PRESETS, type HttpPreset } from '../src/mock/presets.ts';
+import { RECIPES } from '../src/mock/recipes.ts';
 import { fieldTable, readInterfaceDocs, writeGenerated, type OptionDoc } from './gen-options.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,6 +60,17 @@ export function renderScenarioMarkdown(docs = readScenarioDocs()): string {
   out.push('## Presets', '', 'Named real-world error answers for `{ "type": "http", "preset": NAME }`, with the status they send and the faultline code each classifies to (the mock\'s tests check that column).', '');
   out.push('| preset | status | classifies to | content type |', '|---|---|---|---|', ...presetRows(PRESETS), '');
   out.push('Azure OpenAI presets (the same bodies and headers Azure sends):', '', '| preset | status | classifies to | content type |', '|---|---|---|---|', ...presetRows(AZURE_PRESETS), '');
+  out.push('## Playing an account or a server in trouble', '', 'What a health check (such as `faultline doctor`) must recognise, and how the mock plays each (from src/mock/recipes.ts; test/mock/recipes.test.ts runs every one).', '');
+  for (const r of RECIPES) {
+    const e = r.example;
+    const opts = r.clockOffsetMs === undefined ? JSON.stringify(r.options) : `{ clock: createManualClock(Date.now() ${r.clockOffsetMs < 0 ? '-' : '+'} ${Math.abs(r.clockOffsetMs)}) }`;
+    const shows = e.code === null ? `${e.status}` : `${e.status} \`${e.code}\``;
+    out.push(`### ${r.title}`, '', `${r.how}.`, '', `- \`createMock(${opts})\``);
+    const rules = r.options.scenario ?? (r.rule === undefined ? undefined : [r.rule]);
+    if (rules !== undefined) out.push(`- \`faultline mock --scenario FILE\` with FILE = \`${JSON.stringify({ rules })}\``);
+    if (r.cli !== undefined) out.push(`- \`faultline mock ${r.cli}\``);
+    out.push(`- \`${e.method} ${e.path}\` with key \`${e.key}\` → ${shows}`, '');
+  }
   return out.join('\n');
 }
 

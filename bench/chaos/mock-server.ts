@@ -32,7 +32,7 @@ export async function serveMock(o: MockServerOptions): Promise<ChaosServer> {
     background: { queuedMs: 20, runMs: 200 },
     scenario: RULES,
     ...(o.webhooks !== undefined
-      ? { webhooks: { url: 'http://127.0.0.1/chaos-webhooks', secret: o.webhooks.secret, fetch: o.webhooks.fetch, maxAttempts: 6, retryDelaysMs: [100, 300, 1000], timeoutMs: 2000 } }
+      ? { webhooks: { url: 'http://127.0.0.1/chaos-webhooks', secret: o.webhooks.secret, fetch: o.webhooks.fetch, retries: 5, retryDelaysMs: [100, 300, 1000], attemptTimeoutMs: 2000 } }
       : {}),
   });
   const keyByRequest = new Map<string, string>();

@@ -166,6 +166,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
   let options: MockOptions;
   let port: number;
   let host: string;
+  let logFile: string | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
@@ -217,13 +218,13 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
     const maxBodyBytes = integer('max-body-bytes', values['max-body-bytes'], 1);
     // An unwritable log would lose every entry in silence: refuse to start instead.
     if (values.log !== undefined) await assertAppendable(values.log, '--log');
+    logFile = values.log;
     options = {
       ...(seed !== undefined ? { seed } : {}),
       ...(scenario ? { scenario } : {}),
       ...(rpm !== undefined || tpm !== undefined
         ? { rateLimit: { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}), ...(burst !== undefined ? { burstWindowMs: burst } : {}) } }
         : {}),
-      ...(values.log !== undefined ? { log: values.log } : {}),
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       ...(values.azure ? { azure: true } : {}),
       ...(values['strip-headers'] ? { stripHeaders: true } : {}),
@@ -235,7 +236,7 @@ export async function runMockCommand(argv: string[], io: MockCommandIO): Promise
 
   let server;
   try {
-    server = await listen({ port, host, mock: options });
+    server = await listen({ port, host, mock: options, ...(logFile !== undefined ? { logFile } : {}) });
   } catch (err) {
     io.stderr.write(`faultline mock: cannot listen on ${host}:${port}: ${(err as Error).message}\n`);
     return 1;

@@ -4,17 +4,14 @@
  * can drive it with a {@link ManualClock} and never wait for real time.
  */
 import { unrefClock, type Clock } from '../internal/clock.ts';
+import { durationMs, finite } from '../internal/options.ts';
 
 /**
- * A clock the mock reads. Times are epoch **milliseconds**. It is the library's one {@link Clock}
- * contract: `sleep()` resolves after `ms` milliseconds of this clock's time, or as soon as `signal`
- * aborts (it resolves then; the mock checks the signal). Real timers must not keep the process alive on
- * their own (unref them).
+ * A {@link Clock} (the library's one clock contract: `sleep()` resolves after `ms` milliseconds of this
+ * clock's time, or as soon as its signal aborts, never rejecting) that moves only when told to. Pass
+ * the same one as `clock` to the mock, retries, waits and the journal to drive them all together.
  */
-export type MockClock = Clock;
-
-/** A clock that moves only when told to. */
-export interface ManualClock extends MockClock {
+export interface ManualClock extends Clock {
   /**
    * Moves time forward by `ms` milliseconds, waking every sleeper that falls due on the way, in due
    * order, and letting the work each one starts run before moving on. Resolves once all of it settled.
@@ -25,7 +22,7 @@ export interface ManualClock extends MockClock {
 }
 
 /** The real clock: `Date.now()` and the library's sleep on unref'd timers (re-armed past 2³¹−1 ms). */
-export const realClock: MockClock = unrefClock;
+export const realClock: Clock = unrefClock;
 
 interface Sleeper {
   readonly due: number;
@@ -44,7 +41,7 @@ function settle(): Promise<void> {
  * @param start The initial time in epoch milliseconds. @default 1767225600000 (2026-01-01T00:00:00Z)
  */
 export function createManualClock(start = 1_767_225_600_000): ManualClock {
-  if (!Number.isFinite(start)) throw new RangeError('createManualClock: `start` must be a finite number of milliseconds');
+  finite('createManualClock', '#start', start);
   let now = start;
   let order = 0;
   let sleepers: Sleeper[] = [];
@@ -76,7 +73,7 @@ export function createManualClock(start = 1_767_225_600_000): ManualClock {
       });
     },
     async advance(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance: `ms` must be a finite number >= 0');
+      durationMs('advance', '#ms', ms);
       const target = now + ms;
       await settle();
       for (;;) {

@@ -6,14 +6,18 @@
  * JSON scenarios of faults, per-key RPM/TPM limits, and a ground-truth JSONL log of every attempt.
  *
  * Left out on purpose: the CLI command (`runMockCommand` lives in `faultline/mock`'s `cli.ts` and is
- * wired into the `faultline` bin), and any dependency: everything here is Node built-ins.
+ * wired into the `faultline` bin); webhook signing and verification (they are production code, in
+ * `faultline/webhooks`: the mock signs with its own signer); wire helpers such as the Go-style
+ * durations of `x-ratelimit-reset-*`; and any dependency. Only the node adapter (`listen()`) and the
+ * CLI import `node:` modules: the fetch handler runs on Web APIs alone.
  */
-export { createMock } from './server.ts';
-export type { Mock } from './server.ts';
+export { createMock } from './handler.ts';
+export type { Mock } from './handler.ts';
 export { listen } from './node.ts';
 export type { ListenOptions, MockServerHandle } from './node.ts';
 export { createManualClock, realClock } from './clock.ts';
-export type { ManualClock, MockClock } from './clock.ts';
+export type { ManualClock } from './clock.ts';
+export type { Clock } from '../internal/clock.ts';
 export { parseScenario } from './scenario.ts';
 export type {
   BatchFault,
@@ -41,6 +45,4 @@ export type {
   RequestLogEntry,
   WebhookLogEntry,
 } from './types.ts';
-export { goDuration } from './wire.ts';
-export { generateWebhookSecret, signWebhook, verifyWebhook } from '../webhooks/signature.ts';
-export type { WebhookHeaders, WebhookRejection, WebhookVerification } from '../webhooks/signature.ts';
+export type { ErrorEnvelope } from './wire.ts';

@@ -3,12 +3,14 @@
  * the core, never the reverse, and converts node's request/response to the core's neutral shapes
  * directly (no WHATWG objects per request) to keep the mock fast.
  */
+import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { BodyTooLarge, ConnectionReset, DEFAULT_MAX_BODY_BYTES, declaredTooLarge, unsendableReply, type MockReply, type MockRequest } from './http.ts';
-import { createMock, type Mock } from './server.ts';
-import type { MockOptions } from './types.ts';
+import { count, misuse, nonEmptyString, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { createMock, type Mock } from './handler.ts';
+import type { MockLogEntry, MockOptions } from './types.ts';
 
 export interface ListenOptions {
   /** The TCP port; 0 picks a free one. @default 0 */
@@ -16,10 +18,17 @@ export interface ListenOptions {
   /** The interface to bind. Loopback unless you ask for another explicitly. @default '127.0.0.1' */
   readonly host?: string;
   /**
-   * A mock to serve; a new one is created from `mock` options otherwise (then a `log` file that cannot
-   * be opened for appending rejects the call). Its `maxBodyBytes` is enforced while bodies stream in.
+   * A mock to serve, or the options of a new one. Its `maxBodyBytes` is enforced while bodies stream in.
+   * @default a new mock with default options
    */
   readonly mock?: Mock | MockOptions;
+  /**
+   * Also append the mock's log to this file, one JSON line per entry (created if missing); `close()`
+   * flushes it. The call rejects when the file cannot be opened for appending, since every entry would
+   * otherwise be lost in silence. Needs `mock` to be options (a running `Mock` reports through its own
+   * `onLog`). @default in memory only
+   */
+  readonly logFile?: string;
 }
 
 export interface MockServerHandle {
@@ -162,21 +171,48 @@ export async function assertAppendable(path: string, what: string): Promise<void
   }
 }
 
+/** Appends log entries as JSON lines; a write error later on never crashes the server. */
+function logSink(path: string): { write: (entry: MockLogEntry) => void; end: () => Promise<void> } {
+  const file = createWriteStream(path, { flags: 'a' });
+  file.on('error', () => {});
+  return {
+    write: (entry) => void file.write(JSON.stringify(entry) + '\n'),
+    end: () => new Promise<void>((resolve) => file.end(resolve)),
+  };
+}
+
 /**
  * Serves a mock over HTTP. Resolves once listening.
  *
- * @throws TypeError/RangeError for a bad port or host, or a `mock.log` file that cannot be opened for
- *   appending (the promise rejects).
+ * @throws TypeError/RangeError for a bad port, host or logFile, or a `logFile` that cannot be opened
+ *   for appending (the promise rejects).
  */
 export async function listen(options: ListenOptions = {}): Promise<MockServerHandle> {
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('listen: `port` must be an integer in [0, 65535]');
-  const host = options.host ?? '127.0.0.1';
-  if (typeof host !== 'string' || host === '') throw new TypeError('listen: `host` must be a non-empty string');
-  if (!isMock(options.mock) && typeof options.mock?.log === 'string' && options.mock.log !== '') {
-    await assertAppendable(options.mock.log, 'listen: options.mock.log');
+  const o = optionsObject('listen', options);
+  const port = count('listen', 'port', o['port'], { default: 0, max: 65535 });
+  const host = nonEmptyString('listen', 'host', o['host']) ?? '127.0.0.1';
+  const logFile = nonEmptyString('listen', 'logFile', o['logFile']);
+  const given = o['mock'];
+  if (!isMock(given) && typeof given === 'object' && given !== null) {
+    rejectRenamed('listen', { 'mock.log': (given as { log?: unknown }).log }, { 'mock.log': 'logFile (0.2.0; or options.mock.onLog, a callback)' });
   }
-  const mock = isMock(options.mock) ? options.mock : createMock(options.mock ?? {});
+  if (logFile !== undefined && isMock(given)) {
+    throw misuse('type', 'listen', 'mock', 'mock options when options.logFile is given (a running Mock reports through its own onLog)', given);
+  }
+  if (logFile !== undefined) await assertAppendable(logFile, 'listen: options.logFile');
+  const sink = logFile === undefined ? undefined : logSink(logFile);
+  let mock: Mock;
+  try {
+    if (isMock(given)) mock = given;
+    else {
+      const mo = (given ?? {}) as MockOptions;
+      const onLog = mo.onLog;
+      mock = sink === undefined ? createMock(mo) : createMock({ ...mo, onLog: (e) => (sink.write(e), onLog?.(e)) });
+    }
+  } catch (err) {
+    await sink?.end();
+    throw err;
+  }
   const maxBodyBytes = typeof mock.maxBodyBytes === 'number' ? mock.maxBodyBytes : DEFAULT_MAX_BODY_BYTES;
   const sockets = new Set<Socket>();
   const server = createServer({ keepAlive: true }, (req, res) => {
@@ -201,9 +237,10 @@ export async function listen(options: ListenOptions = {}): Promise<MockServerHan
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error): void => void Promise.resolve(sink?.end()).finally(() => reject(err));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });
@@ -220,6 +257,7 @@ export async function listen(options: ListenOptions = {}): Promise<MockServerHan
         for (const s of sockets) s.destroy();
         await done;
         await mock.close();
+        await sink?.end();
       })()),
   };
 }

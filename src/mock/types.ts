@@ -1,5 +1,5 @@
 /** Public option and record types of `faultline/mock`. */
-import type { MockClock } from './clock.ts';
+import type { Clock } from '../internal/clock.ts';
 import type { Rule, Scenario } from './scenario.ts';
 
 /** Per-key rate limits (see ratelimit.ts for the algorithm). */
@@ -29,12 +29,15 @@ export interface MockWebhookOptions {
   readonly secret: string;
   /** The fetch used to deliver. @default globalThis.fetch */
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Attempts per event before giving up (non-2xx or a network error triggers a retry). @default 3 */
-  readonly maxAttempts?: number;
+  /**
+   * Retries per event after the first attempt (a non-2xx answer, a network error or a timeout triggers
+   * one), so at most `retries + 1` attempts. @default 2
+   */
+  readonly retries?: number;
   /** Delay before retry n (ms, on the mock's clock); the last value repeats. @default [1000, 5000, 30000] */
   readonly retryDelaysMs?: readonly number[];
   /** How long one delivery attempt may take before it counts as failed, in ms (on the mock's clock). @default 10000 */
-  readonly timeoutMs?: number;
+  readonly attemptTimeoutMs?: number;
   /** Chance in [0, 1] that a successful delivery is sent a second time (same `webhook-id`). @default 0 */
   readonly duplicateProbability?: number;
 }
@@ -47,7 +50,7 @@ export interface MockOptions {
    * The clock (see `createManualClock()` to drive time in tests).
    * @default the real clock (`Date.now()`, unref'd timers)
    */
-  readonly clock?: MockClock;
+  readonly clock?: Clock;
   /** Fault rules: a scenario object or a bare array of rules. @default no faults */
   readonly scenario?: Scenario | readonly Rule[];
   /** Per-key RPM/TPM limits, applied to `POST /v1/responses` and `POST /v1/chat/completions`. @default no limits and no `x-ratelimit-*` headers */
@@ -60,6 +63,13 @@ export interface MockOptions {
   readonly models?: readonly string[];
   /** When set, only these API keys are accepted; others get the real 401. @default any key */
   readonly apiKeys?: readonly string[];
+  /**
+   * Per API key, the models it may use: `GET /v1/models` lists only those (of `models`), and
+   * `GET /v1/models/{id}` or an inference request naming another model gets the real 404
+   * `model_not_found` ("does not exist or you do not have access to it"). A key not listed here may use
+   * every model. The keys are compared in memory only, never logged or shown. @default every key, every model
+   */
+  readonly modelAccess?: Readonly<Record<string, readonly string[]>>;
   /** Background Response timing on the mock's clock. */
   readonly background?: {
     /** Time spent `queued`, in ms. @default 100 */
@@ -91,10 +101,11 @@ export interface MockOptions {
   /** Deliver webhooks for terminal Responses and batches. @default none */
   readonly webhooks?: MockWebhookOptions;
   /**
-   * Also append the log as JSON lines to this file. `listen()` and `faultline mock` refuse to start when
-   * it cannot be opened for appending. @default in memory only
+   * Called with every log entry as it is written (after it joined `mock.log`). To append the log to a
+   * file as JSON lines, use `listen({ logFile })` or `faultline mock --log FILE`. A listener that
+   * throws is ignored: it never breaks the request it logs. @default none
    */
-  readonly log?: string;
+  readonly onLog?: (entry: MockLogEntry) => void;
   /**
    * The largest request body accepted, in bytes; a larger one is answered 413 with the page
    * api.openai.com's edge sends. Enforced while the body streams in (`listen()` stops reading there, the
@@ -104,7 +115,7 @@ export interface MockOptions {
   readonly maxBodyBytes?: number;
   /**
    * Keep at most this many entries in the in-memory log. The oldest are dropped an eighth of it at a
-   * time (so between seven eighths of it and all of it are kept); the `log` file keeps every entry.
+   * time (so between seven eighths of it and all of it are kept); `onLog` and a log file see every entry.
    * @default Infinity
    */
   readonly maxLogEntries?: number;

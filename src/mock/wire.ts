@@ -104,3 +104,15 @@ export const INVALID_JSON_MESSAGE =
 /** Real 401 without an Authorization header. */
 export const MISSING_KEY_MESSAGE =
   "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
+
+const utf8 = new TextEncoder();
+
+/** The UTF-8 byte length of a string (Web APIs only: the fetch-shaped core imports nothing from node). */
+export function utf8Length(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/** The first `bytes` bytes of a string's UTF-8 encoding, decoded (a cut character becomes U+FFFD). */
+export function utf8Prefix(text: string, bytes: number): string {
+  return new TextDecoder().decode(utf8.encode(text).subarray(0, bytes));
+}

@@ -1,9 +1,6 @@
 /** Scenario faults, bad input, background outcomes, determinism and the log, through the in-process fetch. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { classify } from '../../src/core/classify/index.ts';
 import { createManualClock, createMock, parseScenario, type Mock, type MockLogEntry, type Rule } from '../../src/mock/index.ts';
 import { MAJORS, collect, rejection } from './helpers.ts';
@@ -97,7 +94,7 @@ describe('bad input never crashes the mock', () => {
   });
 
   test('misuse throws precise errors', () => {
-    assert.throws(() => createMock({ seed: 1.5 }), /`seed`/);
+    assert.throws(() => createMock({ seed: 1.5 }), /^TypeError: createMock: options\.seed must be an integer, got 1\.5$/);
     assert.throws(() => createMock({ rateLimit: { rpm: 0 } }), /rateLimit\.rpm/);
     assert.throws(() => createMock({ scenario: [{ fault: { type: 'nope' } } as unknown as Rule] }), /fault\.type/);
     assert.throws(() => parseScenario({ rules: [{ fault: { type: 'http', preset: 'nope' } }] }), /preset/);
@@ -293,8 +290,8 @@ describe('the ground-truth log', () => {
     { id: 'quota', match: { probability: 0.05 }, fault: { type: 'http', preset: 'insufficient_quota' } },
   ];
 
-  async function workload(seed: number, path?: string): Promise<MockLogEntry[]> {
-    const mock = createMock({ seed, scenario, rateLimit: { rpm: 30, tpm: 10_000 }, ...(path ? { log: path } : {}) });
+  async function workload(seed: number, lines?: string[]): Promise<MockLogEntry[]> {
+    const mock = createMock({ seed, scenario, rateLimit: { rpm: 30, tpm: 10_000 }, ...(lines ? { onLog: (e: MockLogEntry) => void lines.push(JSON.stringify(e)) } : {}) });
     const client = v7.client(mock);
     for (let i = 0; i < 60; i++) {
       await client.chat.completions
@@ -318,13 +315,11 @@ describe('the ground-truth log', () => {
     assert.ok(outcomes.has('fault') && outcomes.has('ok') && outcomes.has('rate_limited_requests'), [...outcomes].join());
   });
 
-  test('fields, and the JSONL file matches the in-memory log', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'faultline-mock-'));
-    try {
-      const file = join(dir, 'log.jsonl');
-      const log = await workload(3, file);
-      const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-      assert.deepEqual(lines, log);
+  test('fields, and onLog sees every entry the in-memory log keeps, in order', async () => {
+    {
+      const seen: string[] = [];
+      const log = await workload(3, seen);
+      assert.deepEqual(seen.map((l) => JSON.parse(l)), log);
       const first = log[0]!;
       assert.equal(first.kind, 'request');
       if (first.kind === 'request') {
@@ -334,8 +329,18 @@ describe('the ground-truth log', () => {
         assert.equal(first.path, '/v1/chat/completions');
       }
       assert.ok(!JSON.stringify(log).includes('sk-test'));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the key fingerprint is the first 8 hex digits of the key\'s SHA-256 (never the key)', async () => {
+    const key = ['sk', 'fingerprint', String(Date.now())].join('-');
+    const mock = createMock();
+    await mock.fetch('http://mock.local/v1/models', { headers: { authorization: `Bearer ${key}` } });
+    const { createHash } = await import('node:crypto');
+    assert.equal(mock.log[0]?.kind === 'request' ? mock.log[0].key : undefined, 'key_' + createHash('sha256').update(key).digest('hex').slice(0, 8));
+  });
+
+  test('the old log option fails at once, naming onLog', () => {
+    assert.throws(() => createMock({ log: 'x.jsonl' } as never), /^TypeError: createMock: options\.log was renamed to options\.onLog/);
   });
 });

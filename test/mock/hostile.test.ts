@@ -325,7 +325,7 @@ describe('a log file that cannot be written is a usage error at start', () => {
         assert.equal(code, 2, path);
         assert.ok(err.includes(path) && /--log/.test(err), err);
         assert.equal(out, '', 'nothing was served');
-        await assert.rejects(listen({ mock: { log: path } }), (e: unknown) => e instanceof TypeError && e.message.includes(path) && /listen: options\.mock\.log/.test(e.message));
+        await assert.rejects(listen({ logFile: path }), (e: unknown) => e instanceof TypeError && e.message.includes(path) && /listen: options\.logFile/.test(e.message));
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,8 +1,12 @@
 /** The node adapter over real loopback HTTP, files + batches, and webhook deliveries. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { classify } from '../../src/core/classify/index.ts';
-import { createManualClock, createMock, listen, verifyWebhook } from '../../src/mock/index.ts';
+import { createManualClock, createMock, listen, type MockLogEntry } from '../../src/mock/index.ts';
+import { verifyWebhook } from '../../src/webhooks/signature.ts';
 import { MAJORS, collect, rejection } from './helpers.ts';
 
 describe('listen() over 127.0.0.1', () => {
@@ -58,7 +62,32 @@ describe('listen() over 127.0.0.1', () => {
   });
 
   test('rejects a bad port', async () => {
-    await assert.rejects(() => listen({ port: 70000 }), RangeError);
+    await assert.rejects(() => listen({ port: 70000 }), /^RangeError: listen: options\.port must be an integer from 0 to 65535, got 70000$/);
+  });
+
+  test('logFile: every entry as a JSON line, equal to mock.log, flushed by close(); onLog still called', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faultline-logfile-'));
+    try {
+      const logFile = join(dir, 'log.jsonl');
+      const seen: MockLogEntry[] = [];
+      const server = await listen({ mock: { seed: 2, onLog: (e) => void seen.push(e) }, logFile });
+      for (const path of ['/models', '/models/gpt-4o', '/nope']) {
+        const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${['sk', 'log'].join('-')}` } });
+        await res.text();
+      }
+      await server.close();
+      const lines = (await readFile(logFile, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+      assert.equal(lines.length, 3);
+      assert.deepEqual(lines, server.mock.log);
+      assert.deepEqual(seen, server.mock.log);
+      assert.deepEqual(lines.map((e) => e.status), [200, 200, 404]);
+      // A running Mock reports through its own onLog: logFile needs options to subscribe.
+      const mock = createMock();
+      await assert.rejects(listen({ mock, logFile }), /^TypeError: listen: options\.mock must be mock options when options\.logFile is given/);
+      await assert.rejects(listen({ mock: { log: logFile } as never }), /^TypeError: listen: options\.mock\.log was renamed to options\.logFile/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -95,6 +124,49 @@ describe('files and batches', () => {
     assert.equal(err[0].custom_id, 'c2');
     assert.equal(err[0].error.code, 'batch_expired');
     await mock.close();
+  });
+
+  test('reading a batch has no side effect: its files exist once it completes, whether or not it was read', async () => {
+    const key = ['sk', 'batch', 'reads'].join('-');
+    const auth = { authorization: `Bearer ${key}` };
+    // Two mocks with one seed and the same requests, except that only the first reads the batch.
+    const run = async (readBatch: boolean, outputId?: string) => {
+      const mock = createMock({ clock: createManualClock(), seed: 9 });
+      const form = new FormData();
+      form.set('purpose', 'batch');
+      form.set('file', new File([JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [] } }) + '\n'], 'in.jsonl'));
+      const input = (await (await mock.fetch('http://mock.local/v1/files', { method: 'POST', headers: auth, body: form })).json()) as { id: string };
+      const created = await mock.fetch('http://mock.local/v1/batches', {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ input_file_id: input.id, endpoint: '/v1/chat/completions', completion_window: '24h' }),
+      });
+      const batch = (await created.json()) as { id: string; output_file_id: string | null };
+      assert.equal(batch.output_file_id, null);
+      if (outputId !== undefined) {
+        const early = await mock.fetch(`http://mock.local/v1/files/${outputId}/content`, { headers: auth });
+        assert.equal(early.status, 404, 'not there while the batch runs');
+        await early.text();
+      }
+      await mock.advance(1100);
+      let shown: string | undefined;
+      if (readBatch) {
+        const first = await (await mock.fetch(`http://mock.local/v1/batches/${batch.id}`, { headers: auth })).json();
+        const second = await (await mock.fetch(`http://mock.local/v1/batches/${batch.id}`, { headers: auth })).json();
+        assert.deepEqual(second, first, 'reading twice shows the same batch');
+        shown = (first as { output_file_id: string }).output_file_id;
+      }
+      const id = outputId ?? shown!;
+      const res = await mock.fetch(`http://mock.local/v1/files/${id}/content`, { headers: auth });
+      const text = await res.text();
+      await mock.close();
+      return { id, status: res.status, text };
+    };
+    const read = await run(true);
+    assert.equal(read.status, 200);
+    assert.equal(JSON.parse(read.text.trim()).custom_id, 'a');
+    const unread = await run(false, read.id);
+    assert.deepEqual(unread, read);
   });
 
   test('a batch-level fault ends the batch failed/expired', async () => {

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createManualClock, createMock, goDuration } from '../../src/mock/index.ts';
+import { createManualClock, createMock } from '../../src/mock/index.ts';
 import { admit, newRateLimitState } from '../../src/mock/ratelimit.ts';
-import { tryAgainIn } from '../../src/mock/wire.ts';
+import { goDuration, tryAgainIn } from '../../src/mock/wire.ts';
 
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 

@@ -53,14 +53,15 @@ test('a non-positive token limit gets the real 400 (integer_below_min_value, par
   }
 });
 
-test('webhook delivery to a receiver that never answers ends after maxAttempts timeouts (mock clock)', { timeout: 20_000 }, async () => {
-  const { createManualClock, generateWebhookSecret } = await import('../../src/mock/index.ts');
+test('webhook delivery to a receiver that never answers ends after 1 + retries timeouts (mock clock)', { timeout: 20_000 }, async () => {
+  const { createManualClock } = await import('../../src/mock/index.ts');
+  const { generateWebhookSecret } = await import('../../src/webhooks/signature.ts');
   const clock = createManualClock();
   let calls = 0;
   const mock = createMock({
     clock,
     background: { queuedMs: 0, runMs: 10 },
-    webhooks: { url: 'http://127.0.0.1:1/hook', secret: generateWebhookSecret(), maxAttempts: 2, retryDelaysMs: [100], timeoutMs: 1000, fetch: () => (calls++, new Promise<Response>(() => {})) },
+    webhooks: { url: 'http://127.0.0.1:1/hook', secret: generateWebhookSecret(), retries: 1, retryDelaysMs: [100], attemptTimeoutMs: 1000, fetch: () => (calls++, new Promise<Response>(() => {})) },
   });
   try {
     const res = await mock.fetch('http://mock.local/v1/responses', { method: 'POST', headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x', background: true }) });
@@ -81,7 +82,21 @@ test('webhook delivery to a receiver that never answers ends after maxAttempts t
 
 test('webhook options are validated', () => {
   const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
-  for (const [bad, name] of [[{ maxAttempts: Infinity }, 'maxAttempts'], [{ maxAttempts: 0 }, 'maxAttempts'], [{ retryDelaysMs: [-1] }, 'retryDelaysMs'], [{ timeoutMs: 0 }, 'timeoutMs']] as const) {
-    assert.throws(() => createMock({ webhooks: { url: 'http://127.0.0.1:1/hook', secret, ...bad } }), (e: unknown) => e instanceof RangeError && e.message.includes(name));
+  const cases = [[{ retries: Infinity }, 'retries'], [{ retries: -1 }, 'retries'], [{ retries: 100 }, 'retries'], [{ retries: 1.5 }, 'retries'], [{ retryDelaysMs: [-1] }, 'retryDelaysMs'], [{ attemptTimeoutMs: 0 }, 'attemptTimeoutMs']] as const;
+  for (const [bad, name] of cases) {
+    assert.throws(
+      () => createMock({ webhooks: { url: 'http://127.0.0.1:1/hook', secret, ...bad } }),
+      (e: unknown) => e instanceof RangeError && e.message.startsWith(`createMock: options.webhooks.${name} must be `) && /, got /.test(e.message),
+    );
   }
+  // The names used before 0.2.0 fail at once, naming the new one (never read as something else).
+  for (const [old, now] of [['maxAttempts', 'retries'], ['timeoutMs', 'attemptTimeoutMs']] as const) {
+    assert.throws(
+      () => createMock({ webhooks: { url: 'http://127.0.0.1:1/hook', secret, [old]: 3 } as never }),
+      (e: unknown) => e instanceof TypeError && e.message.startsWith(`createMock: options.webhooks.${old} was renamed to options.webhooks.${now}`),
+    );
+  }
+  assert.throws(() => createMock({ webhooks: { url: 'ftp://x', secret } }), /^TypeError: createMock: options\.webhooks\.url must be an http\(s\) URL, got "ftp:\/\/x"$/);
+  const planted = 'whsec_' + 'A'.repeat(5) + '!';
+  assert.throws(() => createMock({ webhooks: { url: 'http://127.0.0.1:1/hook', secret: planted } }), (e: unknown) => e instanceof TypeError && /options\.webhooks\.secret must be/.test(e.message) && !e.message.includes(planted));
 });
