@@ -4,7 +4,7 @@
  * (see plan.ts): a plain JSON answer to a `stream: true` create, keep-alive comments forever, absurd
  * `openai-poll-after-ms` / `retry-after` values, sockets cut mid-body. It keeps its own ground-truth log
  * of creates, and signs and sends webhooks itself (Standard Webhooks: HMAC-SHA256 over
- * `id.timestamp.body`, computed here independently of src/webhooks/signature.ts).
+ * `id.timestamp.body`, computed here independently of src/webhooks/standard-webhooks.ts).
  *
  * Endpoints: POST /v1/responses, GET /v1/responses/{id} (with `stream=true&starting_after=N`).
  */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classify } from '../../src/core/classify/index.ts';
 import { createManualClock, createMock, listen, type MockLogEntry } from '../../src/mock/index.ts';
-import { verifyWebhook } from '../../src/webhooks/signature.ts';
+import { verifyWebhook } from '../../src/webhooks/standard-webhooks.ts';
 import { MAJORS, collect, rejection } from './helpers.ts';
 
 describe('listen() over 127.0.0.1', () => {

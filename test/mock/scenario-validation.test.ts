@@ -55,7 +55,7 @@ test('a non-positive token limit gets the real 400 (integer_below_min_value, par
 
 test('webhook delivery to a receiver that never answers ends after 1 + retries timeouts (mock clock)', { timeout: 20_000 }, async () => {
   const { createManualClock } = await import('../../src/mock/index.ts');
-  const { generateWebhookSecret } = await import('../../src/webhooks/signature.ts');
+  const { generateWebhookSecret } = await import('../../src/webhooks/standard-webhooks.ts');
   const clock = createManualClock();
   let calls = 0;
   const mock = createMock({

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { signDelivery, webhookKey } from '../../src/mock/webhook-sign.ts';
-import { verifyWebhook } from '../../src/webhooks/signature.ts';
+import { verifyWebhook } from '../../src/webhooks/standard-webhooks.ts';
 
 const keyBytes = randomBytes(32);
 const secret = 'whsec_' + keyBytes.toString('base64');
