@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
 import { resolveClock, type Clock } from '../internal/clock.ts';
+import { isAlive, localHolderPid } from '../internal/holder.ts';
 import type { JournalLink, ResponsesClient, TrackRequest, WaitJournal } from '../background/types.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { waitLinked, windowedPace, type WaitOptions, JOB_METADATA_KEY } from '../background/wait.ts';
@@ -136,15 +137,6 @@ export interface ResumeReport {
   readonly errors: readonly { readonly key: string; readonly error: FaultlineError }[];
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: unknown }).code === 'EPERM';
-  }
-}
-
 const HOST = hostname();
 
 /** The journal. Create one per process (and per database file). */
@@ -212,9 +204,8 @@ export class Journal implements WaitJournal {
   /** The owner to steal from when `holder` is a process on this machine that no longer runs. */
   #deadHolder(holder: string | undefined): string | undefined {
     if (holder === undefined || holder === this.owner) return undefined;
-    const [host, pidText] = holder.split(':');
-    const pid = Number(pidText);
-    if (host !== HOST || !Number.isInteger(pid) || pid === process.pid) return undefined;
+    const pid = localHolderPid(holder, HOST);
+    if (pid === undefined || pid === process.pid) return undefined;
     return isAlive(pid) ? undefined : holder;
   }
 
