@@ -11,7 +11,7 @@ import { runDoctorCommand, type DoctorDeps } from '../../src/cli/doctor/index.ts
 export function fakeKey(prefix: 'proj' | 'svcacct' | 'legacy' = 'proj'): string {
   const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
   let body = '';
-  for (let i = 0; i < 48; i++) body += alphabet[Math.floor(Math.random() * alphabet.length)];
+  for (let i = 0; i < 45; i++) body += alphabet[Math.floor(Math.random() * alphabet.length)];
   return prefix === 'legacy' ? ['sk', body].join('-') : ['sk', prefix, body].join('-');
 }
 

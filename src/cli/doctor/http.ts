@@ -59,6 +59,8 @@ export async function request(deps: Pick<DoctorDeps, 'fetch' | 'clock'>, url: st
   const sentAt = deps.clock.now();
   try {
     const res = await deps.fetch(url, { ...init, signal: deadline.signal, redirect: 'manual' });
+    // An answer that comes after the bound is not one (a real fetch rejects; an injected one may not).
+    if (deadline.signal.aborted) return { kind: 'broken', error: deadline.signal.reason };
     const headersAt = deps.clock.now();
     const body = await readBody(res);
     return { kind: 'answer', status: res.status, headers: res.headers, body, sentAt, headersAt };

@@ -65,21 +65,38 @@ export function renderJson(report: DoctorReport): string {
 const PUBLIC_PREFIX = /^(?:sk-(?:proj|svcacct|admin)-|sk-)/;
 /** The shortest run of a secret that counts as showing it. */
 const WINDOW = 8;
+const REDACTED = '[REDACTED]';
 
 /**
- * The last guard before anything is written: the core `redact()`, then every run of {@link WINDOW}
- * characters of each secret (the key, passwords in URLs) is cut out wherever it appears. The checks
- * never put a key in a line; this holds even for a hostile server that echoes one in an error code.
+ * The last guard before anything is written: the core `redact()`, then wherever {@link WINDOW}
+ * characters of a secret (the key, a password in a URL) appear, the whole run of the secret around them
+ * is cut out. The checks never put a key in a line; this holds even for a hostile server that echoes
+ * one in an error code or a request id.
  */
 export function withoutSecrets(text: string, secrets: readonly string[]): string {
   let out = redact(text);
   for (const secret of secrets) {
     const body = secret.replace(PUBLIC_PREFIX, '');
     if (body.length < WINDOW) {
-      if (body.length >= 4) out = out.split(body).join('[REDACTED]');
+      if (body.length >= 4) out = out.split(body).join(REDACTED);
       continue;
     }
-    for (let i = 0; i + WINDOW <= body.length; i++) out = out.split(body.slice(i, i + WINDOW)).join('[REDACTED]');
+    for (let i = 0; i + WINDOW <= body.length; i++) out = cutRuns(out, body, i);
+  }
+  return out;
+}
+
+/** Cuts every run of `secret` that contains its window at `i`, grown to as much of the secret as matches. */
+function cutRuns(text: string, secret: string, i: number): string {
+  const window = secret.slice(i, i + WINDOW);
+  let out = text;
+  for (let at = out.indexOf(window); at !== -1; at = out.indexOf(window, at)) {
+    let start = at;
+    let end = at + WINDOW;
+    for (let s = i; start > 0 && s > 0 && out[start - 1] === secret[s - 1]; s--) start--;
+    for (let e = i + WINDOW; end < out.length && e < secret.length && out[end] === secret[e]; e++) end++;
+    out = `${out.slice(0, start)}${REDACTED}${out.slice(end)}`;
+    at = start + REDACTED.length;
   }
   return out;
 }
