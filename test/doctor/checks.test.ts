@@ -189,3 +189,15 @@ test('the README lists the doctor\'s exit codes as --help does', () => {
     assert.match(readme, new RegExp(`\\| ${code} \\| ${name}`), name);
   }
 });
+
+test('proxyFor: only when fetch uses the variables, by scheme, and not for NO_PROXY hosts', async () => {
+  const { proxyFor } = await import('../../src/cli/doctor/environment.ts');
+  const api = new URL('https://api.openai.com/v1');
+  const on = { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: `http://u:${fakeKey()}@proxy.corp:3128` };
+  assert.equal(proxyFor({ HTTPS_PROXY: 'http://proxy.corp:3128' }, api), undefined);
+  assert.equal(proxyFor(on, api), 'http://proxy.corp:3128 (credentials hidden)');
+  assert.equal(proxyFor(on, new URL('http://api.openai.com/v1')), undefined);
+  assert.equal(proxyFor({ ...on, HTTP_PROXY: 'http://p2:8080' }, new URL('http://api.openai.com/v1')), 'http://p2:8080');
+  for (const noProxy of ['*', 'openai.com', '.openai.com', '*.openai.com', 'api.openai.com:443', 'localhost, api.openai.com']) assert.equal(proxyFor({ ...on, NO_PROXY: noProxy }, api), undefined, noProxy);
+  for (const noProxy of ['notopenai.com', 'api.openai.com:8443', 'example.com']) assert.notEqual(proxyFor({ ...on, no_proxy: noProxy }, api), undefined, noProxy);
+});

@@ -101,9 +101,12 @@ test('a model that is not listed but retrievable is available', async () => {
     return true;
   });
   try {
-    const { code, report } = await doctorJson(['--base-url', server.url, '--model', 'ft:gpt-4o-mini:acme'], testDeps({ env: { OPENAI_API_KEY: key } }));
+    const { code, report } = await doctorJson(['--base-url', server.url, '--model', 'ft:gpt-4o-mini:acme', '--model', 'ft:gpt-4o-mini:acme'], testDeps({ env: { OPENAI_API_KEY: key } }));
     assert.equal(code, DOCTOR_EXIT.ok);
     assert.equal(check(report, 'model').data.listed, false);
+    // A --model given twice is checked once.
+    assert.equal(report.checks.filter((c: any) => c.id === 'model').length, 1);
+    assert.equal(server.requests.length, 2);
   } finally {
     await server.close();
   }
@@ -305,4 +308,51 @@ test('a connection refused is exit 7 with connection_error', async () => {
   assert.equal(code, DOCTOR_EXIT.reachability);
   assert.equal(check(report, 'connect').code, 'connection_error');
   assert.equal(check(report, 'connect').data.transportCode, 'ECONNREFUSED');
+});
+
+test('DNS that never answers is bounded by --timeout-ms on the injected clock; a proxy in effect skips local DNS', async () => {
+  const clock = createManualClock();
+  let asked = 0;
+  const lookup = (): Promise<never> => {
+    asked++;
+    return new Promise<never>(() => undefined);
+  };
+  const run = doctorJson(['--timeout-ms', '3000'], testDeps({ env: { OPENAI_API_KEY: fakeKey() }, clock, lookup }));
+  for (let turns = 0; clock.pending < 1; turns++) {
+    assert.ok(turns < 10_000, 'the DNS bound was never armed');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await clock.advance(3000);
+  const { code, report } = await run;
+  assert.equal(code, DOCTOR_EXIT.reachability);
+  assert.equal(check(report, 'dns').code, 'connection_error');
+  assert.equal(check(report, 'dns').data.transportCode, 'EAI_AGAIN');
+  assert.equal(clock.pending, 0);
+
+  const key = fakeKey();
+  const server = await openaiLike(key);
+  try {
+    // The request goes to the server (the injected fetch stands in for the proxy); DNS is the proxy's job.
+    const proxied = await doctorJson(['--base-url', 'https://api.openai.com/v1'], testDeps({ env: { OPENAI_API_KEY: key, NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: 'http://proxy.corp:3128' }, lookup, fetch: (_url, init) => globalThis.fetch(`${server.url}/models`, init) }));
+    assert.equal(proxied.code, DOCTOR_EXIT.ok, JSON.stringify(proxied.report.checks, null, 1));
+    assert.match(check(proxied.report, 'dns').summary, /resolved by the proxy \(http:\/\/proxy\.corp:3128\)/);
+    assert.equal(asked, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a base URL that redirects is a credentials problem (exit 6) naming where it goes, never followed', async () => {
+  const server = await loopback((_req, res) => {
+    res.writeHead(301, { location: 'https://user:pw@elsewhere.example/v1/models?token=abc' });
+    res.end();
+  });
+  try {
+    const { code, report } = await doctorJson(['--base-url', server.url, '--model', 'gpt-4o-mini', '--model', 'gpt-4o-mini'], testDeps({ env: { OPENAI_API_KEY: fakeKey() } }));
+    assert.equal(code, DOCTOR_EXIT.credentials);
+    assert.equal(check(report, 'auth').summary, 'the base URL redirects (HTTP 301 to https://elsewhere.example/v1/models (credentials hidden))');
+    assert.equal(server.requests.length, 1);
+  } finally {
+    await server.close();
+  }
 });

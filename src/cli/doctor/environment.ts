@@ -124,11 +124,38 @@ const NO_PROXY_VARS = ['NO_PROXY', 'no_proxy'] as const;
  * work in Node.
  * @see https://nodejs.org/api/cli.html#node_use_env_proxy1
  */
+function proxyInEffect(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env['NODE_USE_ENV_PROXY'] === '1' || /(?:^|\s)--use-env-proxy(?:\s|$)/.test(env['NODE_OPTIONS'] ?? '');
+}
+
+/**
+ * The proxy Node's `fetch` sends a request for `url` through, as shown (no credentials), or undefined
+ * for a direct connection: proxies in effect, the scheme's variable, and `NO_PROXY` (`*`, host names,
+ * `.suffix` or `suffix` domains, `host:port`).
+ */
+export function proxyFor(env: Readonly<Record<string, string | undefined>>, url: URL): string | undefined {
+  if (!proxyInEffect(env)) return undefined;
+  const names = url.protocol === 'https:' ? (['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'] as const) : (['HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'] as const);
+  const proxy = names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  if (proxy === undefined) return undefined;
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const noProxy = (NO_PROXY_VARS.map((v) => env[v]).find((v) => v !== undefined && v !== '') ?? '').split(/[\s,]+/).filter((e) => e !== '');
+  for (const entry of noProxy.map((e) => e.toLowerCase())) {
+    if (entry === '*') return undefined;
+    const [name = '', entryPort] = entry.split(/:(?=\d+$)/);
+    if (entryPort !== undefined && entryPort !== port) continue;
+    const domain = name.replace(/^\*?\./, '');
+    if (host === domain || host.endsWith(`.${domain}`)) return undefined;
+  }
+  return shownUrl(proxy);
+}
+
 export function checkProxy(env: Readonly<Record<string, string | undefined>>): CheckResult {
   const base = { id: 'proxy', group: 'environment' as const, title: 'proxy' };
   const set = PROXY_VARS.filter((v) => (env[v] ?? '') !== '');
   const noProxy = NO_PROXY_VARS.map((v) => env[v]).find((v) => v !== undefined && v !== '');
-  const inEffect = env['NODE_USE_ENV_PROXY'] === '1' || /(?:^|\s)--use-env-proxy(?:\s|$)/.test(env['NODE_OPTIONS'] ?? '');
+  const inEffect = proxyInEffect(env);
   const proxies = set.map((v) => `${v}=${shownUrl(env[v] as string)}`);
   const data = { variables: Object.fromEntries(set.map((v) => [v, shownUrl(env[v] as string)])), noProxy: noProxy ?? null, inEffect };
   if (set.length === 0) return { ...base, status: 'ok', summary: 'none set (direct connection)', data };

@@ -15,7 +15,7 @@ import { integerFlag, UsageError } from '../args.ts';
 import { commandHelp, hasSqlite, version, type CliIO } from '../main.ts';
 import { resolveCredentials, resolveTarget, urlSecrets } from './config.ts';
 import { checkBaseUrl, checkKey } from './credentials.ts';
-import { checkNode, checkProxy, checkSdk, checkSqlite, findSdks } from './environment.ts';
+import { checkNode, checkProxy, checkSdk, checkSqlite, findSdks, proxyFor } from './environment.ts';
 import { checkJournal } from './journal.ts';
 import { checkAuth, checkClock, checkConnect, checkDns, checkModel, checkProbe, listedIds, listModels } from './network.ts';
 import { renderJson, renderTable, useColour, withoutSecrets } from './render.ts';
@@ -56,13 +56,13 @@ export async function runDoctor(req: DoctorRequest, deps: DoctorDeps): Promise<D
   if ('error' in target || (urlCheck.status === 'fail' && !target.hadCredentials)) {
     checks.push({ id: 'dns', group: 'reachability', title: 'network', status: 'skip', summary: 'no usable base URL' });
   } else {
-    const dns = await checkDns(deps, target);
+    const dns = await checkDns(deps, target, req.timeoutMs, proxyFor(env, new URL(target.base)));
     checks.push(dns);
     if (dns.status !== 'fail') {
       const first = await listModels(deps, target, creds, req.timeoutMs);
       const now = deps.clock.now();
       checks.push(checkConnect(first, target, now), checkClock(first));
-      const auth = checkAuth(first, creds, now);
+      const auth = checkAuth(first, creds, target, now);
       checks.push(auth);
       if (auth.status === 'ok') {
         const listed = first.kind === 'answer' ? listedIds(first.body) : undefined;
@@ -130,7 +130,7 @@ export async function runDoctorCommand(args: readonly string[], io: CliIO, deps:
     return DOCTOR_EXIT.ok;
   }
   const timeoutMs = integerFlag('timeout-ms', values['timeout-ms'], 1, 600_000, 'doctor') ?? DEFAULT_TIMEOUT_MS;
-  const models = (values.model ?? []).map((m) => m.trim());
+  const models = [...new Set((values.model ?? []).map((m) => m.trim()))];
   if (models.some((m) => m === '')) throw new UsageError('--model must be a non-empty model (or Azure deployment) name', 'doctor');
   if (values.probe === true && models.length === 0) throw new UsageError('--probe needs a --model to send its one request to', 'doctor');
   if (values.journal !== undefined && values.journal === '') throw new UsageError('--journal must be a file path', 'doctor');

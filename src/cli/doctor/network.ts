@@ -5,8 +5,9 @@
  */
 import { isIP } from 'node:net';
 import { parseDuration } from '../../core/classify/index.ts';
+import { sleepFor } from '../../internal/clock.ts';
 import { failedCheck, failureOf, request, tlsCode, type Answer, type Broken } from './http.ts';
-import type { Credentials, Target } from './config.ts';
+import { shownUrl, type Credentials, type Target } from './config.ts';
 import type { CheckResult, DoctorDeps } from './types.ts';
 
 /** Above this the clock is worth a warning (the `Date` header has one-second resolution). */
@@ -28,17 +29,29 @@ export function endpoints(target: Target): { models: string; model: (id: string)
   };
 }
 
-export async function checkDns(deps: Pick<DoctorDeps, 'lookup'>, target: Target): Promise<CheckResult> {
+/**
+ * DNS of the base URL's host, bounded by `timeoutMs` of the injected clock (a resolver that does not
+ * answer must not hold a CI job). Skipped when a proxy carries the request: then only the proxy
+ * resolves the host, and a local failure would be a false alarm.
+ */
+export async function checkDns(deps: Pick<DoctorDeps, 'lookup' | 'clock'>, target: Target, timeoutMs: number, proxy?: string): Promise<CheckResult> {
   const host = new URL(target.base).hostname.replace(/^\[|\]$/g, '');
   const base = { id: 'dns', group: 'reachability' as const, title: 'DNS' };
   if (isIP(host) !== 0) return { ...base, status: 'skip', summary: `${host} is an IP address`, data: { host } };
+  if (proxy !== undefined) return { ...base, status: 'skip', summary: `${host} is resolved by the proxy (${proxy})`, data: { host, proxy } };
+  const stop = new AbortController();
   try {
-    const addresses = (await deps.lookup(host)).map((a) => a.address);
+    const timedOut = sleepFor(deps.clock, timeoutMs, undefined, stop.signal).then(() => {
+      if (!stop.signal.aborted) throw Object.assign(new Error(`DNS lookup of ${host} gave no answer within ${timeoutMs} ms`), { code: 'EAI_AGAIN' });
+    });
+    const addresses = (await Promise.race([deps.lookup(host), timedOut.then(() => [])])).map((a) => a.address);
     if (addresses.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     return { ...base, status: 'ok', summary: `${host} → ${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ` (+${addresses.length - 3})` : ''}`, data: { host, addresses } };
   } catch (error) {
     const f = failureOf({ kind: 'broken', error }, 0) as NonNullable<ReturnType<typeof failureOf>>;
     return failedCheck(base, f, 'reachability', { fix: `${host} does not resolve: check the base URL's host name, the DNS server, or the network (a container without network?).`, data: { host } });
+  } finally {
+    stop.abort();
   }
 }
 
@@ -93,10 +106,22 @@ export function listedIds(body: unknown): string[] | undefined {
 }
 
 /** Whether the key authenticates: the first request's answer. */
-export function checkAuth(outcome: Answer | Broken, creds: Credentials, now: number): CheckResult {
+export function checkAuth(outcome: Answer | Broken, creds: Credentials, target: Target, now: number): CheckResult {
   const base = { id: 'auth', group: 'access' as const, title: 'key accepted' };
   if (outcome.kind === 'broken') return { ...base, status: 'skip', summary: 'the server was not reached' };
   if (creds.info.source === undefined && outcome.status === 401) return { ...base, status: 'skip', summary: 'no key to test (the server wants one: HTTP 401)', data: { status: 401 } };
+  if (outcome.status >= 300 && outcome.status < 400) {
+    const location = outcome.headers.get('location');
+    const to = location === null ? 'nowhere' : shownUrl(new URL(location, target.base).href);
+    return {
+      ...base,
+      status: 'fail',
+      summary: `the base URL redirects (HTTP ${outcome.status} to ${to})`,
+      problem: 'credentials',
+      fix: 'Use the final URL as the base URL: a redirected POST may arrive as a GET, and the key must not follow a redirect to another host.',
+      data: { status: outcome.status, location: to },
+    };
+  }
   const f = failureOf(outcome, now);
   if (f !== undefined) return failedCheck(base, f, 'access');
   const ids = listedIds(outcome.body);
