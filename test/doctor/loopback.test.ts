@@ -356,3 +356,27 @@ test('a base URL that redirects is a credentials problem (exit 6) naming where i
     await server.close();
   }
 });
+
+test('the real command (bin/faultline.js) in a child process: env read, clean --json on stdout, the exit code', async () => {
+  const { execFile } = await import('node:child_process');
+  const key = fakeKey();
+  const server = await openaiLike(key);
+  try {
+    const bin = new URL('../../bin/faultline.js', import.meta.url).pathname;
+    const run = (args: string[], env: Record<string, string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, [bin, 'doctor', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+          resolve({ code: typeof error?.code === 'number' ? error.code : child.exitCode ?? 0, stdout, stderr });
+        });
+      });
+    const good = await run(['--json', '--model', 'gpt-4o-mini'], { OPENAI_API_KEY: key, OPENAI_BASE_URL: server.url });
+    assert.equal(good.code, DOCTOR_EXIT.ok, good.stdout + good.stderr);
+    assert.equal(JSON.parse(good.stdout).ok, true);
+    assert.equal(good.stderr, '');
+    const bad = await run([], { OPENAI_API_KEY: fakeKey(), OPENAI_BASE_URL: server.url, NO_COLOR: '1' });
+    assert.equal(bad.code, DOCTOR_EXIT.credentials);
+    assert.match(bad.stdout, /authentication_error/);
+  } finally {
+    await server.close();
+  }
+});

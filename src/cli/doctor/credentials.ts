@@ -1,5 +1,4 @@
 /** Credentials checks: the base URL's kind and the key's kind. Never any character of the key. */
-import { getEntry } from '../../core/catalog.ts';
 import { KEY_KIND_TEXT, type BadTarget, type Credentials, type Target } from './config.ts';
 import type { CheckResult } from './types.ts';
 
@@ -37,7 +36,7 @@ export function checkKey(creds: Credentials, target: Target | BadTarget, env: Re
       summary: `${expected} is not set`,
       problem: 'credentials',
       code: 'authentication_error',
-      fix: `Set ${expected}; ${getEntry('authentication_error')?.fix[0] ?? ''}`.trim(),
+      fix: `Set ${expected} to a valid key (the SDK reads it from there).`,
       data: { set: false },
     };
   }

@@ -125,7 +125,7 @@ export function describeFailure(f: Failure, tls: string | undefined): string {
 }
 
 /** A failed check for a classified failure: its code, its one-line fix, and its class of problem. */
-export function failedCheck(base: { id: string; group: CheckGroup; title: string }, f: Failure, fallback: ProblemClass, opts: { tls?: string | undefined; fix?: string; data?: Record<string, unknown> } = {}): CheckResult {
+export function failedCheck(base: { id: string; group: CheckGroup; title: string }, f: Failure, fallback: ProblemClass, opts: { tls?: string | undefined; fix?: string; summary?: string; data?: Record<string, unknown> } = {}): CheckResult {
   const entry = getEntry(f.code);
   const fix =
     opts.fix ??
@@ -135,7 +135,7 @@ export function failedCheck(base: { id: string; group: CheckGroup; title: string
   return {
     ...base,
     status: 'fail',
-    summary: describeFailure(f, opts.tls),
+    summary: opts.summary ?? describeFailure(f, opts.tls),
     problem: problemOf(f.category, fallback),
     code: f.code,
     fix,

@@ -49,7 +49,8 @@ export async function checkDns(deps: Pick<DoctorDeps, 'lookup' | 'clock'>, targe
     return { ...base, status: 'ok', summary: `${host} → ${addresses.slice(0, 3).join(', ')}${addresses.length > 3 ? ` (+${addresses.length - 3})` : ''}`, data: { host, addresses } };
   } catch (error) {
     const f = failureOf({ kind: 'broken', error }, 0) as NonNullable<ReturnType<typeof failureOf>>;
-    return failedCheck(base, f, 'reachability', { fix: `${host} does not resolve: check the base URL's host name, the DNS server, or the network (a container without network?).`, data: { host } });
+    const why = f.transportCode === 'EAI_AGAIN' ? 'no answer from the resolver' : (f.transportCode ?? 'no address');
+    return failedCheck(base, f, 'reachability', { summary: `${host} does not resolve (${why})`, fix: 'Check the host name in the base URL, the DNS server, or the network (a container without network?).', data: { host } });
   } finally {
     stop.abort();
   }

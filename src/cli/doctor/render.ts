@@ -44,7 +44,7 @@ export function renderTable(report: DoctorReport, colour: boolean): string {
     for (const c of checks) {
       const [word, code] = PAINT[c.status];
       lines.push(`  ${paint(code, word.padEnd(4))}  ${clean(c.title).padEnd(width)}  ${clean(c.summary)}`);
-      const indent = ' '.repeat(8 + width);
+      const indent = ' '.repeat(10 + width);
       if (c.code !== undefined) lines.push(`${indent}${paint(code, c.code)}: ${clean(c.fix ?? '')}  ${paint(DIM, `(faultline explain ${c.code})`)}`);
       else if (c.fix !== undefined) lines.push(`${indent}fix: ${clean(c.fix)}`);
     }
