@@ -380,3 +380,52 @@ test('the real command (bin/faultline.js) in a child process: env read, clean --
     await server.close();
   }
 });
+
+test('a 403 (region not supported) is exit 8 with permission_denied; a 500 is exit 7 with server_error', async () => {
+  let status = 403;
+  const server = await loopback((_req, res) => {
+    if (status === 403) return json(res, 403, envelope('Country, region, or territory not supported', 'request_forbidden', 'unsupported_country_region_territory'));
+    return json(res, 500, envelope('The server had an error while processing your request. Sorry about that!', 'server_error', null), { 'x-request-id': 'req_abc' });
+  });
+  try {
+    const deps = testDeps({ env: { OPENAI_API_KEY: fakeKey() } });
+    let r = await doctorJson(['--base-url', server.url], deps);
+    assert.equal(r.code, DOCTOR_EXIT.access);
+    assert.equal(check(r.report, 'auth').code, 'permission_denied');
+    status = 500;
+    r = await doctorJson(['--base-url', server.url], deps);
+    assert.equal(r.code, DOCTOR_EXIT.reachability);
+    assert.equal(check(r.report, 'auth').code, 'server_error');
+    assert.equal(check(r.report, 'auth').data.requestId, 'req_abc');
+    assert.equal(check(r.report, 'connect').status, 'ok');
+  } finally {
+    await server.close();
+  }
+});
+
+test('Azure v1 (/openai/v1): no api-version, the deployment named in the body', async () => {
+  const key = fakeAzureKey();
+  const server = await loopback((req, res) => {
+    if (req.headers['api-key'] !== key) return json(res, 401, { error: { code: '401', message: 'Access denied' } });
+    if (req.method === 'GET' && req.url === '/openai/v1/models') return json(res, 200, { object: 'list', data: [] });
+    if (req.method === 'POST' && req.url === '/openai/v1/chat/completions') {
+      const { model } = JSON.parse(req.body) as { model?: string };
+      if (model !== 'prod') return json(res, 404, { error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' } });
+      return json(res, 400, { error: { message: "'messages' is a required property", type: 'invalid_request_error', param: null, code: null } });
+    }
+    return json(res, 404, { error: { code: '404', message: 'Resource not found' } });
+  });
+  try {
+    // A loopback host is not an Azure host name: AZURE_OPENAI_ENDPOINT is what says Azure here.
+    const env = { AZURE_OPENAI_ENDPOINT: `${server.origin}/openai/v1`, AZURE_OPENAI_API_KEY: key };
+    const r = await doctorJson(['--model', 'prod', '--model', 'dev'], testDeps({ env }));
+    assert.equal(check(r.report, 'base-url').data.azureV1, true);
+    const [prod, dev] = r.report.checks.filter((c: any) => c.id === 'model');
+    assert.equal(prod.status, 'ok');
+    assert.equal(dev.code, 'model_not_found');
+    assert.equal(r.code, DOCTOR_EXIT.access);
+    assert.ok(server.requests.every((q) => !q.url.includes('api-version')));
+  } finally {
+    await server.close();
+  }
+});
