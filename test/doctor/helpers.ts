@@ -1,5 +1,5 @@
 /** Shared helpers for the doctor's tests: fake keys built at run time, injected deps, a captured run. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,13 @@ export function fakeAzureKey(): string {
   return out;
 }
 
+/** One folder per test process for every folder the tests make, removed when the process exits. */
+const ROOT = mkdtempSync(join(tmpdir(), 'faultline-doctor-'));
+process.on('exit', () => rmSync(ROOT, { recursive: true, force: true }));
+
 /** An empty folder: no `openai` SDK is found from it (walking up from /tmp finds none either). */
 export function emptyDir(): string {
-  return mkdtempSync(join(tmpdir(), 'faultline-doctor-'));
+  return mkdtempSync(join(ROOT, 'd-'));
 }
 
 /** Deps for a test: nothing read from the real machine unless given. */
