@@ -5,7 +5,7 @@
 import { parseDecimal } from '../internal/decimal.ts';
 
 /** The commands that have their own help text (see `commandHelp()` in main.ts). */
-export type CommandName = 'explain' | 'codes' | 'mock' | 'demo';
+export type CommandName = 'explain' | 'codes' | 'mock' | 'demo' | 'doctor';
 
 /** A usage error: the CLI exits 2 with the message and the help of the command it concerns. */
 export class UsageError extends Error {

@@ -66,6 +66,18 @@ const COMMANDS: Readonly<Record<CommandName, { readonly synopsis: string; readon
       '--concurrency N   requests in flight at once, >= 1 (default 24)',
     ],
   },
+  doctor: {
+    synopsis: 'doctor [--json] [--base-url URL] [--model NAME]... [--probe] [--journal FILE] [--timeout-ms N]',
+    summary: 'check the environment, key, network, models and journal before CI depends on them (exit codes in doctor --help)',
+    options: [
+      '--json            print the report as JSON',
+      '--base-url URL    the API base (default OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT, then api.openai.com)',
+      '--model NAME      a model (an Azure deployment) that must be available; repeatable',
+      '--probe           send one minimal request to the first --model and report the rate-limit headroom',
+      '--journal FILE    check a faultline journal (opened read-only)',
+      '--timeout-ms N    bound of each HTTP request (default 10000)',
+    ],
+  },
 } as const;
 
 
@@ -150,6 +162,11 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         }
         const { runDemoCommand } = await import('./demo.ts');
         return await runDemoCommand([...rest], io);
+      }
+      case 'doctor': {
+        current = command;
+        const { runDoctorCommand } = await import('./doctor/index.ts');
+        return await runDoctorCommand(rest, io);
       }
       case undefined:
       case '-h':

@@ -25,6 +25,7 @@ import type { Clock } from '../internal/clock.ts';
 import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
 import type { ResponsesClient } from '../background/types.ts';
 import { registerJournal, type HeldElsewhere, type JournalLink, type TrackRequest, type WaitJournal } from '../internal/journal-port.ts';
+import { isAlive, localHolderPid } from '../internal/holder.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
 import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
 import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
@@ -142,15 +143,6 @@ export interface ResumeReport {
   readonly errors: readonly { readonly key: string; readonly error: FaultlineError }[];
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: unknown }).code === 'EPERM';
-  }
-}
-
 const HOST = hostname();
 
 /** The journal. Create one per process (and per database file). */
@@ -222,9 +214,8 @@ export class Journal implements WaitJournal {
   /** The owner to steal from when `holder` is a process on this machine that no longer runs. */
   #deadHolder(holder: string | undefined): string | undefined {
     if (holder === undefined || holder === this.owner) return undefined;
-    const [host, pidText] = holder.split(':');
-    const pid = Number(pidText);
-    if (host !== HOST || !Number.isInteger(pid) || pid === process.pid) return undefined;
+    const pid = localHolderPid(holder, HOST);
+    if (pid === undefined || pid === process.pid) return undefined;
     return isAlive(pid) ? undefined : holder;
   }
 
