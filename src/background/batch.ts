@@ -10,6 +10,7 @@ import type { Failure } from '../core/failure.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
 import { afterPollError, makeError, resolveOptions, type WaitOptions } from './wait.ts';
+import { observeWait } from '../internal/telemetry.ts';
 
 /** Options of {@link waitForBatch}. */
 export interface BatchWaitOptions
@@ -109,7 +110,11 @@ function lineReport(line: unknown): BatchLineReport {
  * const report = await waitForBatch(client, batch.id, { timeoutMs: 24 * 3600_000 });
  * for (const l of report.lines) if (!l.ok) console.log(l.customId, l.code);
  */
-export async function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
+export function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
+  return observeWait({ operation: 'waitForBatch', kind: 'batch', target: id }, () => waitForBatchNow(client, id, options));
+}
+
+async function waitForBatchNow(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
   assertClient(client);
   if (typeof id !== 'string' || id === '') throw new TypeError('waitForBatch: `id` must be a non-empty batch id');
   const r = resolveOptions(options as WaitOptions, undefined, 'waitForBatch');

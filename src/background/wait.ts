@@ -27,6 +27,7 @@ import {
   type ResponsesClient,
   type WaitJournal,
 } from './types.ts';
+import { observeWait } from '../internal/telemetry.ts';
 
 /** One piece of progress, from a poll snapshot, a stream event, or a webhook. */
 export interface WaitProgress {
@@ -761,11 +762,15 @@ async function settle(waiter: Waiter, start: Start, r: Resolved, link: JournalLi
  * @example
  * const response = await waitForResponse(client, created, { timeoutMs: 10 * 60_000 });
  */
-export async function waitForResponse<R extends BackgroundResponse = BackgroundResponse>(
+export function waitForResponse<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
   idOrResponse: string | BackgroundResponse | WaitToken,
   options: WaitOptions,
 ): Promise<R> {
+  return observeWait({ operation: 'waitForResponse', kind: 'response', target: idOrResponse }, () => waitForResponseNow<R>(client, idOrResponse, options));
+}
+
+async function waitForResponseNow<R extends BackgroundResponse>(client: ResponsesClient, idOrResponse: string | BackgroundResponse | WaitToken, options: WaitOptions): Promise<R> {
   const fn = 'waitForResponse';
   assertClient(client, fn);
   const start = startFrom(idOrResponse, fn);
@@ -794,7 +799,7 @@ export async function waitLinked(client: ResponsesClient, token: WaitToken, opti
   assertClient(client, fn);
   const start = startFrom(token, fn);
   const r = resolveOptions(options, token.deadlineAt, fn);
-  return settle(new Waiter(client, r, start, link), start, r, link);
+  return observeWait({ operation: fn, kind: 'response', target: token }, () => settle(new Waiter(client, r, start, link), start, r, link));
 }
 
 /**
@@ -862,11 +867,15 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  * JSON body); no earlier byte carries it. A process killed between those two points leaves an orphan
  * that only its webhook can name.
  */
-export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
+export function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
   params: CreateParams,
   options: WaitOptions,
 ): Promise<R> {
+  return observeWait({ operation: 'createAndWait', kind: 'response', target: params }, () => createAndWaitNow<R>(client, params, options));
+}
+
+async function createAndWaitNow<R extends BackgroundResponse>(client: ResponsesClient, params: CreateParams, options: WaitOptions): Promise<R> {
   const fn = 'createAndWait';
   assertClient(client, fn);
   if (typeof params !== 'object' || params === null) throw new TypeError(`${fn}: \`params\` must be the create request body`);
