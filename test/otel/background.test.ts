@@ -4,36 +4,23 @@
  * (node:http) and against faultline's mock.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { createAndWait, waitForBatch, waitForResponse } from '../../src/background/index.ts';
 import { createMock } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { autoClock } from '../retry/helpers.ts';
-import { fakeKey, record, useAsyncContext, type Recorder } from './harness.ts';
+import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
 
 /** What the loopback server answers, by path. */
 let objects: Record<string, unknown> = {};
-let base = '';
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    const body = objects[(req.url ?? '').split('?')[0]!];
-    const text = JSON.stringify(body ?? { error: { message: 'No such object', type: 'invalid_request_error', param: null, code: null } });
-    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_poll' });
-    res.end(text);
-  });
+const server = serveLoopback((req, res) => {
+  const body = objects[(req.url ?? '').split('?')[0]!];
+  const text = JSON.stringify(body ?? { error: { message: 'No such object', type: 'invalid_request_error', param: null, code: null } });
+  res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_poll' });
+  res.end(text);
 });
-
-before(async () => {
-  useAsyncContext();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-});
-after(() => new Promise<void>((r) => server.close(() => r())));
 
 let rec: Recorder;
 beforeEach(() => {
@@ -42,7 +29,7 @@ beforeEach(() => {
 });
 afterEach(() => rec.stop());
 
-const loopbackClient = () => new OpenAI({ apiKey: fakeKey(), baseURL: base, fetch: createFetch({ pacing: false }), maxRetries: 0 });
+const loopbackClient = () => new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch: createFetch({ pacing: false }), maxRetries: 0 });
 const response = (status: string, extra: Record<string, unknown> = {}) => ({ id: 'resp_1', object: 'response', created_at: 1, status, model: 'gpt-4o-mini', output: [], error: null, incomplete_details: null, ...extra });
 const waitSpan = () => rec.spans().find((s) => s.attributes['faultline.wait.kind'] !== undefined)!;
 const count = async (name: string, outcome: string) => (await rec.points(name)).filter((p) => p.attributes['faultline.outcome'] === outcome).reduce((n, p) => n + (p.value as number), 0);

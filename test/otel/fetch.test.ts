@@ -4,26 +4,18 @@
  * SDK's in-memory exporter and reader received.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { createFetch } from '../../src/retry/index.ts';
 import { autoClock } from '../retry/helpers.ts';
-import { fakeKey, record, useAsyncContext, type Recorder } from './harness.ts';
+import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
 
 type Answer = (req: IncomingMessage, res: ServerResponse) => void;
 let script: Answer[] = [];
 let seen = 0;
-let base = '';
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    const answer = script[Math.min(seen++, script.length - 1)];
-    answer!(req, res);
-  });
-});
+const server = serveLoopback((req, res) => script[Math.min(seen++, script.length - 1)]!(req, res));
 
 const reply =
   (status: number, body: unknown, headers: Record<string, string> = {}): Answer =>
@@ -36,13 +28,6 @@ const apiError = (status: number, code: string | null, type: string, headers: Re
 const completion = (headers: Record<string, string> = {}) =>
   reply(200, { id: 'chatcmpl_1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hi' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }, headers);
 
-before(async () => {
-  useAsyncContext();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-});
-after(() => new Promise<void>((r) => server.close(() => r())));
-
 let rec: Recorder;
 beforeEach(() => {
   script = [];
@@ -52,7 +37,7 @@ beforeEach(() => {
 function client(options: Parameters<typeof createFetch>[0] = {}) {
   const clock = autoClock();
   const fetch = createFetch({ now: clock.now, sleep: clock.sleep, random: () => 0.5, ...options });
-  return new OpenAI({ apiKey: fakeKey(), baseURL: base, fetch, maxRetries: 0 });
+  return new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch, maxRetries: 0 });
 }
 const chat = (c: OpenAI) => c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 
@@ -165,7 +150,7 @@ describe('faultline/otel on createFetch (loopback server)', () => {
   test('no secret reaches the span: a transport error quoting the key is redacted in the status', async () => {
     const key = fakeKey();
     const fetch = createFetch({ retries: 0, fetch: async () => Promise.reject(new TypeError(`fetch failed for Authorization: Bearer ${key}`, { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) })) });
-    await assert.rejects(fetch(`${base}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm' }) }));
+    await assert.rejects(fetch(`${server.base}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'm' }) }));
     const [span] = rec.spans();
     assert.equal(span!.attributes['error.type'], 'connection_error');
     assert.doesNotMatch(JSON.stringify({ status: span!.status, attributes: span!.attributes, events: span!.events }), new RegExp(key));

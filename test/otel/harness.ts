@@ -4,6 +4,9 @@
  * test reads exactly what an app's exporter would receive.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { context, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
@@ -78,3 +81,23 @@ export function record(): Recorder {
 
 /** A fake API key built at run time (no key-shaped literal in the repository). */
 export const fakeKey = (): string => ['sk', 'test', 'otel', '0'.repeat(8)].join('-');
+
+/**
+ * An independent loopback server for one test file (node:http, no faultline code): `handler` answers
+ * each request once its body has arrived. Listens before the file's tests, closes after them, and sets
+ * up the async context so spans nest.
+ */
+export function serveLoopback(handler: (req: IncomingMessage, res: ServerResponse) => void): { readonly base: string } {
+  const state = { base: '' };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => handler(req, res));
+  });
+  before(async () => {
+    useAsyncContext();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    state.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+  return state;
+}
