@@ -14,7 +14,6 @@ export const ATTR = Object.freeze({
   providerName: 'gen_ai.provider.name',
   /** The pre-1.37 name of `gen_ai.provider.name`, still read by many backends. */
   system: 'gen_ai.system',
-  responseId: 'gen_ai.response.id',
   errorType: 'error.type',
   httpMethod: 'http.request.method',
   httpStatus: 'http.response.status_code',

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
+import { createMock } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { autoClock } from '../retry/helpers.ts';
 import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
@@ -154,5 +155,36 @@ describe('faultline/otel on createFetch (loopback server)', () => {
     const [span] = rec.spans();
     assert.equal(span!.attributes['error.type'], 'connection_error');
     assert.doesNotMatch(JSON.stringify({ status: span!.status, attributes: span!.attributes, events: span!.events }), new RegExp(key));
+  });
+});
+
+describe('faultline/otel on createFetch (mock)', () => {
+  beforeEach(() => {
+    rec = record();
+  });
+  afterEach(() => rec.stop());
+
+  function mockClient(scenario: NonNullable<Parameters<typeof createMock>[0]>['scenario']) {
+    const clock = autoClock();
+    const mock = createMock({ clock, ...(scenario !== undefined ? { scenario } : {}) });
+    const fetch = createFetch({ fetch: mock.fetch, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+    return { mock, client: new OpenAI({ apiKey: fakeKey(), baseURL: 'http://mock.test/v1', fetch, maxRetries: 0 }) };
+  }
+
+  test('one 429 then success: no error.type, the retry event carries the code; an empty wallet: error.type insufficient_quota', async () => {
+    const ok = mockClient([{ match: { nth: 1 }, fault: { type: 'http', preset: 'rate_limit_requests', headers: { 'retry-after-ms': '500' } } }]);
+    await ok.client.responses.create({ model: 'gpt-4o-mini', input: 'hi' });
+    const broke = mockClient([{ fault: { type: 'http', preset: 'insufficient_quota' } }]);
+    await assert.rejects(broke.client.responses.create({ model: 'gpt-4o-mini', input: 'hi' }), OpenAI.RateLimitError);
+    const [first, second] = rec.spans();
+    assert.equal(first!.name, 'chat gpt-4o-mini');
+    assert.equal(first!.attributes['error.type'], undefined);
+    assert.equal(first!.attributes['faultline.attempts'], 2);
+    assert.deepEqual(first!.events.map((e) => e.attributes?.['faultline.failure.code']), ['rate_limit_exceeded']);
+    assert.ok((first!.attributes['faultline.paced_ms'] as number) >= 500, 'the 429 pause was waited in the pacer');
+    assert.equal(second!.attributes['error.type'], 'insufficient_quota');
+    assert.equal(second!.attributes['faultline.attempts'], 1);
+    await ok.mock.close();
+    await broke.mock.close();
   });
 });
