@@ -8,7 +8,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOG } from '../src/core/catalog.ts';
-import { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS } from '../src/otel/semconv.ts';
+import { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from '../src/otel/semconv.ts';
 import { writeGenerated } from './gen-options.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,23 +21,25 @@ export const ATTRIBUTE_DOCS: Readonly<Record<keyof typeof ATTR, readonly [where:
   system: ['request span, metrics', 'The same value under its pre-1.37 name, still read by many backends.'],
   errorType: ['request span, wait span, metrics', 'The catalog code of the **final** outcome, only when it failed (list below). An attempt that was retried and then succeeded sets no `error.type`.'],
   httpMethod: ['request span', 'The HTTP method.'],
-  httpStatus: ['request span, retry event', 'The status of the final answer (on the span) or of the retried attempt (on the event).'],
+  httpStatus: ['request span, retry events', 'The status of the final answer (on the span) or of the retried attempt (on the event).'],
   serverAddress: ['request span, metrics', 'The host of the request URL.'],
   serverPort: ['request span', 'The port of the request URL.'],
   attempts: ['request span', 'Attempts sent, the first included.'],
-  retries: ['request span', 'Attempts that failed and were retried (`attempts - 1`).'],
+  retries: ['request span, wait span', 'Attempts that failed and were retried (`attempts - 1` on a request; failed polls retried, on a wait).'],
   pacedMs: ['request span', 'Milliseconds spent waiting for a pacing turn (rate limits learned or set, a 429 pause shared by the model).'],
   backoffMs: ['request span', 'Milliseconds slept between attempts by the retry loop (backoff, or the server\'s `retry-after` plus spread).'],
-  retryAfterMs: ['request span, retry event', 'The `retry-after-ms`/`retry-after` the server asked for and faultline honoured, summed over the retries (on the span) or of one attempt (on the event).'],
-  requestId: ['request span, retry event', 'The `x-request-id` of the final answer (span) or of the retried attempt (event): what OpenAI support asks for.'],
+  retryAfterMs: ['request span, retry events', 'The `retry-after-ms`/`retry-after` the server asked for and faultline honoured, summed over the retries (on the span) or of one attempt (on the event).'],
+  requestId: ['request span, retry events', 'The `x-request-id` of the final answer (span) or of the retried attempt (event): what OpenAI support asks for.'],
   outcome: ['metrics', `\`${SUCCESS}\`, or the catalog code of the final failure (the same value as \`error.type\`).`],
-  failureCode: ['retry event, retries metric', 'The catalog code of an attempt that was retried.'],
+  failureCode: ['retry events, retries metric', 'The catalog code of an attempt that was retried.'],
   waitKind: ['wait span, metrics', '`response` or `batch`.'],
   waitOperation: ['wait span, metrics', 'The function: `waitForResponse`, `createAndWait`, `waitForBatch` or `resumeAll`.'],
   objectId: ['wait span', 'The Response or Batch id (learned on the way for `createAndWait`).'],
-  objectStatus: ['wait span', 'The last status read (`completed`, `failed`, `incomplete`, `cancelled`, `expired`, …).'],
+  objectStatus: ['wait span, wait status event', 'The last status read (`completed`, `failed`, `incomplete`, `cancelled`, `expired`, …), on the span; the new status, on the event.'],
+  waitSource: ['wait status event', 'Where the status was seen: `poll`, `stream`, `webhook` or `create`.'],
+  polls: ['wait span', 'Polls the wait made (a wait that streams makes few or none).'],
   rateLimitKind: ['rate-limit metrics', '`requests` or `tokens`.'],
-  delayMs: ['retry event', 'Milliseconds the retry loop slept before the next attempt (0 when the pacer waited instead).'],
+  delayMs: ['retry events', 'Milliseconds slept before the next attempt or poll (0 when the pacer waited instead).'],
   attempt: ['retry event', 'The attempt that failed, 1-based.'],
 };
 
@@ -86,7 +88,7 @@ export function renderOtelMarkdown(): string {
     '| request (`createFetch`) | `{gen_ai.operation.name} {gen_ai.request.model}` (`chat gpt-4o-mini`) for a GenAI call, the HTTP method (`GET`) otherwise | CLIENT |',
     '| wait | `{function} {id}` (`waitForResponse resp_123`; `createAndWait` alone, its id is not known at the start) | CLIENT |',
     '',
-    `Each attempt that failed and was retried adds a \`${RETRY_EVENT}\` event to the request span. A failed final outcome sets the span status to ERROR.`,
+    `Each attempt that failed and was retried adds a \`${RETRY_EVENT}\` event to the request span. On a wait span, each status change is a \`${WAIT_STATUS_EVENT}\` event and each failed poll that is retried a \`${WAIT_RETRY_EVENT}\` event (the wait must run inside an active context: the span is found through it, so an OpenTelemetry context manager must be registered, as the SDK's setup does). A failed final outcome sets the span status to ERROR.`,
     '',
     '## Attributes',
     '',

@@ -10,7 +10,7 @@ import type { Failure } from '../core/failure.ts';
 import { pollDelay } from './poll-backoff.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
 import { afterPollError, makeError, resolveOptions, type WaitOptions } from './wait.ts';
-import { observeWait } from '../internal/telemetry.ts';
+import { noteWait, observeWait, telemetry } from '../internal/telemetry.ts';
 
 /** Options of {@link waitForBatch}. */
 export interface BatchWaitOptions
@@ -149,6 +149,7 @@ async function waitForBatchNow(client: BatchesClient, id: string, options: Batch
       const got = (await client.batches.retrieve(id, { signal: wake.signal, maxRetries: 0, timeout: Math.max(1, Math.min(r.requestTimeoutMs, r.deadlineAt - clock.now())) })) as BatchLike;
       if (typeof got?.status !== 'string') throw makeError('unknown', 'A poll returned something that is not a Batch object.', { objectId: id });
       batch = got;
+      if (telemetry.active) noteWait({ source: 'poll', status: got.status });
       status = got.status;
       seen = true;
       transient = 0;

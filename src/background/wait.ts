@@ -27,7 +27,7 @@ import {
   type ResponsesClient,
   type WaitJournal,
 } from './types.ts';
-import { observeWait } from '../internal/telemetry.ts';
+import { noteWait, observeWait, telemetry } from '../internal/telemetry.ts';
 
 /** One piece of progress, from a poll snapshot, a stream event, or a webhook. */
 export interface WaitProgress {
@@ -310,7 +310,9 @@ export function afterPollError(error: unknown, r: Resolved, s: { seen: boolean; 
   }
   const transient = isRetryableFailure(failure);
   if (!transient || s.attempt > r.maxTransient) throw toError(error);
-  return errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
+  const delayMs = errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
+  if (telemetry.active) noteWait({ source: 'poll', failure, delayMs });
+  return delayMs;
 }
 
 /** Where a wait starts from. */
@@ -429,6 +431,7 @@ class Waiter {
     }
     this.#seenOnServer = true;
     if (typeof response.status === 'string') this.#status = response.status;
+    if (telemetry.active) noteWait({ source, status: this.#status });
     if (this.#createdAtMs === undefined && typeof response.created_at === 'number') this.#createdAtMs = response.created_at * 1000;
     if (event !== undefined && this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
     if (isTerminal(response)) await this.#link?.recordTerminal(withOutputText(response), detectFailure(response)?.code);

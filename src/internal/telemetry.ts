@@ -65,6 +65,17 @@ export interface WaitStart {
   readonly target: unknown;
 }
 
+/** Something a running wait saw: a snapshot's status, or a failed poll it will retry after `delayMs`. */
+export interface WaitEvent {
+  /** Where it came from: `poll`, `stream`, `webhook`, `create`. */
+  readonly source: string;
+  /** The object's status in a snapshot. */
+  readonly status?: string | undefined;
+  /** A failed poll's failure (it is retried after `delayMs`). */
+  readonly failure?: RetryObservation['failure'];
+  readonly delayMs?: number;
+}
+
 /** An observer of the process: it may follow any request or wait (or decline by returning `undefined`). */
 export interface TelemetrySink {
   request(start: RequestStart): RequestObserver | undefined;
@@ -74,6 +85,10 @@ export interface TelemetrySink {
    * Response, a batch report) or the error.
    */
   wait<T>(start: WaitStart, run: () => Promise<T>): Promise<T>;
+  /**
+   * A wait's progress, reported from inside `run` (the sink finds its wait in its own context). Optional.
+   */
+  waitEvent?(event: WaitEvent): void;
 }
 
 /** The process-wide registry. */
@@ -143,6 +158,11 @@ export function retryHook<I extends RetryObservation>(observer: RequestObserver 
     observer.retried(info);
     onRetry?.(info);
   };
+}
+
+/** Reports a running wait's progress to every sink. Call only when `telemetry.active`. */
+export function noteWait(event: WaitEvent): void {
+  for (const sink of telemetry.sinks) safely(() => sink.waitEvent?.(event));
 }
 
 /** Runs the wait `run` under every sink (nested, first attached outermost); just `run()` when none listens. */

@@ -11,5 +11,5 @@
  */
 export { instrument } from './instrument.ts';
 export type { FaultlineInstrumentation, InstrumentOptions } from './instrument.ts';
-export { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS } from './semconv.ts';
+export { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
 export type { FailureCode } from '../core/catalog.ts';

@@ -10,10 +10,10 @@ import { FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
 import { redact } from '../core/redact.ts';
 import { RetryError } from '../core/retry-error.ts';
-import { attachSink, type RequestObserver, type RequestStart, type RetryObservation, type TelemetrySink, type WaitStart } from '../internal/telemetry.ts';
+import { attachSink, type RequestObserver, type RequestStart, type RetryObservation, type TelemetrySink, type WaitEvent, type WaitStart } from '../internal/telemetry.ts';
 import { misuse, optionsObject } from '../internal/options.ts';
 import { readRateLimitHeaders } from '../retry/headers.ts';
-import { ATTR, METRIC, operationOf, providerOf, RETRY_EVENT, SUCCESS } from './semconv.ts';
+import { ATTR, METRIC, operationOf, providerOf, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -129,11 +129,7 @@ class RequestTrace implements RequestObserver {
     this.#backoffMs += info.delayMs;
     const hint = info.failure.retryAfterMs;
     if (hint !== undefined) this.#retryAfterMs += hint;
-    const event: Attributes = { [ATTR.attempt]: info.attempt, [ATTR.failureCode]: info.failure.code, [ATTR.delayMs]: info.delayMs };
-    if (info.failure.status !== undefined) event[ATTR.httpStatus] = info.failure.status;
-    if (hint !== undefined) event[ATTR.retryAfterMs] = hint;
-    if (info.failure.requestId !== undefined) event[ATTR.requestId] = info.failure.requestId;
-    this.#span.addEvent(RETRY_EVENT, event);
+    this.#span.addEvent(RETRY_EVENT, { [ATTR.attempt]: info.attempt, ...attemptAttributes(info.failure, info.delayMs) });
     this.#m.retries.add(1, { ...this.#common, [ATTR.failureCode]: info.failure.code });
     const response = (info.error as { response?: unknown } | null)?.response;
     if (response instanceof Response) this.#learn(response);
@@ -209,9 +205,27 @@ function failureInValue(value: unknown): Failure | undefined {
   return detectFailure(value) ?? undefined;
 }
 
+/** What a wait span has seen so far. */
+interface WaitState {
+  polls: number;
+  retries: number;
+  status: string | undefined;
+}
+
+/** The attributes of a failed attempt (a retried request attempt, a retried poll). */
+function attemptAttributes(failure: RetryObservation['failure'], delayMs: number): Attributes {
+  const a: Attributes = { [ATTR.failureCode]: failure.code, [ATTR.delayMs]: delayMs };
+  if (failure.status !== undefined) a[ATTR.httpStatus] = failure.status;
+  if (failure.retryAfterMs !== undefined) a[ATTR.retryAfterMs] = failure.retryAfterMs;
+  if (failure.requestId !== undefined) a[ATTR.requestId] = failure.requestId;
+  return a;
+}
+
 class OtelSink implements TelemetrySink {
   readonly #tracerProvider: TracerProvider | undefined;
   readonly #m: Instruments;
+  /** This sink's wait spans, found again from the active context when a wait reports progress. */
+  readonly #waits = new WeakMap<Span, WaitState>();
 
   constructor(tracerProvider: TracerProvider | undefined, meterProvider: MeterProvider) {
     this.#tracerProvider = tracerProvider;
@@ -245,6 +259,20 @@ class OtelSink implements TelemetrySink {
     return new RequestTrace(span, this.#m, start, common, operation !== undefined);
   }
 
+  waitEvent(event: WaitEvent): void {
+    const span = trace.getActiveSpan();
+    const state = span === undefined ? undefined : this.#waits.get(span);
+    if (span === undefined || state === undefined) return;
+    if (event.source === 'poll') state.polls++;
+    if (event.failure !== undefined) {
+      state.retries++;
+      span.addEvent(WAIT_RETRY_EVENT, attemptAttributes(event.failure, event.delayMs ?? 0));
+    } else if (event.status !== undefined && event.status !== state.status) {
+      state.status = event.status;
+      span.addEvent(WAIT_STATUS_EVENT, { [ATTR.objectStatus]: event.status, [ATTR.waitSource]: event.source });
+    }
+  }
+
   async wait<T>(start: WaitStart, run: () => Promise<T>): Promise<T> {
     const attrs: Attributes = { [ATTR.waitKind]: start.kind, [ATTR.waitOperation]: start.operation };
     const id = idOfTarget(start.kind === 'response' && start.operation === 'createAndWait' ? undefined : start.target);
@@ -252,6 +280,8 @@ class OtelSink implements TelemetrySink {
     const model = start.operation === 'createAndWait' ? (start.target as { model?: unknown } | null)?.model : undefined;
     if (typeof model === 'string') attrs[ATTR.requestModel] = model;
     const span = this.#tracer.startSpan(`${start.operation}${id !== undefined ? ` ${id}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs });
+    const state: WaitState = { polls: 0, retries: 0, status: undefined };
+    this.#waits.set(span, state);
     const began = performance.now();
     const metricAttrs: Attributes = { [ATTR.waitKind]: start.kind, [ATTR.waitOperation]: start.operation };
     const finish = (failure: Failure | undefined, error: unknown, value: unknown): void => {
@@ -260,6 +290,7 @@ class OtelSink implements TelemetrySink {
       if (typeof status === 'string') span.setAttribute(ATTR.objectStatus, status);
       const objectId = idOfTarget(object) ?? failure?.objectId;
       if (objectId !== undefined && id === undefined) span.setAttribute(ATTR.objectId, objectId);
+      span.setAttributes({ [ATTR.polls]: state.polls, [ATTR.retries]: state.retries });
       if (failure !== undefined) endFailed(span, failure, error);
       this.#m.waits.add(1, { ...metricAttrs, [ATTR.outcome]: failure?.code ?? SUCCESS, ...(failure !== undefined ? { [ATTR.errorType]: failure.code } : {}) });
       this.#m.waitDuration.record((performance.now() - began) / 1000, { ...metricAttrs, ...(failure !== undefined ? { [ATTR.errorType]: failure.code } : {}) });
@@ -267,6 +298,7 @@ class OtelSink implements TelemetrySink {
     };
     let value: T;
     try {
+      // Active while the wait runs: its requests nest under it, and waitEvent() finds it.
       value = await context.with(trace.setSpan(context.active(), span), run);
     } catch (error) {
       const failure = failureOf(error);

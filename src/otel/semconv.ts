@@ -31,6 +31,8 @@ export const ATTR = Object.freeze({
   waitOperation: 'faultline.wait.operation',
   objectId: 'faultline.object_id',
   objectStatus: 'faultline.object_status',
+  waitSource: 'faultline.wait.source',
+  polls: 'faultline.wait.polls',
   rateLimitKind: 'faultline.ratelimit.kind',
   delayMs: 'faultline.delay_ms',
   attempt: 'faultline.attempt',
@@ -51,6 +53,12 @@ export const METRIC = Object.freeze({
 
 /** The span event recorded for each attempt that failed and was retried. */
 export const RETRY_EVENT = 'faultline.retry';
+
+/** The wait span's event for each status a wait saw change (poll, stream, webhook). */
+export const WAIT_STATUS_EVENT = 'faultline.wait.status';
+
+/** The wait span's event for each failed poll that is retried. */
+export const WAIT_RETRY_EVENT = 'faultline.wait.retry';
 
 /** `faultline.outcome` of a request or wait that succeeded (otherwise it is the failure's code). */
 export const SUCCESS = 'success';

@@ -15,10 +15,14 @@ import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
 
 /** What the loopback server answers, by path. */
 let objects: Record<string, unknown> = {};
+/** Answers for `/v1/responses/resp_seq`, one per poll (status, body); the last repeats. */
+let sequence: Array<readonly [number, unknown]> = [];
+let polled = 0;
 const server = serveLoopback((req, res) => {
-  const body = objects[(req.url ?? '').split('?')[0]!];
+  const path = (req.url ?? '').split('?')[0]!;
+  const [status, body] = path === '/v1/responses/resp_seq' ? sequence[Math.min(polled++, sequence.length - 1)]! : [objects[path] === undefined ? 404 : 200, objects[path]];
   const text = JSON.stringify(body ?? { error: { message: 'No such object', type: 'invalid_request_error', param: null, code: null } });
-  res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': 'req_poll' });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-request-id': `req_poll_${polled}` });
   res.end(text);
 });
 
@@ -48,6 +52,31 @@ describe('background waits (loopback server)', () => {
     assert.equal(poll.parentSpanContext?.spanId, wait.spanContext().spanId);
     assert.equal(poll.attributes['error.type'], undefined, 'the poll itself succeeded (200)');
     assert.equal(await count('faultline.background.waits', 'server_error'), 1);
+  });
+
+  test('each status change and each retried poll error is an event on the wait span, with polls and retries counted', async () => {
+    polled = 0;
+    sequence = [
+      [500, { error: { message: 'The server had an error', type: 'server_error', param: null, code: null } }],
+      [200, response('in_progress', { id: 'resp_seq' })],
+      [200, response('in_progress', { id: 'resp_seq' })],
+      [200, response('completed', { id: 'resp_seq' })],
+    ];
+    const clock = autoClock();
+    const client = new OpenAI({ apiKey: fakeKey(), baseURL: server.base, maxRetries: 0 });
+    await waitForResponse(client, 'resp_seq', { timeoutMs: 600_000, now: clock.now, sleep: clock.sleep, random: () => 0.5 });
+    const wait = waitSpan();
+    assert.deepEqual(
+      wait.events.map((e) => [e.name, e.attributes?.['faultline.failure.code'] ?? e.attributes?.['faultline.object_status']]),
+      [['faultline.wait.retry', 'server_error'], ['faultline.wait.status', 'in_progress'], ['faultline.wait.status', 'completed']],
+    );
+    const retry = wait.events[0]!.attributes!;
+    assert.equal(retry['http.response.status_code'], 500);
+    assert.equal(retry['faultline.request_id'], 'req_poll_1');
+    assert.ok((retry['faultline.delay_ms'] as number) > 0);
+    assert.equal(wait.attributes['faultline.wait.polls'], 4);
+    assert.equal(wait.attributes['faultline.retries'], 1);
+    assert.equal(wait.attributes['error.type'], undefined, 'a poll error that was retried is not the outcome');
   });
 
   test('a completed Response: no error.type, outcome success', async () => {
