@@ -4,7 +4,7 @@
  * they apply. `error.type` is the catalog code of the final outcome only: an attempt that was retried and
  * then succeeded is a span event, never an error.
  */
-import { context, SpanKind, SpanStatusCode, trace, metrics, type Attributes, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api';
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Gauge, type Histogram, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { classify, detectFailure } from '../core/classify/index.ts';
 import { FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
@@ -66,15 +66,15 @@ function endFailed(span: Span, failure: Failure, error: unknown): void {
 }
 
 class Instruments {
-  readonly duration;
-  readonly requests;
-  readonly retries;
-  readonly pacing;
-  readonly backoff;
-  readonly remaining;
-  readonly limit;
-  readonly waits;
-  readonly waitDuration;
+  readonly duration: Histogram;
+  readonly requests: Counter;
+  readonly retries: Counter;
+  readonly pacing: Histogram;
+  readonly backoff: Histogram;
+  readonly remaining: Gauge;
+  readonly limit: Gauge;
+  readonly waits: Counter;
+  readonly waitDuration: Histogram;
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter(SCOPE);
     const boundaries = { advice: { explicitBucketBoundaries: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] } };
@@ -222,18 +222,15 @@ function attemptAttributes(failure: RetryObservation['failure'], delayMs: number
 }
 
 class OtelSink implements TelemetrySink {
-  readonly #tracerProvider: TracerProvider | undefined;
+  readonly #tracer: Tracer;
   readonly #m: Instruments;
   /** This sink's wait spans, found again from the active context when a wait reports progress. */
   readonly #waits = new WeakMap<Span, WaitState>();
 
   constructor(tracerProvider: TracerProvider | undefined, meterProvider: MeterProvider) {
-    this.#tracerProvider = tracerProvider;
+    // The global provider is a proxy: a tracer taken from it now follows an SDK registered later.
+    this.#tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
     this.#m = new Instruments(meterProvider);
-  }
-
-  get #tracer() {
-    return (this.#tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
   }
 
   request(start: RequestStart): RequestObserver {
