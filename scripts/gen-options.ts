@@ -28,6 +28,7 @@ export const OPTION_TYPES: ReadonlyArray<readonly [string, string, string, strin
   ['createMock rateLimit', 'src/mock/types.ts', 'MockRateLimitOptions', '`createMock({ rateLimit })` — `faultline/mock`'],
   ['createMock webhooks', 'src/mock/types.ts', 'MockWebhookOptions', '`createMock({ webhooks })` — `faultline/mock`'],
   ['listen', 'src/mock/node.ts', 'ListenOptions', '`listen(options)` — `faultline/mock`'],
+  ['instrument', 'src/otel/instrument.ts', 'InstrumentOptions', '`instrument(options)` — `faultline/otel`'],
 ];
 
 export interface OptionDoc {

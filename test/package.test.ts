@@ -76,8 +76,9 @@ describe('the packed package', { timeout: 240_000 }, () => {
     `], join(dir, 'app'));
     assert.deepEqual(JSON.parse(out), ['function', 'function', 'function', 'function', 'function', 'redisBudget: options.url needs the optional peer dependency ioredis (npm install ioredis); or pass options.client']);
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
-    assert.deepEqual(Object.keys(pkg.peerDependencies ?? {}), ['ioredis']);
+    assert.deepEqual(Object.keys(pkg.peerDependencies ?? {}), ['ioredis', '@opentelemetry/api']);
     assert.equal(pkg.peerDependenciesMeta?.['ioredis']?.optional, true, 'the Redis client is an optional peer');
+    assert.equal(pkg.peerDependenciesMeta?.['@opentelemetry/api']?.optional, true, 'the OpenTelemetry API is an optional peer');
     // The root entry's module graph, read from the built files: no mock, journal, webhooks or sqlite.
     const graph = new Set<string>();
     const visit = (file: string): void => {

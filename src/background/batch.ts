@@ -12,6 +12,7 @@ import { NOW, runLoop, Wakeup, type Step, type WaitOutcome } from './loop.ts';
 import { fn, misuse, oneOf } from '../internal/options.ts';
 import { makeError, resolveOptions, WAIT_RENAMED, type Resolved, type WaitOptions } from './options.ts';
 import { pollDelay } from './poll-backoff.ts';
+import { noteWait, observeWait, telemetry } from '../internal/telemetry.ts';
 import type { BatchesClient, CallOptions } from './types.ts';
 
 /** Options of {@link waitForBatch}. */
@@ -158,6 +159,7 @@ class BatchSource implements CancellableSource<BatchLike> {
     }
     this.last = got;
     this.status = got.status as string;
+    if (telemetry.active) noteWait({ source: 'poll', status: this.status });
     this.seen = true;
     this.#onProgress?.(got);
     if (TERMINAL.has(this.status)) return { kind: 'terminal', value: got };
@@ -172,7 +174,11 @@ class BatchSource implements CancellableSource<BatchLike> {
  * const report = await waitForBatch(client, batch.id, { timeoutMs: 24 * 3600_000 });
  * for (const l of report.lines) if (!l.ok) console.log(l.customId, l.code);
  */
-export async function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
+export function waitForBatch(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
+  return observeWait({ operation: 'waitForBatch', kind: 'batch', target: id }, () => waitForBatchNow(client, id, options));
+}
+
+async function waitForBatchNow(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
   assertClient(client);
   if (typeof id !== 'string' || id === '') throw misuse('type', OWNER, '#id', 'a non-empty batch id', id);
   const r = resolveOptions(options as WaitOptions, undefined, OWNER, BATCH_RENAMED);

@@ -15,6 +15,7 @@ import { classify } from '../core/classify/index.ts';
 import { toError, type FaultlineError } from '../core/errors.ts';
 import { makeError, type Resolved } from './options.ts';
 import { errorDelay } from './poll-backoff.ts';
+import { noteWait, telemetry } from '../internal/telemetry.ts';
 
 /** How a wait ended, as a value. */
 export type WaitOutcome<T> =
@@ -110,7 +111,9 @@ export function pollErrorOutcome(error: unknown, r: LoopRules, s: { seen: boolea
   }
   if (!isRetryableFailure(failure)) return { kind: 'failed', error: toError(error) };
   if (s.attempt > r.maxTransient) return { kind: 'transient', error: toError(error) };
-  return errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
+  const delayMs = errorDelay(r.policy, s.attempt, r.random(), failure.retryAfterMs);
+  if (telemetry.active) noteWait({ source: 'poll', failure, delayMs });
+  return delayMs;
 }
 
 /** Run `source` until an outcome: the caller's abort, the source's interrupts, the deadline, in that order. */

@@ -14,6 +14,7 @@ import type { FollowedSource } from './follow.ts';
 import { NOW, Wakeup, type Step, type WaitOutcome } from './loop.ts';
 import { makeError, type Resolved } from './options.ts';
 import { errorDelay, pollDelay } from './poll-backoff.ts';
+import { noteWait, telemetry } from '../internal/telemetry.ts';
 import { followStream, openStream, type StreamAnswer, type StreamAttempt, type StreamCursor } from './stream-follow.ts';
 import { serializeToken, type WaitToken } from './token.ts';
 import { isResponseLike, isTerminal, withOutputText, type BackgroundResponse, type CallOptions, type ProgressSource, type ResponsesClient } from './types.ts';
@@ -171,6 +172,7 @@ export class ResponsesSource implements CancellableSource<BackgroundResponse>, F
     this.#seenOnServer = true;
     this.#last = response;
     if (typeof response.status === 'string') this.#status = response.status;
+    if (telemetry.active) noteWait({ source, status: this.#status });
     if (this.#createdAtMs === undefined && typeof response.created_at === 'number') this.#createdAtMs = response.created_at * 1000;
     if (event !== undefined && this.#cursor.cursor !== undefined) await this.#link?.setCursor(this.#cursor.cursor);
     if (isTerminal(response)) await this.#link?.recordTerminal(withOutputText(response), detectFailure(response)?.code);

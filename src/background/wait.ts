@@ -11,6 +11,7 @@ import { detectFailure, classify } from '../core/classify/index.ts';
 import { assertSucceeded, toError, type FaultlineError } from '../core/errors.ts';
 import type { HeldElsewhere } from '../internal/journal-port.ts';
 import { misuse } from '../internal/options.ts';
+import { observeWait } from '../internal/telemetry.ts';
 import { cancelOnAbort } from './cancel.ts';
 import { followJournal } from './follow.ts';
 import { pollErrorOutcome, runLoop, type LoopRules, type WaitOutcome } from './loop.ts';
@@ -154,11 +155,15 @@ async function settle(client: ResponsesClient, start: Start, r: Resolved, link: 
  * @example
  * const response = await waitForResponse(client, created, { timeoutMs: 10 * 60_000 });
  */
-export async function waitForResponse<R extends BackgroundResponse = BackgroundResponse>(
+export function waitForResponse<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
   idOrResponse: string | BackgroundResponse | WaitToken,
   options: WaitOptions,
 ): Promise<R> {
+  return observeWait({ operation: 'waitForResponse', kind: 'response', target: idOrResponse }, () => waitForResponseNow<R>(client, idOrResponse, options));
+}
+
+async function waitForResponseNow<R extends BackgroundResponse>(client: ResponsesClient, idOrResponse: string | BackgroundResponse | WaitToken, options: WaitOptions): Promise<R> {
   const fn = 'waitForResponse';
   assertClient(client, fn);
   const start = startFrom(idOrResponse, fn);
@@ -191,7 +196,7 @@ export async function waitLinked(client: ResponsesClient, token: WaitToken, r: R
   assertClient(client, 'resumeAll');
   const start = startFrom(token, 'resumeAll');
   const job: Resolved = { ...r, startedAt: r.clock.now(), ...(windowed ? { policy: pollPolicyOf('resumeAll', windowedPace(r.options)) } : {}) };
-  return settle(client, start, job, link);
+  return observeWait({ operation: 'resumeAll', kind: 'response', target: token }, () => settle(client, start, job, link));
 }
 
 /**
@@ -259,11 +264,15 @@ async function adopt(client: ResponsesClient, r: Resolved, link: JournalLink, fn
  * JSON body); no earlier byte carries it. A process killed between those two points leaves an orphan
  * that only its webhook can name.
  */
-export async function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
+export function createAndWait<R extends BackgroundResponse = BackgroundResponse>(
   client: ResponsesClient,
   params: CreateParams,
   options: WaitOptions,
 ): Promise<R> {
+  return observeWait({ operation: 'createAndWait', kind: 'response', target: params }, () => createAndWaitNow<R>(client, params, options));
+}
+
+async function createAndWaitNow<R extends BackgroundResponse>(client: ResponsesClient, params: CreateParams, options: WaitOptions): Promise<R> {
   const fn = 'createAndWait';
   assertClient(client, fn);
   if (typeof params !== 'object' || params === null) throw misuse('type', fn, '#params', 'the create request body (an object)', params);

@@ -31,6 +31,7 @@ import { RateLimiter, type Grant } from './limiter.ts';
 import { Pacer } from './pacer.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
+import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
 
 /** The `fetch` signature the SDKs accept. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -224,6 +225,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     }
     const estimate = parsed !== undefined ? estimateCost(parsed, expectedOutput) : undefined;
     const pacer = pacing && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
+    const observer = telemetry.active ? startRequest({ method, input, model: estimate?.model, stream: estimate?.stream === true, now: clock.now }) : undefined;
     const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     const myOrder = order++;
@@ -237,11 +239,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
       // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
       delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
+      onRetry: retryHook(observer, plan.onRetry),
     };
     const budgetEnd = clock.now() + plan.maxRetryTimeMs;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
+      const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
       // The attempt's time counts from the send: the wait for a turn above is not part of it.
       const deadline = attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
       try {
@@ -322,9 +325,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     };
 
     try {
-      return await runWithRetry(({ signal: s, markDelivered }) => attempt(s, markDelivered), requestPlan);
+      const response = await runWithRetry(({ signal: s, markDelivered }) => attempt(s, markDelivered), requestPlan);
+      observer?.succeeded(response);
+      return response;
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause;
+      observer?.failed(error, cause instanceof HttpFailure ? cause.response : undefined);
       if (!(cause instanceof HttpFailure)) throw error;
       if (failurePolicy === 'return') return cause.response;
       if (RetryError.isInstance(error)) throw new RetryError(error.reason, error.attempts, cause.response);
