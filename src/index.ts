@@ -85,9 +85,13 @@ export {
   retry,
 } from './retry/index.ts';
 export type {
+  AcquireOptions,
   AttemptContext,
   Backoff,
   BackoffStep,
+  BudgetDecision,
+  BudgetGrant,
+  BudgetStatus,
   CostEstimate,
   CreateFetchOptions,
   ExponentialBackoffOptions,
@@ -102,6 +106,7 @@ export type {
   RetryGiveUpReason,
   RetryInfo,
   RetryOptions,
+  SharedBudget,
   UsageTokens,
 } from './retry/index.ts';
 export { isSecretHeader, redact, redactHeaders } from './core/redact.ts';

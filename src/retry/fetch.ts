@@ -27,7 +27,9 @@ import { exponentialBackoff } from './backoff.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
-import { Pacer } from './pacer.ts';
+import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
+import type { SharedBudget } from './budget.ts';
+import { misuse } from '../internal/options.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 
@@ -94,6 +96,16 @@ export interface CreateFetchOptions extends Omit<RetryOptions, 'backoff'> {
    * @default { initialDelayMs: 500, maxDelayMs: 30000 }
    */
   readonly backoff?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number; readonly factor?: number };
+  /**
+   * A rate-limit budget shared with other processes, for example `redisBudget({ url, key })` from
+   * `faultline/redis`: every process naming the same key paces against one budget per model. It takes the
+   * place of the per-process limiter (`limits`, `limiter` and `headroom` then do not pace): a request
+   * reserves its estimated tokens before it is sent, the answer's `usage` and `x-ratelimit-*` headers
+   * correct the shared state, a 429's `retry-after` pauses every process, and a request that was never
+   * sent or that the server rejected with a 429 gives its reservation back. `pacing: false` turns it off.
+   * @default none (each process paces alone)
+   */
+  readonly budget?: SharedBudget;
 }
 
 /** An HTTP answer that failed, carried through the retry loop. */
@@ -187,6 +199,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     throw new TypeError(`${owner}: options.limiter must be a RateLimiter or a function (model) => RateLimiter`);
   }
   let expectedOutput = positive(owner, 'expectedOutputTokens', expectedOutputTokens, 256);
+  const budget = sharedBudget(owner, options.budget);
   const plan = resolveRetryPlan(owner, {
     ...retryOptions,
     backoff: exponentialBackoff({ ...(backoff ?? {}), ...(retryOptions.random !== undefined ? { random: retryOptions.random } : {}) }),
@@ -213,6 +226,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     }
     return p;
   };
+  const budgetPacers = new Map<string, BudgetPacer>();
+  const budgetPacerFor = (model: string): BudgetPacer => {
+    let p = budgetPacers.get(model);
+    if (p === undefined) budgetPacers.set(model, (p = new BudgetPacer(budget!, model, clock)));
+    return p;
+  };
   let order = 0;
 
   const learnOutput = (estimate: CostEstimate, usageOutput: number): void => {
@@ -232,7 +251,8 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
     }
     const estimate = parsed !== undefined ? estimateCost(parsed, expectedOutput) : undefined;
-    const pacer = pacing && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
+    const shared = pacing && budget !== undefined && estimate?.model !== undefined ? budgetPacerFor(estimate.model) : undefined;
+    const pacer = pacing && shared === undefined && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
     const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
     const myOrder = order++;
@@ -245,24 +265,26 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
       // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
       // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTime`.
-      delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
+      delayFor: (f, ms) => ((pacer !== undefined || shared !== undefined) && f.code === 'rate_limit_exceeded' ? 0 : ms),
     };
     const budgetEnd = clock.now() + plan.maxRetryTime;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
       const grant: Grant | undefined = pacer ? await pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd) : undefined;
+      const shareGrant = shared ? await shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd) : undefined;
+      const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
       const deadline = plan.timeout === undefined ? undefined : deadlineSignal(clock, plan.timeout, turnSignal, `The request took longer than ${plan.timeout} ms`);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
         const attemptSignal = deadline?.signal ?? turnSignal;
-        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered);
+        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered, settle);
       } finally {
         deadline?.end();
       }
     };
 
-    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void): Promise<Response> => {
+    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {
@@ -270,6 +292,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       } catch (e) {
         limiterOf?.observe(undefined, grant);
         pacer?.poke();
+        settle?.({ charged: 'unknown' });
         throw e;
       }
       const headers = readRateLimitHeaders(res.headers);
@@ -279,6 +302,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         const text = await res.clone().text().catch(() => '');
         limiterOf?.observe(headers, grant);
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
       }
       const stream = estimate?.stream === true || isEventStream(res);
@@ -286,6 +310,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         markDelivered();
         return res;
       }
@@ -295,14 +320,17 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       } catch (e) {
         limiterOf?.observe(headers, grant);
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         throw e;
       }
       if (res.ok) {
-        if (limiterOf !== undefined && grant !== undefined && estimate !== undefined && isJson(res)) {
+        let charged: number | 'unknown' = 'unknown';
+        if ((grant !== undefined || settle !== undefined) && estimate !== undefined && isJson(res)) {
           try {
             const usage = readUsage(JSON.parse(new TextDecoder().decode(body)));
             if (usage !== undefined) {
-              limiterOf.reconcile(grant, actualCost(estimate, usage));
+              charged = actualCost(estimate, usage);
+              if (grant !== undefined) limiterOf?.reconcile(grant, charged);
               learnOutput(estimate, usage.output);
             }
           } catch {
@@ -312,6 +340,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
+        settle?.({ headers, charged });
         return rebuild(res, body);
       }
       const bodyString = new TextDecoder().decode(body);
@@ -325,6 +354,13 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf.onRateLimited(hint, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
+      }
+      if (settle !== undefined) {
+        // A 429 is charged no tokens and pauses every process; any other failure keeps its reservation
+        // (the server may have counted it: this errs toward sending less).
+        const limited = failure.code === 'rate_limit_exceeded' && res.status === 429;
+        const pauseMs = limited && failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, plan.maxRetryAfter) : undefined;
+        settle({ headers, charged: limited ? 'nothing' : 'unknown', pauseMs });
       }
       pacer?.poke();
       throw new HttpFailure(failure, rebuild(res, bodyString, failure));
@@ -341,4 +377,15 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       throw error;
     }
   };
+}
+
+/** `options.budget`: anything with the {@link SharedBudget} methods a request uses, or `undefined`. */
+function sharedBudget(owner: string, value: unknown): SharedBudget | undefined {
+  if (value === undefined) return undefined;
+  const b = value as Partial<Record<keyof SharedBudget, unknown>> | null;
+  const methods = ['acquire', 'reconcile', 'release', 'observe', 'pause'] as const;
+  if (typeof b !== 'object' || b === null || methods.some((m) => typeof b[m] !== 'function')) {
+    throw misuse('type', owner, 'budget', 'a SharedBudget ({ acquire, reconcile, release, observe, pause }, for example redisBudget() from faultline/redis)', value);
+  }
+  return value as SharedBudget;
 }

@@ -3,7 +3,8 @@
  * the policy pieces as values (backoff, rate limiter) for use without the fetch.
  *
  * Left out on purpose: the pacer queue and the retry loop's internal hooks (implementation details of
- * `createFetch`), and any cross-process budget (that is `faultline/redis`).
+ * `createFetch`), and any implementation of a cross-process budget (`faultline/redis` has one; only its
+ * contract, {@link SharedBudget}, is here).
  */
 export { backoffDelays, constantBackoff, exponentialBackoff } from './backoff.ts';
 export type { Backoff, BackoffStep, ExponentialBackoffOptions } from './backoff.ts';
@@ -11,6 +12,7 @@ export { actualCost, estimateCost, readUsage } from './estimate.ts';
 export type { CostEstimate, UsageTokens } from './estimate.ts';
 export { createFetch, createFetch as fetch } from './fetch.ts';
 export type { CreateFetchOptions, FetchFunction, PacingLimits } from './fetch.ts';
+export type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, SharedBudget } from './budget.ts';
 export { readRateLimitHeaders } from './headers.ts';
 export type { HeaderSource, LimitReading, RateLimitHeaders } from './headers.ts';
 export { RateLimiter } from './limiter.ts';
