@@ -92,7 +92,7 @@ class RedisBudget implements SharedBudget {
     const rpm = o['rpm'] === undefined ? undefined : numberAtLeast(OWNER, 'rpm', o['rpm'], { default: 0, min: 0, exclusiveMin: true });
     const tpm = o['tpm'] === undefined ? undefined : numberAtLeast(OWNER, 'tpm', o['tpm'], { default: 0, min: 0, exclusiveMin: true });
     this.#explicit = { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) };
-    this.#burstMs = numberAtLeast(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: 1000, min: 0 });
+    this.#burstMs = numberAtLeast(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: -1, min: 0 });
     this.#cap = numberAtLeast(OWNER, 'maxReservedTokens', o['maxReservedTokens'], { default: 0, min: 0, exclusiveMin: o['maxReservedTokens'] !== undefined, infinity: true });
     this.#aheadMs = numberAtLeast(OWNER, 'maxAheadMs', o['maxAheadMs'], { default: 10_000, min: 0 });
     this.#probeMs = numberAtLeast(OWNER, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000, min: 0 });
@@ -161,7 +161,7 @@ class RedisBudget implements SharedBudget {
       l = new RateLimiter({
         ...(rpm !== undefined ? { rpm: rpm * this.#share } : {}),
         ...(tpm !== undefined ? { tpm: tpm * this.#share } : {}),
-        burstWindowMs: Math.min(this.#burstMs, 60_000),
+        burstWindowMs: this.#burstMs < 0 ? 1000 : Math.min(this.#burstMs, 60_000),
         learn: false,
         now: this.#clock.now,
       });
@@ -286,7 +286,9 @@ class RedisBudget implements SharedBudget {
     }
     const s = grant === undefined ? undefined : grants.get(grant);
     const sentAt = s?.source === 'shared' ? s.sentAt : 0;
-    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, headers.requests?.resetMs ?? -1, headers.tokens?.resetMs ?? -1, sentAt, this.#ttlMs]);
+    const r = headers.requests;
+    const t = headers.tokens;
+    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, r?.resetMs ?? -1, t?.resetMs ?? -1, sentAt, this.#ttlMs, r?.remaining ?? -1, t?.remaining ?? -1]);
   }
 
   async pause(model: string, ms: number): Promise<void> {

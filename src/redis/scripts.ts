@@ -16,6 +16,8 @@
  *   rt, tt  the requests and tokens buckets' theoretical arrival times
  *   pu      paused until (a 429's retry-after, for every process)
  *   pr      the probe's end: while no limit is known, one request goes alone until then
+ *   rb, tb  the burst windows learned from headers (ms): the largest `remaining × interval + reset` seen,
+ *           a lower bound of the server's bucket size (forgotten when the limit changes)
  * @see https://brandur.org/rate-limiting (GCRA)
  * @see https://github.com/brandur/redis-cell (GCRA as one atomic Redis command)
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (scripts are atomic; TIME in scripts)
@@ -55,14 +57,14 @@ ${body}`;
 }
 
 /**
- * ARGV: tokens, minTokens, rpm (0: learned), tpm (0: learned), burstMs, capTokens (0: tpm / 10),
+ * ARGV: tokens, minTokens, rpm (0: learned), tpm (0: learned), burstMs (-1: learned, 1000 until then), capTokens (0: tpm / 10),
  * aheadMs, probeMs, ttlMs.
  * Reply: {'grant', waitMs, reservedTokens, requestIntervalMs, tokenIntervalMs, serverNow, rpm, tpm}
  *      | {'wait', retryInMs} | {'too_large', tpm}.
  */
 export const ACQUIRE = script(
   'acquire',
-  `local s = redis.call('HMGET', k, 'rl', 'tl', 'rt', 'tt', 'pu', 'pr')
+  `local s = redis.call('HMGET', k, 'rl', 'tl', 'rt', 'tt', 'pu', 'pr', 'rb', 'tb')
 local rl = tonumber(ARGV[3]); if rl <= 0 then rl = tonumber(s[1]) end
 local tl = tonumber(ARGV[4]); if tl <= 0 then tl = tonumber(s[2]) end
 local rt = tonumber(s[3]) or 0
@@ -84,6 +86,13 @@ if not rl and not tl then
   return {'grant', '0', fmt(tokens), '0', '0', fmt(now), '', ''}
 end
 local burst = tonumber(ARGV[5])
+if burst < 0 then
+  -- The smaller learned window of the two limits (the server's tighter bucket), 1000 ms until one is known.
+  -- Only 80 % of it is used: the bound is exact, and a bucket kept at its very edge turns every few ms
+  -- of timer or network jitter between two sends into a 429 (the rate is the same either way).
+  local rb = tonumber(s[7]); local tb = tonumber(s[8])
+  if rb and tb then burst = math.min(rb, tb) * 0.8 elseif rb or tb then burst = (rb or tb) * 0.8 else burst = 1000 end
+end
 local ri = 0; if rl then ri = 60000 / rl end
 local ti = 0; if tl then ti = 60000 / tl end
 local reserve = tokens
@@ -131,15 +140,30 @@ return 1`,
 
 /**
  * Learns from an answer's headers: ARGV: rpm (0: none), tpm (0: none), requestsResetMs (-1: none),
- * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs.
+ * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs, requestsRemaining
+ * (-1: none), tokensRemaining (-1: none).
  * The limits are written for every process; a bucket the server says is further ahead than ours
- * (`sentAt + reset`) is moved forward, never back.
+ * (`sentAt + reset`) is moved forward, never back. With units left, `remaining × interval + reset` is a
+ * lower bound of the server's burst window (with none left a large request may have overfilled it, and
+ * the sum says nothing); the largest bound seen is kept, at most a minute.
  */
 export const OBSERVE = script(
   'observe',
   `local rl = tonumber(ARGV[1]); local tl = tonumber(ARGV[2])
-if rl > 0 then redis.call('HSET', k, 'rl', fmt(rl)) end
-if tl > 0 then redis.call('HSET', k, 'tl', fmt(tl)) end
+local limits = {rl, tl}
+local names = {{'rl', 'rb'}, {'tl', 'tb'}}
+for i = 1, 2 do
+  local limit = limits[i]
+  if limit > 0 then
+    local old = redis.call('HMGET', k, names[i][1], names[i][2])
+    local bound = tonumber(old[2]) or 0
+    if tonumber(old[1]) ~= limit then bound = 0 end
+    local left = tonumber(ARGV[6 + i]); local reset = tonumber(ARGV[2 + i])
+    if left > 0 and reset >= 0 then bound = math.min(60000, math.max(bound, left * 60000 / limit + reset)) end
+    redis.call('HSET', k, names[i][1], fmt(limit))
+    if bound > 0 then redis.call('HSET', k, names[i][2], fmt(bound)) else redis.call('HDEL', k, names[i][2]) end
+  end
+end
 if rl > 0 or tl > 0 then redis.call('HDEL', k, 'pr') end
 local sent = tonumber(ARGV[5])
 if sent > 0 then

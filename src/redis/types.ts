@@ -36,7 +36,7 @@ export interface RedisBudgetOptions {
   readonly tpm?: number;
   /**
    * How much of a minute's budget may go out at once, in milliseconds (the GCRA burst tolerance).
-   * @default 1000
+   * @default learned from the headers (`remaining × 60 s / limit + reset`, the largest seen, shared by every process); 1000 until then
    */
   readonly burstWindowMs?: number;
   /**

@@ -163,6 +163,9 @@ interface BudgetWaiter {
   readonly reject: (reason: unknown) => void;
 }
 
+/** How late a request may wake for its booked slot before it books another, in ms. */
+const LATE_MS = 20;
+
 /**
  * What the answer to a request paced by a {@link SharedBudget} tells the budget.
  * - `charged`: the tokens the server charged (from `usage`); `'nothing'` when it charged nothing (a 429,
@@ -198,24 +201,31 @@ export class BudgetPacer {
 
   /** Waits until this request may be sent and returns its grant (see {@link Pacer.turn}). */
   async turn(tokens: number, minTokens: number, order: number, signal?: AbortSignal, deadlineAt = Infinity): Promise<BudgetGrant> {
-    const decision = await this.#line.enter<BudgetDecision & { kind: 'grant' }>(signal, (resolve, reject) => ({ order, tokens, minTokens, deadlineAt, resolve, reject }));
-    try {
-      if (decision.sendAt > deadlineAt) throw pacedPast(decision.sendAt);
-      await sleepFor(this.#clock, decision.sendAt - this.#clock.now(), signal);
-    } catch (e) {
+    for (let rebooked = 0; ; rebooked++) {
+      const decision = await this.#line.enter<BudgetDecision & { kind: 'grant' }>(signal, (resolve, reject) => ({ order, tokens, minTokens, deadlineAt, resolve, reject }));
+      try {
+        if (decision.sendAt > deadlineAt) throw pacedPast(decision.sendAt);
+        await sleepFor(this.#clock, decision.sendAt - this.#clock.now(), signal);
+      } catch (e) {
+        this.settle(decision.grant, { charged: 'nothing' });
+        throw e;
+      }
+      // A process that stalled (a busy event loop, a descheduled VM) wakes late for every slot it booked
+      // and would send them all at once, a burst nobody granted. A slot missed by more than LATE_MS goes
+      // back and the request books a new one (twice at most, so a process that is always late still sends).
+      if (rebooked >= 2 || this.#clock.now() - decision.sendAt <= LATE_MS) return decision.grant;
       this.settle(decision.grant, { charged: 'nothing' });
-      throw e;
     }
-    return decision.grant;
   }
 
   /** Hands `grant` back with what its answer said; never throws (the budget copes with its own failures). */
   settle(grant: BudgetGrant, outcome: BudgetOutcome): void {
     const b = this.budget;
     const { headers, charged, pauseMs } = outcome;
-    const calls: Promise<void>[] = [];
+    // The correction goes first: the server's reading already leaves out a refused request and counts
+    // the true cost, so syncing to it before refunding would refund twice.
+    const calls = [charged === 'nothing' ? b.release(grant) : b.reconcile(grant, charged === 'unknown' ? grant.tokens : charged)];
     if (headers !== undefined) calls.push(b.observe(this.model, headers, grant));
-    calls.push(charged === 'nothing' ? b.release(grant) : b.reconcile(grant, charged === 'unknown' ? grant.tokens : charged));
     if (pauseMs !== undefined && pauseMs > 0) calls.push(b.pause(this.model, pauseMs));
     void Promise.allSettled(calls).then(() => this.poke());
   }

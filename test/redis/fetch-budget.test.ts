@@ -19,7 +19,7 @@ type Call =
   | { op: 'pause'; ms: number };
 
 /** A budget that grants everything (or what `decide` says) and records every call. */
-function recordingBudget(decide?: (n: number, now: number) => BudgetDecision | Error, now = () => 0): SharedBudget & { calls: Call[] } {
+function recordingBudget(decide: ((n: number, now: number) => BudgetDecision | Error) | undefined, now: () => number): SharedBudget & { calls: Call[] } {
   const calls: Call[] = [];
   let n = 0;
   const grantOf = (model: string, tokens: number): BudgetGrant => ({ model, tokens, source: 'shared' });
@@ -69,31 +69,33 @@ test('createFetch: options.budget is checked at once, in the one misuse format',
 });
 
 test('a success reserves the estimate (the certain part as minTokens), then reports headers and the usage', async () => {
-  const budget = recordingBudget();
-  const f = createFetch({ budget, fetch: async () => ok({ prompt_tokens: 12, completion_tokens: 7 }), ...autoClock() });
+  const clock = autoClock();
+  const budget = recordingBudget(undefined, clock.now);
+  const f = createFetch({ budget, fetch: async () => ok({ prompt_tokens: 12, completion_tokens: 7 }), ...clock });
   const res = await f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   assert.equal(res.status, 200);
   await settled();
   assert.deepEqual(budget.calls, [
     { op: 'acquire', model: 'gpt-test', tokens: 60, minTokens: 60 },
-    { op: 'observe', limit: 600 },
-    // admission cost from usage: the prompt as counted plus the max_tokens reserved
+    // admission cost from usage: the prompt as counted plus the max_tokens reserved; then the server's view
     { op: 'reconcile', tokens: 60, actual: 62 },
+    { op: 'observe', limit: 600 },
   ]);
 });
 
 test('a 429 gives the reservation back and pauses every process for its retry-after-ms; the retry reserves again', async () => {
-  const budget = recordingBudget();
+  const clock = autoClock();
+  const budget = recordingBudget(undefined, clock.now);
   let n = 0;
-  const f = createFetch({ budget, fetch: async () => (n++ === 0 ? limited(1500) : ok()), ...autoClock() });
+  const f = createFetch({ budget, fetch: async () => (n++ === 0 ? limited(1500) : ok()), ...clock });
   const res = await f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   assert.equal(res.status, 200);
   await settled();
   const ops = budget.calls.map((c) => c.op);
-  assert.deepEqual(ops, ['acquire', 'observe', 'release', 'pause', 'acquire', 'observe', 'reconcile']);
+  assert.deepEqual(ops, ['acquire', 'release', 'observe', 'pause', 'acquire', 'reconcile', 'observe']);
   assert.deepEqual(budget.calls[3], { op: 'pause', ms: 1500 });
   // no usage in the second answer: the reservation is kept as it was
-  assert.deepEqual(budget.calls[6], { op: 'reconcile', tokens: 60, actual: 60 });
+  assert.deepEqual(budget.calls[5], { op: 'reconcile', tokens: 60, actual: 60 });
 });
 
 test('an abort while the slot lies ahead gives the reservation back and sends nothing', async () => {
@@ -128,17 +130,27 @@ test("'wait' decisions are asked again at retryAt by the queue's head only; a sl
   assert.equal(late.calls.length, 1);
 });
 
+test('a request that wakes well after its booked slot (a stalled process) books a new one instead of bunching', async () => {
+  const clock = autoClock();
+  // The first slot is 100 ms in the past when it is handed out: as if the process had stalled.
+  const budget = recordingBudget((n, now) => ({ kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: n === 0 ? now - 100 : now }), clock.now);
+  await createFetch({ budget, fetch: async () => ok(), ...clock })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
+  await settled();
+  assert.deepEqual(budget.calls.map((c) => c.op), ['acquire', 'release', 'acquire', 'reconcile', 'observe']);
+});
+
 test('request_too_large from the budget fails the request at once, nothing sent, not retried', async () => {
-  const budget = recordingBudget(() => new RequestTooLargeError('This request needs 60 tokens, more than the whole per-minute token budget'));
+  const clock = autoClock();
+  const budget = recordingBudget(() => new RequestTooLargeError('This request needs 60 tokens, more than the whole per-minute token budget'), clock.now);
   let sent = 0;
-  const f = createFetch({ budget, fetch: async () => (sent++, ok()), ...autoClock() });
+  const f = createFetch({ budget, fetch: async () => (sent++, ok()), ...clock });
   await assert.rejects(f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body }), (e: Error) => RequestTooLargeError.isInstance(e) || (e.cause !== undefined && RequestTooLargeError.isInstance(e.cause)));
   assert.equal(sent, 0);
   assert.equal(budget.calls.length, 1);
 });
 
 test('pacing: false and requests without a model leave the budget alone', async () => {
-  const budget = recordingBudget();
+  const budget = recordingBudget(undefined, Date.now);
   await createFetch({ budget, pacing: false, fetch: async () => ok(), ...autoClock() })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   await createFetch({ budget, fetch: async () => ok(), ...autoClock() })('http://127.0.0.1/v1/models');
   assert.deepEqual(budget.calls, []);
