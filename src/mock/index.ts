@@ -41,6 +41,7 @@ export type {
   RequestLogEntry,
   WebhookLogEntry,
 } from './types.ts';
+export type { MockCostModel } from './cost.ts';
 export { goDuration } from './wire.ts';
 export { generateWebhookSecret, signWebhook, verifyWebhook } from '../webhooks/signature.ts';
 export type { WebhookHeaders, WebhookRejection, WebhookVerification } from '../webhooks/signature.ts';

@@ -22,6 +22,7 @@ import {
 } from './objects.ts';
 import { ALL_PRESETS, type HttpPreset } from './presets.ts';
 import { createPrng, type Prng } from './prng.ts';
+import { costModel } from './cost.ts';
 import { admit, newRateLimitState, type RateLimitConfig, type RateLimitSnapshot, type RateLimitState } from './ratelimit.ts';
 import {
   parseScenario,
@@ -216,6 +217,7 @@ class MockServer {
   readonly #matcher: ScenarioMatcher;
   readonly #limits: RateLimitConfig | undefined;
   readonly #countRejected: boolean;
+  readonly #charge: ((body: Body, outputTokens: number) => number) | undefined;
   readonly #buckets = new Map<string, RateLimitState>();
   readonly #keyIds = new Map<string, string>();
   readonly #org: string;
@@ -267,6 +269,7 @@ class MockServer {
       this.#limits = { rpm: Number.isFinite(rpm) ? rpm : 1e12, tpm: Number.isFinite(tpm) ? tpm : 1e15, burstWindowMs };
     }
     this.#countRejected = o.rateLimit?.countRejected ?? true;
+    this.#charge = o.rateLimit?.cost === undefined ? undefined : costModel(o.rateLimit.cost);
     this.#org = o.organization ?? 'org-mock';
     this.#reply = o.reply ?? 'Hello from the faultline mock server.';
     if (typeof this.#reply !== 'string') throw new TypeError('createMock: `reply` must be a string');
@@ -594,7 +597,8 @@ class MockServer {
     const cfg = this.#limits!;
     const maxOut = body['max_output_tokens'] ?? body['max_completion_tokens'] ?? body['max_tokens'];
     const prompt = estimatePromptTokens(body['messages'], body['input'], body['instructions']);
-    ctx.cost = prompt + (typeof maxOut === 'number' ? maxOut : textTokens(this.#reply));
+    const output = typeof maxOut === 'number' ? maxOut : textTokens(this.#reply);
+    ctx.cost = this.#charge === undefined ? prompt + output : this.#charge(body, output);
     const bucketKey = ctx.key ?? '';
     let st = this.#buckets.get(bucketKey);
     if (st === undefined) this.#buckets.set(bucketKey, (st = newRateLimitState()));

@@ -3,6 +3,8 @@ import type { MockClock } from './clock.ts';
 import type { Rule, Scenario } from './scenario.ts';
 
 /** Per-key rate limits (see ratelimit.ts for the algorithm). */
+import type { MockCostModel } from './cost.ts';
+
 export interface MockRateLimitOptions {
   /** Requests per minute per API key. @default Infinity (no request limit) */
   readonly rpm?: number;
@@ -19,6 +21,12 @@ export interface MockRateLimitOptions {
    * @default true
    */
   readonly countRejected?: boolean;
+  /**
+   * A charge model that differs from the client's estimate (see `MockCostModel`): per-message overhead,
+   * another characters-per-token ratio, a scale, seeded noise. `usage` in the answers is unchanged.
+   * @default prompt characters / 4 plus the output cap
+   */
+  readonly cost?: MockCostModel;
 }
 
 /** Webhook delivery (Standard Webhooks signatures). */

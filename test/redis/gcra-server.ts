@@ -18,6 +18,10 @@ export interface GcraServerOptions {
   readonly tokenBurstMs?: number;
   /** Tokens a request costs at admission, from its parsed body. @default 0 */
   readonly charge?: (body: Record<string, unknown>) => number;
+  /** `usage` to put in a 200's body (what the service reports, which need not be what it charged). @default none */
+  readonly usage?: (body: Record<string, unknown>) => { prompt_tokens: number; completion_tokens: number };
+  /** Time between admission and the answer, in ms (the headers describe the moment of admission). @default 0 */
+  readonly latencyMs?: number;
 }
 
 export interface Attempt {
@@ -77,14 +81,19 @@ export async function gcraServer(o: GcraServerOptions): Promise<GcraServer> {
         'x-ratelimit-reset-tokens': go(tBacklog),
       };
       log.push({ t: now, status: admitted ? 200 : 429, tokens: admitted ? tokens : 0, proc: String(req.headers['x-proc'] ?? '') });
-      if (!admitted) {
-        headers['retry-after-ms'] = String(Math.ceil(Math.max(rWait, tWait)));
-        res.writeHead(429, headers);
-        res.end(JSON.stringify({ error: { message: `Rate limit reached on ${rWait > 0 ? 'requests' : 'tokens'} per min`, type: rWait > 0 ? 'requests' : 'tokens', code: 'rate_limit_exceeded' } }));
-        return;
-      }
-      res.writeHead(200, headers);
-      res.end(JSON.stringify({ id: `chatcmpl-${log.length}`, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+      const answer = (): void => {
+        if (!admitted) {
+          headers['retry-after-ms'] = String(Math.ceil(Math.max(rWait, tWait)));
+          res.writeHead(429, headers);
+          res.end(JSON.stringify({ error: { message: `Rate limit reached on ${rWait > 0 ? 'requests' : 'tokens'} per min`, type: rWait > 0 ? 'requests' : 'tokens', code: 'rate_limit_exceeded' } }));
+          return;
+        }
+        res.writeHead(200, headers);
+        const usage = o.usage?.(body);
+        res.end(JSON.stringify({ id: `chatcmpl-${log.length}`, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], ...(usage !== undefined ? { usage } : {}) }));
+      };
+      if (o.latencyMs === undefined) answer();
+      else setTimeout(answer, o.latencyMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
