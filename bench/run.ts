@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each printing its own table and JSON.
  * `npm run bench -- --only classify,mock` runs a subset; `--full` is passed through to those that have a
- * long mode (pacing, chaos). Each benchmark is bounded in time and sends traffic to 127.0.0.1 only.
+ * long mode (pacing, chaos, redis). Each benchmark is bounded in time and sends traffic to 127.0.0.1 only.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,7 @@ const BENCHES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
   ['background', join(here, 'background', 'run.ts'), ['--quick']],
   ['pacing', join(here, 'pacing', 'run.ts'), []],
   ['chaos', join(here, 'chaos', 'run.ts'), ['--quick']],
+  ['redis', join(here, 'redis', 'run.ts'), ['--quick']],
 ];
 
 const args = process.argv.slice(2);

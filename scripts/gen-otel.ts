@@ -79,7 +79,7 @@ export function renderOtelMarkdown(): string {
     '- **Spans nest.** A request span is a child of the context active when the request starts; a wait span is active while the wait runs, so the polls it makes through a `createFetch` client are its children.',
     '- **A streamed answer\'s request span ends when its headers arrive**: faultline never sends a stream again once it is returned, so what follows is the caller\'s stream (`trackStreamFailures` classifies a failure inside it).',
     '- **No content, no secrets.** Prompts and answers are never read into telemetry; span status messages are redacted like every faultline message.',
-    '- **Background outcomes are what they are.** A `failed` or `incomplete` Response, and a failed, expired or cancelled Batch, end the wait span in ERROR with the code, even when the wait returns it (`incomplete: \'return\'`, `throwOnFailure: false`).',
+    '- **Background outcomes are what they are.** A `failed` or `incomplete` Response, and a failed, expired or cancelled Batch, end the wait span in ERROR with the code, even when the wait returns it (`incomplete: \'return\'`, `failure: \'return\'`).',
     '',
     '## Spans',
     '',

@@ -89,9 +89,13 @@ export {
   retry,
 } from './retry/index.ts';
 export type {
+  AcquireOptions,
   AttemptContext,
   Backoff,
   BackoffStep,
+  BudgetDecision,
+  BudgetGrant,
+  BudgetStatus,
   CostEstimate,
   CreateFetchOptions,
   ExponentialBackoffOptions,
@@ -107,6 +111,7 @@ export type {
   RetryGiveUpReason,
   RetryInfo,
   RetryOptions,
+  SharedBudget,
   UsageTokens,
 } from './retry/index.ts';
 export { isSecretHeader, redact, redactHeaders } from './core/redact.ts';

@@ -3,6 +3,7 @@
  * the scenario's HTTP faults, what happens to a reply after it was built (header stripping, mid-body
  * resets), and the terminal outcome an `outcome` fault (or a small `max_output_tokens`) gives a run.
  */
+import type { Charge } from './cost.ts';
 import { azureRateLimitBody } from './azure.ts';
 import type { Body, Ctx } from './context.ts';
 import { ConnectionReset, type MockReply } from './http.ts';
@@ -31,8 +32,11 @@ export class Admission {
   readonly #azure: boolean;
   readonly #reply: Replier;
 
-  constructor(limits: RateLimitConfig, o: { countRejected: boolean; organization: string; replyText: string; azure: boolean }, reply: Replier) {
+  readonly #charge: Charge | undefined;
+
+  constructor(limits: RateLimitConfig, o: { countRejected: boolean; charge: Charge | undefined; organization: string; replyText: string; azure: boolean }, reply: Replier) {
     this.#limits = limits;
+    this.#charge = o.charge;
     this.#countRejected = o.countRejected;
     this.#org = o.organization;
     this.#replyText = o.replyText;
@@ -45,7 +49,8 @@ export class Admission {
     const cfg = this.#limits;
     const maxOut = body['max_output_tokens'] ?? body['max_completion_tokens'] ?? body['max_tokens'];
     const prompt = estimatePromptTokens(body['messages'], body['input'], body['instructions']);
-    ctx.cost = prompt + (typeof maxOut === 'number' ? maxOut : textTokens(this.#replyText));
+    const output = typeof maxOut === 'number' ? maxOut : textTokens(this.#replyText);
+    ctx.cost = this.#charge === undefined ? prompt + output : this.#charge(body, output);
     const bucketKey = ctx.key ?? '';
     let st = this.#buckets.get(bucketKey);
     if (st === undefined) this.#buckets.set(bucketKey, (st = newRateLimitState()));

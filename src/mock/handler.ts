@@ -158,7 +158,7 @@ export function createMock(options: MockOptions = {}): Mock {
     webhooks: new WebhookSweep(sender, clock, closing.signal, () => newId('evt_', 32)),
     newId,
   };
-  const admission = o.limits === undefined ? undefined : new Admission(o.limits, { countRejected: o.countRejected, organization: o.organization, replyText: o.reply, azure: o.azure }, reply);
+  const admission = o.limits === undefined ? undefined : new Admission(o.limits, { countRejected: o.countRejected, charge: o.charge, organization: o.organization, replyText: o.reply, azure: o.azure }, reply);
   const responses = new Responses(m);
   const chat = new Chat(m);
   const routes: readonly Route[] = [

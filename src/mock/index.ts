@@ -46,3 +46,4 @@ export type {
   WebhookLogEntry,
 } from './types.ts';
 export type { ErrorEnvelope } from './wire.ts';
+export type { MockCostModel } from './cost.ts';

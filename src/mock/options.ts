@@ -3,6 +3,7 @@
  * option checks (`createMock: options.x must be …, got …`). A scenario document keeps its own messages
  * (they name a place in a JSON file, see scenario.ts).
  */
+import { costModel, type Charge, type MockCostModel } from './cost.ts';
 import type { Clock } from '../internal/clock.ts';
 import { clock as clockOption, count, durationMs, finite, fraction, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed, fn } from '../internal/options.ts';
 import { realClock } from './clock.ts';
@@ -46,6 +47,8 @@ export interface ResolvedMockOptions {
   readonly scenario: Scenario;
   readonly limits: RateLimitConfig | undefined;
   readonly countRejected: boolean;
+  /** `rateLimit.cost`'s charge function; absent: prompt characters / 4 plus the output cap. */
+  readonly charge: Charge | undefined;
   readonly organization: string;
   readonly reply: string;
   readonly models: readonly string[];
@@ -89,8 +92,8 @@ function phase(name: string, value: unknown, fallback: number): number {
   return durationMs(OWNER, name, value, { default: fallback, infinity: true });
 }
 
-function rateLimitOf(value: unknown): { limits: RateLimitConfig | undefined; countRejected: boolean } {
-  if (value === undefined) return { limits: undefined, countRejected: true };
+function rateLimitOf(value: unknown): { limits: RateLimitConfig | undefined; countRejected: boolean; charge: Charge | undefined } {
+  if (value === undefined) return { limits: undefined, countRejected: true, charge: undefined };
   const r = optionsObject(OWNER, value, 'options.rateLimit');
   const perMinute = (name: string, v: unknown): number => (v === undefined || v === Infinity ? Infinity : finite(OWNER, name, v, { min: 0, exclusiveMin: true }));
   const rpm = perMinute('rateLimit.rpm', r['rpm']);
@@ -100,6 +103,7 @@ function rateLimitOf(value: unknown): { limits: RateLimitConfig | undefined; cou
   return {
     limits: { rpm: Number.isFinite(rpm) ? rpm : 1e12, tpm: Number.isFinite(tpm) ? tpm : 1e15, burstWindowMs },
     countRejected: oneOf(OWNER, 'rateLimit.countRejected', r['countRejected'], [true, false], true),
+    charge: r['cost'] === undefined ? undefined : costModel(optionsObject(OWNER, r['cost'], 'options.rateLimit.cost') as MockCostModel),
   };
 }
 
@@ -149,7 +153,7 @@ export function resolveMockOptions(value: MockOptions | undefined): ResolvedMock
   const apiKeys = strings('apiKeys', o['apiKeys'], { secret: true });
   const background = optionsObject(OWNER, o['background'], 'options.background');
   const batch = optionsObject(OWNER, o['batch'], 'options.batch');
-  const { limits, countRejected } = rateLimitOf(o['rateLimit']);
+  const { limits, countRejected, charge } = rateLimitOf(o['rateLimit']);
   return {
     seed: seed as number,
     givenClock,
@@ -157,6 +161,7 @@ export function resolveMockOptions(value: MockOptions | undefined): ResolvedMock
     scenario: parseScenario(o['scenario'] ?? []),
     limits,
     countRejected,
+    charge,
     organization: nonEmptyString(OWNER, 'organization', o['organization']) ?? 'org-mock',
     reply,
     models: strings('models', o['models']) ?? DEFAULT_MODELS,

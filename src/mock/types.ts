@@ -1,5 +1,6 @@
 /** Public option and record types of `faultline/mock`. */
 import type { Clock } from '../internal/clock.ts';
+import type { MockCostModel } from './cost.ts';
 import type { Rule, Scenario } from './scenario.ts';
 
 /** Per-key rate limits (see ratelimit.ts for the algorithm). */
@@ -19,6 +20,12 @@ export interface MockRateLimitOptions {
    * @default true
    */
   readonly countRejected?: boolean;
+  /**
+   * A charge model that differs from the client's estimate (see `MockCostModel`): per-message overhead,
+   * another characters-per-token ratio, a scale, seeded noise. `usage` in the answers is unchanged.
+   * @default prompt characters / 4 plus the output cap
+   */
+  readonly cost?: MockCostModel;
 }
 
 /** Webhook delivery (Standard Webhooks signatures). */

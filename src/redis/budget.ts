@@ -26,7 +26,16 @@ const OWNER = 'redisBudget';
 const MAX_MODELS = 1000;
 
 type GrantState =
-  | { readonly source: 'shared'; readonly stateKey: string; readonly sentAt: number; readonly ri: number; readonly ti: number; settled: boolean }
+  | {
+      readonly source: 'shared';
+      readonly stateKey: string;
+      readonly sentAt: number;
+      readonly ri: number;
+      readonly ti: number;
+      /** The buckets and their correction sums right after this grant's charge (server ms; '' when unknown). */
+      readonly after: readonly [string, string, string, string];
+      settled: boolean;
+    }
   | { readonly source: 'local'; readonly limiter: RateLimiter; readonly grant: Grant; settled: boolean };
 
 const grants = new WeakMap<BudgetGrant, GrantState>();
@@ -92,7 +101,7 @@ class RedisBudget implements SharedBudget {
     const rpm = o['rpm'] === undefined ? undefined : numberAtLeast(OWNER, 'rpm', o['rpm'], { default: 0, min: 0, exclusiveMin: true });
     const tpm = o['tpm'] === undefined ? undefined : numberAtLeast(OWNER, 'tpm', o['tpm'], { default: 0, min: 0, exclusiveMin: true });
     this.#explicit = { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) };
-    this.#burstMs = numberAtLeast(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: 1000, min: 0 });
+    this.#burstMs = numberAtLeast(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: -1, min: 0 });
     this.#cap = numberAtLeast(OWNER, 'maxReservedTokens', o['maxReservedTokens'], { default: 0, min: 0, exclusiveMin: o['maxReservedTokens'] !== undefined, infinity: true });
     this.#aheadMs = numberAtLeast(OWNER, 'maxAheadMs', o['maxAheadMs'], { default: 10_000, min: 0 });
     this.#probeMs = numberAtLeast(OWNER, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000, min: 0 });
@@ -161,7 +170,7 @@ class RedisBudget implements SharedBudget {
       l = new RateLimiter({
         ...(rpm !== undefined ? { rpm: rpm * this.#share } : {}),
         ...(tpm !== undefined ? { tpm: tpm * this.#share } : {}),
-        burstWindowMs: Math.min(this.#burstMs, 60_000),
+        burstWindowMs: this.#burstMs < 0 ? 1000 : Math.min(this.#burstMs, 60_000),
         learn: false,
         clock: this.#clock,
       });
@@ -238,7 +247,8 @@ class RedisBudget implements SharedBudget {
     };
     if (learned.rpm !== undefined || learned.tpm !== undefined) setBounded(this.#known, model, learned);
     const grant: BudgetGrant = Object.freeze({ model, tokens: num(2), source: 'shared' });
-    grants.set(grant, { source: 'shared', stateKey, sentAt: num(5) + num(1), ri: num(3), ti: num(4), settled: false });
+    const after = [8, 9, 10, 11].map((i) => (typeof reply[i] === 'string' && Number.isFinite(Number(reply[i])) ? (reply[i] as string) : '-1')) as [string, string, string, string];
+    grants.set(grant, { source: 'shared', stateKey, sentAt: num(5) + num(1), ri: num(3), ti: num(4), after, settled: false });
     return { kind: 'grant', grant, sendAt: now + num(1) };
   }
 
@@ -285,8 +295,11 @@ class RedisBudget implements SharedBudget {
       setBounded(this.#known, model, { ...before, ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) });
     }
     const s = grant === undefined ? undefined : grants.get(grant);
-    const sentAt = s?.source === 'shared' ? s.sentAt : 0;
-    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, headers.requests?.resetMs ?? -1, headers.tokens?.resetMs ?? -1, sentAt, this.#ttlMs]);
+    const shared = s?.source === 'shared' ? s : undefined;
+    const r = headers.requests;
+    const t = headers.tokens;
+    const after = shared?.after ?? ['-1', '-1', '-1', '-1'];
+    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, r?.resetMs ?? -1, t?.resetMs ?? -1, shared?.sentAt ?? 0, this.#ttlMs, r?.remaining ?? -1, t?.remaining ?? -1, ...after]);
   }
 
   async pause(model: string, ms: number): Promise<void> {

@@ -16,6 +16,10 @@
  *   rt, tt  the requests and tokens buckets' theoretical arrival times
  *   pu      paused until (a 429's retry-after, for every process)
  *   pr      the probe's end: while no limit is known, one request goes alone until then
+ *   rs, ts  the corrections applied to rt and tt so far (ms, summed), so that one reading is never applied
+ *           twice: a reading taken after a correction already includes it
+ *   rb, tb  the burst windows learned from headers (ms): the largest `remaining × interval + reset` seen,
+ *           a lower bound of the server's bucket size (forgotten when the limit changes)
  * @see https://brandur.org/rate-limiting (GCRA)
  * @see https://github.com/brandur/redis-cell (GCRA as one atomic Redis command)
  * @see https://redis.io/docs/latest/develop/interact/programmability/eval-intro/ (scripts are atomic; TIME in scripts)
@@ -55,14 +59,15 @@ ${body}`;
 }
 
 /**
- * ARGV: tokens, minTokens, rpm (0: learned), tpm (0: learned), burstMs, capTokens (0: tpm / 10),
+ * ARGV: tokens, minTokens, rpm (0: learned), tpm (0: learned), burstMs (-1: learned, 1000 until then), capTokens (0: tpm / 10),
  * aheadMs, probeMs, ttlMs.
- * Reply: {'grant', waitMs, reservedTokens, requestIntervalMs, tokenIntervalMs, serverNow, rpm, tpm}
+ * Reply: {'grant', waitMs, reservedTokens, requestIntervalMs, tokenIntervalMs, serverNow, rpm, tpm, rt, tt, rs, ts}
+ *   (rt/tt/rs/ts right after this charge, '' when the probe; OBSERVE compares the answer with them)
  *      | {'wait', retryInMs} | {'too_large', tpm}.
  */
 export const ACQUIRE = script(
   'acquire',
-  `local s = redis.call('HMGET', k, 'rl', 'tl', 'rt', 'tt', 'pu', 'pr')
+  `local s = redis.call('HMGET', k, 'rl', 'tl', 'rt', 'tt', 'pu', 'pr', 'rb', 'tb')
 local rl = tonumber(ARGV[3]); if rl <= 0 then rl = tonumber(s[1]) end
 local tl = tonumber(ARGV[4]); if tl <= 0 then tl = tonumber(s[2]) end
 local rt = tonumber(s[3]) or 0
@@ -81,9 +86,16 @@ if not rl and not tl then
   end
   redis.call('HSET', k, 'pr', fmt(now + tonumber(ARGV[8])))
   expire(ttl)
-  return {'grant', '0', fmt(tokens), '0', '0', fmt(now), '', ''}
+  return {'grant', '0', fmt(tokens), '0', '0', fmt(now), '', '', '', '', '', ''}
 end
 local burst = tonumber(ARGV[5])
+if burst < 0 then
+  -- The smaller learned window of the two limits (the server's tighter bucket), 1000 ms until one is known.
+  -- Only 80 % of it is used: the bound is exact, and a bucket kept at its very edge turns every few ms
+  -- of timer or network jitter between two sends into a 429 (the rate is the same either way).
+  local rb = tonumber(s[7]); local tb = tonumber(s[8])
+  if rb and tb then burst = math.min(rb, tb) * 0.8 elseif rb or tb then burst = (rb or tb) * 0.8 else burst = 1000 end
+end
 local ri = 0; if rl then ri = 60000 / rl end
 local ti = 0; if tl then ti = 60000 / tl end
 local reserve = tokens
@@ -105,7 +117,8 @@ redis.call('HSET', k, 'rt', fmt(rt), 'tt', fmt(tt))
 expire(ttl)
 local rs = ''; if rl then rs = fmt(rl) end
 local ts = ''; if tl then ts = fmt(tl) end
-return {'grant', fmt(admit - now), fmt(reserve), fmt(ri), fmt(ti), fmt(now), rs, ts}`,
+local shifts = redis.call('HMGET', k, 'rs', 'ts')
+return {'grant', fmt(admit - now), fmt(reserve), fmt(ri), fmt(ti), fmt(now), rs, ts, fmt(rt), fmt(tt), fmt(tonumber(shifts[1]) or 0), fmt(tonumber(shifts[2]) or 0)}`,
 );
 
 /**
@@ -123,33 +136,66 @@ local function moved(old, d, interval)
 end
 local dr = tonumber(ARGV[1]); local dt = tonumber(ARGV[2])
 local ri = tonumber(ARGV[3]); local ti = tonumber(ARGV[4])
-if s[1] and ri > 0 and dr ~= 0 then redis.call('HSET', k, 'rt', fmt(moved(tonumber(s[1]), dr, ri))) end
-if s[2] and ti > 0 and dt ~= 0 then redis.call('HSET', k, 'tt', fmt(moved(tonumber(s[2]), dt, ti))) end
+-- Counted as a correction too: a later reading already includes this request's true cost.
+local function apply(field, shiftField, old, d, interval)
+  local new = moved(old, d, interval)
+  redis.call('HSET', k, field, fmt(new))
+  redis.call('HINCRBYFLOAT', k, shiftField, fmt(new - old))
+end
+if s[1] and ri > 0 and dr ~= 0 then apply('rt', 'rs', tonumber(s[1]), dr, ri) end
+if s[2] and ti > 0 and dt ~= 0 then apply('tt', 'ts', tonumber(s[2]), dt, ti) end
 expire(tonumber(ARGV[5]))
 return 1`,
 );
 
 /**
  * Learns from an answer's headers: ARGV: rpm (0: none), tpm (0: none), requestsResetMs (-1: none),
- * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs.
- * The limits are written for every process; a bucket the server says is further ahead than ours
- * (`sentAt + reset`) is moved forward, never back.
+ * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs, requestsRemaining
+ * (-1: none), tokensRemaining (-1: none), and the grant's rt, tt, rs, ts ('' or -1: unknown).
+ * The limits are written for every process. The server's bucket right after it admitted the request is
+ * at `sentAt + reset`; ours was at the grant's rt/tt, plus every correction made since (rs/ts now minus
+ * at the grant). When the server is further ahead than that (it charged more than we estimated), the
+ * bucket moves forward by the difference, and the correction is counted; never back. Without the
+ * grant's state, the bucket is compared as it is now. With units left, `remaining × interval + reset` is a
+ * lower bound of the server's burst window (with none left a large request may have overfilled it, and
+ * the sum says nothing); the largest bound seen is kept, at most a minute.
  */
 export const OBSERVE = script(
   'observe',
   `local rl = tonumber(ARGV[1]); local tl = tonumber(ARGV[2])
-if rl > 0 then redis.call('HSET', k, 'rl', fmt(rl)) end
-if tl > 0 then redis.call('HSET', k, 'tl', fmt(tl)) end
+local limits = {rl, tl}
+local names = {{'rl', 'rb'}, {'tl', 'tb'}}
+for i = 1, 2 do
+  local limit = limits[i]
+  if limit > 0 then
+    local old = redis.call('HMGET', k, names[i][1], names[i][2])
+    local bound = tonumber(old[2]) or 0
+    if tonumber(old[1]) ~= limit then bound = 0 end
+    local left = tonumber(ARGV[6 + i]); local reset = tonumber(ARGV[2 + i])
+    if left > 0 and reset >= 0 then bound = math.min(60000, math.max(bound, left * 60000 / limit + reset)) end
+    redis.call('HSET', k, names[i][1], fmt(limit))
+    if bound > 0 then redis.call('HSET', k, names[i][2], fmt(bound)) else redis.call('HDEL', k, names[i][2]) end
+  end
+end
 if rl > 0 or tl > 0 then redis.call('HDEL', k, 'pr') end
 local sent = tonumber(ARGV[5])
 if sent > 0 then
   local fields = {'rt', 'tt'}
+  local shiftFields = {'rs', 'ts'}
   for i = 1, 2 do
     local reset = tonumber(ARGV[2 + i])
     if reset >= 0 then
       local server = sent + reset
-      local mine = tonumber(redis.call('HGET', k, fields[i])) or 0
-      if server > mine then redis.call('HSET', k, fields[i], fmt(server)) end
+      local cur = redis.call('HMGET', k, fields[i], shiftFields[i])
+      local mine = tonumber(cur[1]) or 0
+      local shift = tonumber(cur[2]) or 0
+      local atGrant = tonumber(ARGV[8 + i]); local shiftAtGrant = tonumber(ARGV[10 + i])
+      local behind = server - mine
+      if atGrant and atGrant >= 0 and shiftAtGrant then behind = server - atGrant - (shift - shiftAtGrant) end
+      if behind > 0 then
+        redis.call('HSET', k, fields[i], fmt(mine + behind))
+        redis.call('HSET', k, shiftFields[i], fmt(shift + behind))
+      end
     end
   end
 end

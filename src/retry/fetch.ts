@@ -28,7 +28,8 @@ import { FAILURE_CODE_HEADER } from '../core/classify/vocabulary.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
 import { RateLimiter, type Grant } from './limiter.ts';
-import { Pacer } from './pacer.ts';
+import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
+import type { SharedBudget } from './budget.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
@@ -91,6 +92,16 @@ export interface CreateFetchOptions extends RetryOptions {
    * @default 'return'
    */
   readonly failure?: 'throw' | 'return';
+  /**
+   * A rate-limit budget shared with other processes, for example `redisBudget({ url, key })` from
+   * `faultline/redis`: every process naming the same key paces against one budget per model. It takes the
+   * place of the per-process limiter (`limits`, `limiter` and `headroom` then do not pace): a request
+   * reserves its estimated tokens before it is sent, the answer's `usage` and `x-ratelimit-*` headers
+   * correct the shared state, a 429's `retry-after` pauses every process, and a request that was never
+   * sent or that the server rejected with a 429 gives its reservation back. `pacing: false` turns it off.
+   * @default none (each process paces alone)
+   */
+  readonly budget?: SharedBudget;
 }
 
 /** An HTTP answer that failed, carried through the retry loop. */
@@ -173,7 +184,7 @@ const RENAMED: Readonly<Record<string, string>> = {
 export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
   const owner = 'createFetch';
   rejectRenamed(owner, optionsObject(owner, options), RENAMED);
-  const { fetch: underlyingOption, limits, pacing: pacingOption, headroom, limiter, expectedOutputTokens, failure: failureOption, ...retryOptions } = options;
+  const { fetch: underlyingOption, limits, pacing: pacingOption, headroom, limiter, expectedOutputTokens, failure: failureOption, budget: budgetOption, ...retryOptions } = options;
   const underlying = fn<FetchFunction>(owner, 'fetch', underlyingOption);
   const pacing = oneOf(owner, 'pacing', pacingOption, [true, false], true);
   const failurePolicy = oneOf(owner, 'failure', failureOption, ['throw', 'return'], 'return');
@@ -182,6 +193,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     throw misuse('type', owner, 'limiter', 'a RateLimiter or a function (model) => RateLimiter', limiter);
   }
   let expectedOutput = finite(owner, 'expectedOutputTokens', expectedOutputTokens, { default: 256, min: 0 });
+  const budget = sharedBudget(owner, budgetOption);
   const plan = resolveRetryPlan(owner, retryOptions);
   const clock: Clock = plan.clock;
   const makeLimiter = (): RateLimiter =>
@@ -205,6 +217,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     }
     return p;
   };
+  const budgetPacers = new Map<string, BudgetPacer>();
+  const budgetPacerFor = (model: string): BudgetPacer => {
+    let p = budgetPacers.get(model);
+    if (p === undefined) budgetPacers.set(model, (p = new BudgetPacer(budget!, model, clock)));
+    return p;
+  };
   let order = 0;
 
   const learnOutput = (estimate: CostEstimate, usageOutput: number): void => {
@@ -224,7 +242,8 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
     }
     const estimate = parsed !== undefined ? estimateCost(parsed, expectedOutput) : undefined;
-    const pacer = pacing && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
+    const shared = pacing && budget !== undefined && estimate?.model !== undefined ? budgetPacerFor(estimate.model) : undefined;
+    const pacer = pacing && shared === undefined && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
     const observer = telemetry.active ? startRequest({ method, input, model: estimate?.model, stream: estimate?.stream === true, now: clock.now }) : undefined;
     const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
@@ -238,25 +257,27 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
       // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
       // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
-      delayFor: (f, ms) => (pacer !== undefined && f.code === 'rate_limit_exceeded' ? 0 : ms),
+      delayFor: (f, ms) => ((pacer !== undefined || shared !== undefined) && f.code === 'rate_limit_exceeded' ? 0 : ms),
       onRetry: retryHook(observer, plan.onRetry),
     };
     const budgetEnd = clock.now() + plan.maxRetryTimeMs;
 
     const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
       const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
+      const shareGrant = shared ? await pacedTurn(observer, shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd)) : undefined;
+      const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
       // The attempt's time counts from the send: the wait for a turn above is not part of it.
       const deadline = attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
-        return await sendOnce(signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), grant, markDelivered);
+        return await sendOnce(signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), grant, markDelivered, settle);
       } finally {
         deadline.end();
       }
     };
 
-    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void): Promise<Response> => {
+    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {
@@ -264,6 +285,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       } catch (e) {
         limiterOf?.observe(undefined, grant);
         pacer?.poke();
+        settle?.({ charged: 'unknown' });
         throw e;
       }
       const headers = readRateLimitHeaders(res.headers);
@@ -273,6 +295,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         const text = await res.clone().text().catch(() => '');
         limiterOf?.observe(headers, grant);
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
       }
       const stream = estimate?.stream === true || isEventStream(res);
@@ -280,6 +303,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         markDelivered();
         return res;
       }
@@ -289,14 +313,17 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       } catch (e) {
         limiterOf?.observe(headers, grant);
         pacer?.poke();
+        settle?.({ headers, charged: 'unknown' });
         throw e;
       }
       if (res.ok) {
-        if (limiterOf !== undefined && grant !== undefined && estimate !== undefined && isJson(res)) {
+        let charged: number | 'unknown' = 'unknown';
+        if ((grant !== undefined || settle !== undefined) && estimate !== undefined && isJson(res)) {
           try {
             const usage = readUsage(JSON.parse(new TextDecoder().decode(body)));
             if (usage !== undefined) {
-              limiterOf.reconcile(grant, actualCost(estimate, usage));
+              charged = actualCost(estimate, usage);
+              if (grant !== undefined) limiterOf?.reconcile(grant, charged);
               learnOutput(estimate, usage.output);
             }
           } catch {
@@ -306,6 +333,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
+        settle?.({ headers, charged });
         return rebuild(res, body);
       }
       const bodyString = new TextDecoder().decode(body);
@@ -319,6 +347,13 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf.onRateLimited(hint, grant, headers);
       } else {
         limiterOf?.observe(headers, grant);
+      }
+      if (settle !== undefined) {
+        // A 429 is charged no tokens and pauses every process; any other failure keeps its reservation
+        // (the server may have counted it: this errs toward sending less).
+        const limited = failure.code === 'rate_limit_exceeded' && res.status === 429;
+        const pauseMs = limited && failure.retryAfterMs !== undefined ? Math.min(failure.retryAfterMs, plan.maxRetryAfterMs) : undefined;
+        settle({ headers, charged: limited ? 'nothing' : 'unknown', pauseMs });
       }
       pacer?.poke();
       throw new HttpFailure(failure, rebuild(res, bodyString, failure));
@@ -338,4 +373,15 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       throw error;
     }
   };
+}
+
+/** `options.budget`: anything with the {@link SharedBudget} methods a request uses, or `undefined`. */
+function sharedBudget(owner: string, value: unknown): SharedBudget | undefined {
+  if (value === undefined) return undefined;
+  const b = value as Partial<Record<keyof SharedBudget, unknown>> | null;
+  const methods = ['acquire', 'reconcile', 'release', 'observe', 'pause'] as const;
+  if (typeof b !== 'object' || b === null || methods.some((m) => typeof b[m] !== 'function')) {
+    throw misuse('type', owner, 'budget', 'a SharedBudget ({ acquire, reconcile, release, observe, pause }, for example redisBudget() from faultline/redis)', value);
+  }
+  return value as SharedBudget;
 }

@@ -3,8 +3,9 @@
  * values (backoff, rate limiter) for use without the fetch.
  *
  * Left out on purpose: the pacer queue and the retry loop's internal hooks (implementation details of
- * `createFetch`), any cross-process budget (that is `faultline/redis`), and a second name for
- * `createFetch`: a `fetch` export would hide the global `fetch` in every module that imports it.
+ * `createFetch`), any implementation of a cross-process budget (`faultline/redis` has one; only its
+ * contract, {@link SharedBudget}, is here), and a second name for `createFetch`: a `fetch` export would
+ * hide the global `fetch` in every module that imports it.
  */
 export { backoffDelays, constantBackoff, exponentialBackoff } from './backoff.ts';
 export type { Backoff, BackoffStep, ExponentialBackoffOptions } from './backoff.ts';
@@ -12,6 +13,7 @@ export { actualCost, estimateCost, readUsage } from './estimate.ts';
 export type { CostEstimate, UsageTokens } from './estimate.ts';
 export { createFetch } from './fetch.ts';
 export type { CreateFetchOptions, FetchFunction, PacingLimits } from './fetch.ts';
+export type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, SharedBudget } from './budget.ts';
 export { readRateLimitHeaders } from './headers.ts';
 export type { HeaderSource, LimitReading, RateLimitHeaders } from './headers.ts';
 export { RateLimiter } from './limiter.ts';

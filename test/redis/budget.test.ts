@@ -125,6 +125,32 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     assert.equal((await b.acquire('other', 6000)).kind, 'grant');
   });
 
+  test("the server's reading corrects the shared bucket against the grant's own state: once, however many answers repeat it; the burst is learned", async () => {
+    const key = uniqueKey('sync');
+    // 60 000 TPM: one token per ms. No explicit burst: learned from the headers.
+    const budget = make({ key, tpm: 60_000, rpm: 1e6, maxReservedTokens: Infinity });
+    const stateOf = async (): Promise<Record<string, string>> => raw.hgetall(`faultline:budget:${key}:m`);
+    const g1 = granted(await budget.acquire('m', 100));
+    const g2 = granted(await budget.acquire('m', 100));
+    const before = Number((await stateOf())['tt']);
+    // The server charged g1 130 tokens, not 100: its bucket is 30 ms further ahead than ours was after g1.
+    // (remaining 870 → a burst of at least 870 + 130 = 1000 ms)
+    const reading = { limit: 60_000, remaining: 870, resetMs: 130 };
+    await budget.observe('m', { tokens: reading }, g1.grant);
+    const once = await stateOf();
+    assert.ok(Math.abs(Number(once['tt']) - before - 30) < 1e-6, `moved forward by the 30 ms the server is ahead: ${Number(once['tt']) - before}`);
+    assert.equal(Number(once['tb']), 1000);
+    // The same reading again (a retried observe), and g2's answer showing the same server state: no second move.
+    await budget.observe('m', { tokens: reading }, g1.grant);
+    await budget.observe('m', { tokens: { limit: 60_000, remaining: 770, resetMs: 230 } }, g2.grant);
+    // (g2's reading is relative to its own send, a fraction of a ms after g1's: that much may move.)
+    const twice = Number((await stateOf())['tt']) - before;
+    assert.ok(twice >= 30 && twice < 35, `a correction is applied once: ${twice}`);
+    // A reading showing the server behind ours (it charged less) never moves the bucket back.
+    await budget.observe('m', { tokens: { limit: 60_000, remaining: 990, resetMs: 10 } }, g2.grant);
+    assert.equal(Number((await stateOf())['tt']) - before, twice);
+  });
+
   test("a 429's retry-after pauses every process; booked slots after it are still spaced", async () => {
     const key = uniqueKey('pause');
     const a = make({ key, rpm: 6000, burstWindowMs: 0 });

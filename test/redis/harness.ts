@@ -126,3 +126,20 @@ export async function anyRedis(): Promise<{ url: string; stop: () => Promise<voi
   if (redisBinary() !== undefined) return startRedis();
   throw new Error(MISSING);
 }
+
+/** Runs a worker script under this Node with `args`; resolves with its stdout, rejects on a non-zero exit (killed after `timeoutMs`). */
+export function runWorker(file: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`worker exited ${code}: ${err}`));
+    });
+  });
+}

@@ -7,10 +7,9 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { anyRedis, redisSkip, startRedis, uniqueKey, type RedisProcess } from './harness.ts';
+import { anyRedis, redisSkip, runWorker, startRedis, uniqueKey, type RedisProcess } from './harness.ts';
 
 const WORKER = fileURLToPath(new URL('./fixtures/budget-worker.ts', import.meta.url));
 const RPM = 1200;
@@ -38,19 +37,7 @@ async function loopback(): Promise<{ url: string; log: Arrival[]; server: Server
 }
 
 function run(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`worker exited ${code}: ${err}`));
-    });
-  });
+  return runWorker(WORKER, args, 40_000);
 }
 
 /** The most requests and tokens that arrived in any window of `windowMs`. */
