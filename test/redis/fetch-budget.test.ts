@@ -71,7 +71,7 @@ test('createFetch: options.budget is checked at once, in the one misuse format',
 test('a success reserves the estimate (the certain part as minTokens), then reports headers and the usage', async () => {
   const clock = autoClock();
   const budget = recordingBudget(undefined, clock.now);
-  const f = createFetch({ budget, fetch: async () => ok({ prompt_tokens: 12, completion_tokens: 7 }), ...clock });
+  const f = createFetch({ budget, fetch: async () => ok({ prompt_tokens: 12, completion_tokens: 7 }), clock });
   const res = await f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   assert.equal(res.status, 200);
   await settled();
@@ -87,7 +87,7 @@ test('a 429 gives the reservation back and pauses every process for its retry-af
   const clock = autoClock();
   const budget = recordingBudget(undefined, clock.now);
   let n = 0;
-  const f = createFetch({ budget, fetch: async () => (n++ === 0 ? limited(1500) : ok()), ...clock });
+  const f = createFetch({ budget, fetch: async () => (n++ === 0 ? limited(1500) : ok()), clock });
   const res = await f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   assert.equal(res.status, 200);
   await settled();
@@ -102,7 +102,7 @@ test('an abort while the slot lies ahead gives the reservation back and sends no
   const clock = autoClock();
   const budget = recordingBudget(() => ({ kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: clock.now() + 5000 }), clock.now);
   let sent = 0;
-  const f = createFetch({ budget, fetch: async () => (sent++, ok()), ...clock });
+  const f = createFetch({ budget, fetch: async () => (sent++, ok()), clock });
   const controller = new AbortController();
   const pending = f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body, signal: controller.signal });
   await settled();
@@ -116,7 +116,7 @@ test('an abort while the slot lies ahead gives the reservation back and sends no
 test("'wait' decisions are asked again at retryAt by the queue's head only; a slot after maxRetryTime ends the request", async () => {
   const clock = autoClock();
   const budget = recordingBudget((n, now) => (n < 2 ? { kind: 'wait', retryAt: now + 1000 } : { kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: now }), clock.now);
-  const f = createFetch({ budget, fetch: async () => ok(), ...clock });
+  const f = createFetch({ budget, fetch: async () => ok(), clock });
   const t0 = clock.now();
   const [a, b] = await Promise.all([0, 1].map(() => f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body })));
   assert.equal(a!.status, 200);
@@ -125,7 +125,7 @@ test("'wait' decisions are asked again at retryAt by the queue's head only; a sl
   assert.equal(budget.calls.filter((c) => c.op === 'acquire').length, 4, 'two waits, then one grant each: the second request never asked while the first waited');
 
   const late = recordingBudget((_, now) => ({ kind: 'wait', retryAt: now + 60_000 }), clock.now);
-  const g = createFetch({ budget: late, fetch: async () => ok(), maxRetryTimeMs: 10_000, ...clock });
+  const g = createFetch({ budget: late, fetch: async () => ok(), maxRetryTimeMs: 10_000, clock });
   await assert.rejects(g('http://127.0.0.1/v1/chat/completions', { method: 'POST', body }), (e: Error) => e.name === 'RetryError');
   assert.equal(late.calls.length, 1);
 });
@@ -134,7 +134,7 @@ test('a request that wakes well after its booked slot (a stalled process) books 
   const clock = autoClock();
   // The first slot is 100 ms in the past when it is handed out: as if the process had stalled.
   const budget = recordingBudget((n, now) => ({ kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: n === 0 ? now - 100 : now }), clock.now);
-  await createFetch({ budget, fetch: async () => ok(), ...clock })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
+  await createFetch({ budget, fetch: async () => ok(), clock })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
   await settled();
   assert.deepEqual(budget.calls.map((c) => c.op), ['acquire', 'release', 'acquire', 'reconcile', 'observe']);
 });
@@ -143,7 +143,7 @@ test('request_too_large from the budget fails the request at once, nothing sent,
   const clock = autoClock();
   const budget = recordingBudget(() => new RequestTooLargeError('This request needs 60 tokens, more than the whole per-minute token budget'), clock.now);
   let sent = 0;
-  const f = createFetch({ budget, fetch: async () => (sent++, ok()), ...clock });
+  const f = createFetch({ budget, fetch: async () => (sent++, ok()), clock });
   await assert.rejects(f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body }), (e: Error) => RequestTooLargeError.isInstance(e) || (e.cause !== undefined && RequestTooLargeError.isInstance(e.cause)));
   assert.equal(sent, 0);
   assert.equal(budget.calls.length, 1);
@@ -151,7 +151,7 @@ test('request_too_large from the budget fails the request at once, nothing sent,
 
 test('pacing: false and requests without a model leave the budget alone', async () => {
   const budget = recordingBudget(undefined, Date.now);
-  await createFetch({ budget, pacing: false, fetch: async () => ok(), ...autoClock() })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
-  await createFetch({ budget, fetch: async () => ok(), ...autoClock() })('http://127.0.0.1/v1/models');
+  await createFetch({ budget, pacing: false, fetch: async () => ok(), clock: autoClock() })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
+  await createFetch({ budget, fetch: async () => ok(), clock: autoClock() })('http://127.0.0.1/v1/models');
   assert.deepEqual(budget.calls, []);
 });
