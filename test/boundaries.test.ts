@@ -26,10 +26,6 @@ const KNOWN_VIOLATIONS: readonly string[] = [
   'import mock/server.ts -> node:fs',
   // WP-C: the deadline/abort errors build their Failure with failureOf().
   'category background/wait.ts',
-  // WP-B: classify and the hand-made errors build their Failure with failureOf().
-  'category core/classify/build.ts',
-  'category core/classify/index.ts',
-  'category core/errors.ts',
 ];
 
 // ---------------------------------------------------------------------------------------------------

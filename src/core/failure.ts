@@ -1,4 +1,13 @@
-import type { Category, ErrorName, FailureCode } from './catalog.ts';
+/**
+ * The {@link Failure} record, and {@link failureOf}: the one function that builds one.
+ */
+import { entryOf, type Category, type ErrorName, type FailureCode } from './catalog.ts';
+import { redact } from './redact.ts';
+
+/** The longest message a {@link Failure} keeps, in characters (4 KiB); a longer one is cut and marked. */
+export const MAX_MESSAGE = 4096;
+/** The longest wire code, type, param or id a {@link Failure} keeps, in characters. */
+export const MAX_SHORT = 256;
 
 /** Where a failure was found. */
 export type FailureSource =
@@ -86,4 +95,42 @@ export interface Failure {
   readonly transportCode?: string;
   /** Where the failure was found. */
   readonly source: FailureSource;
+}
+
+/** What a caller says about a failure; the catalog row decides the rest (`name`, `category`, `retryable`). */
+export type FailureFields = {
+  readonly [K in Exclude<keyof Failure, 'code' | 'name' | 'category' | 'retryable'>]?: Failure[K] | undefined;
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const clipShort = (text: string): string => redact(text.length > MAX_SHORT ? text.slice(0, MAX_SHORT) : text);
+
+/**
+ * The one place a {@link Failure} is built (classify's builder, the hand-made errors and the background's
+ * deadline and abort errors all call it): `name`, `category` and `retryable` come from the catalog row
+ * of `code`; the message defaults to the row's summary; a `retryAfterMs` is dropped for a failure that is
+ * never retried (not retryable and no `x-should-retry: true`), since a wait before it would only invite
+ * a retry that cannot succeed; the result is frozen.
+ *
+ * @param strings `'redact'` (the default) clips the message and the wire strings and redacts them;
+ *   `'clean'` trusts the caller to have done so already (classify's builder, which redacts while it
+ *   scans and must not pay for a second pass).
+ */
+export function failureOf(code: FailureCode, fields: FailureFields = {}, strings: 'redact' | 'clean' = 'redact'): Failure {
+  const e = entryOf(code);
+  const clean = strings === 'clean';
+  const text = fields.message;
+  const message = text === undefined ? e.summary : clean ? text : redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
+  const f: Mutable<Failure> = { code, name: e.name, category: e.category, retryable: e.retryable, message, source: fields.source ?? 'unknown' };
+  if (fields.retryAfterMs !== undefined && (e.retryable || fields.shouldRetryHeader === true)) f.retryAfterMs = fields.retryAfterMs;
+  if (fields.status !== undefined) f.status = fields.status;
+  if (fields.wireCode !== undefined) f.wireCode = clean ? fields.wireCode : clipShort(fields.wireCode);
+  if (fields.wireType !== undefined) f.wireType = clean ? fields.wireType : clipShort(fields.wireType);
+  if (fields.param !== undefined) f.param = clean ? fields.param : clipShort(fields.param);
+  if (fields.requestId !== undefined) f.requestId = clean ? fields.requestId : clipShort(fields.requestId);
+  if (fields.objectId !== undefined) f.objectId = clean ? fields.objectId : clipShort(fields.objectId);
+  if (fields.transportCode !== undefined) f.transportCode = clean ? fields.transportCode : clipShort(fields.transportCode);
+  if (fields.shouldRetryHeader !== undefined) f.shouldRetryHeader = fields.shouldRetryHeader;
+  return Object.freeze(f);
 }
