@@ -160,7 +160,7 @@ describe('the packed package', { timeout: 240_000 }, () => {
   test('a TypeScript consumer type-checks, including narrowing by instanceof', () => {
     const app = join(dir, 'app');
     writeFileSync(join(app, 'consumer.ts'), `
-      import { classify, toError, RateLimitError, FaultlineError, type Failure, type FailureCode } from 'faultline';
+      import { classify, toError, RateLimitError, FaultlineError, RetryError, type Clock, type Failure, type FailureCode } from 'faultline';
       const f: Failure = classify(new Error('x'));
       const code: FailureCode = f.code;
       declare const e: unknown;
@@ -172,6 +172,11 @@ describe('the packed package', { timeout: 240_000 }, () => {
       }
       // @ts-expect-error not a code
       const bad: FailureCode = 'rate_limit'; void bad; void code;
+      // Every clock option takes one nameable Clock; a RetryError is a FaultlineError.
+      const clock: Clock = { now: () => 0, sleep: async () => {} }; void clock;
+      declare const given: RetryError<'rate_limit_exceeded'>;
+      const base: FaultlineError<'rate_limit_exceeded'> = given; void base;
+      const attempts: readonly Failure[] = given.attempts; void attempts;
     `);
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, exactOptionalPropertyTypes: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', lib: ['es2023', 'dom'], types: [], noEmit: true, skipLibCheck: false }, files: ['consumer.ts'] }));
     run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', app], app);

@@ -67,8 +67,9 @@ export class RetryError<C extends FailureCode = FailureCode> extends FaultlineEr
 Object.defineProperty(RetryError.prototype, 'name', { value: 'RetryError', writable: true, configurable: true });
 
 /**
- * @internal Thrown by a wait inside an attempt (the pacer's queue) that cannot end within the request's
- * `maxRetryTime`; the retry loop turns it into a {@link RetryError} (`retry_time_exhausted`).
+ * Thrown by a wait inside an attempt (the pacer's queue) that cannot end within the request's
+ * `maxRetryTime`; the retry loop turns it into a {@link RetryError} (`retry_time_exhausted`). Not
+ * exported from an entry.
  */
 export class RetryTimeSpent extends Error {
   /** What the request was waiting for (a rate-limit pause). */
