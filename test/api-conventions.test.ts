@@ -5,7 +5,7 @@
  *
  * - `ms`: a number whose doc gives a unit of time (ms, milliseconds, seconds, minutes) ends in `Ms`
  *   (a moment, "epoch milliseconds", is not a length; `rpm`/`tpm` are rates);
- * - `on`: a key named `on…` is a function, and nothing else;
+ * - `on`: a key named `on…` is a function, and a function that only notifies (returns `void`) is `on…`;
  * - `policy`: no boolean whose doc says "throw" (a policy is `'throw' | 'return'`), and a union of
  *   string literals with `'throw'` in it is exactly `'throw' | 'return'`;
  * - `jitter`: `jitter` is a number in [0, 1];
@@ -139,6 +139,9 @@ function optionKeys(): Key[] {
 
 const isNumber = (t: ts.Type): boolean => (t.flags & ts.TypeFlags.NumberLike) !== 0 || (t.isUnion() && t.types.every((u) => (u.flags & ts.TypeFlags.NumberLike) !== 0));
 const isFunction = (t: ts.Type): boolean => (t.isUnion() ? t.types.every(isFunction) : t.getCallSignatures().length > 0);
+/** A notification: every call signature returns `void`. */
+const returnsVoid = (t: ts.Type): boolean =>
+  (t.isUnion() ? t.types : [t]).every((u) => u.getCallSignatures().every((sig) => (sig.getReturnType().flags & ts.TypeFlags.Void) !== 0));
 const isBoolean = (t: ts.Type): boolean => (t.flags & ts.TypeFlags.BooleanLike) !== 0 || (t.isUnion() && t.types.every((u) => (u.flags & ts.TypeFlags.BooleanLike) !== 0));
 const stringLiterals = (t: ts.Type): string[] => (t.isUnion() ? t.types : [t]).filter((u) => u.isStringLiteral()).map((u) => (u as ts.StringLiteralType).value);
 
@@ -152,6 +155,7 @@ function breaks(key: { readonly path: string; readonly doc: string; readonly typ
   if (isNumber(key.type) && speaksOfTime && !/Ms$/.test(name) && name !== 'rpm' && name !== 'tpm') out.push('ms');
   if (/^(timeout|\w+Seconds|\w+Minutes)$/.test(name)) out.push('ms');
   if (/^on[A-Z]/.test(name) && !isFunction(key.type)) out.push('on');
+  if (!/^on[A-Z]/.test(name) && isFunction(key.type) && returnsVoid(key.type)) out.push('on');
   if (isBoolean(key.type) && /\bthrow/i.test(`${name} ${key.doc}`)) out.push('policy');
   const literals = stringLiterals(key.type);
   if (literals.includes('throw') && (literals.length !== 2 || !literals.includes('return'))) out.push('policy');
@@ -194,6 +198,8 @@ test('the rules can fail: a planted key of each kind is found', () => {
     timeout?: number;
     onAbort?: 'detach' | 'cancel';
     onProgress?: (n: number) => void;
+    notify?: (e: Error) => void;
+    shouldRetry?: (e: Error) => boolean;
     /** Whether to throw on failure. */ strict?: boolean;
     errors?: 'throw' | 'response';
     failure?: 'throw' | 'return';
@@ -204,7 +210,7 @@ test('the rules can fail: a planted key of each kind is found', () => {
   const got = Object.fromEntries(keys.map((k) => [k.path, breaks(k)]));
   assert.deepEqual(got, {
     wait: ['ms'], waitMs: [], deadline: [], rpm: [], timeout: ['ms'],
-    onAbort: ['on'], onProgress: [],
+    onAbort: ['on'], onProgress: [], notify: ['on'], shouldRetry: [],
     strict: ['policy'], errors: ['policy'], failure: [],
     jitter: ['jitter'], now: ['clock'], sleep: ['clock'],
   });
