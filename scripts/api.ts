@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Extractor, ExtractorConfig, ExtractorLogLevel, type ExtractorMessage, type IConfigFile } from '@microsoft/api-extractor';
+import { CompilerState, Extractor, ExtractorConfig, ExtractorLogLevel, type ExtractorMessage, type IConfigFile } from '@microsoft/api-extractor';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,19 +56,27 @@ function main(check: boolean): void {
   const results: { entry: string; report: string; changed: boolean; warnings: string[] }[] = [];
   let failed = false;
 
-  for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (subpath === './package.json') continue;
-    const types = typeof target === 'string' ? target.replace(/\.js$/, '.d.ts') : (target.types ?? target.default.replace(/\.js$/, '.d.ts'));
-    const name = reportName(subpath);
-    if (!existsSync(join(root, types))) throw new Error(`api: ${types} is missing; run npm run build first (npm run api does)`);
-    const configObject: IConfigFile = {
-      ...base,
-      mainEntryPointFilePath: join(root, types),
-      apiReport: { ...base.apiReport, enabled: true, reportFileName: name },
-    };
-    const config = ExtractorConfig.prepare({ configObject, configObjectFullPath: configPath, packageJsonFullPath: join(root, 'package.json') });
+  const entries = Object.entries(pkg.exports)
+    .filter(([subpath]) => subpath !== './package.json')
+    .map(([subpath, target]) => {
+      const types = typeof target === 'string' ? target.replace(/\.js$/, '.d.ts') : (target.types ?? target.default.replace(/\.js$/, '.d.ts'));
+      if (!existsSync(join(root, types))) throw new Error(`api: ${types} is missing; run npm run build first (npm run api does)`);
+      const name = reportName(subpath);
+      const configObject: IConfigFile = {
+        ...base,
+        mainEntryPointFilePath: join(root, types),
+        apiReport: { ...base.apiReport, enabled: true, reportFileName: name },
+      };
+      const config = ExtractorConfig.prepare({ configObject, configObjectFullPath: configPath, packageJsonFullPath: join(root, 'package.json') });
+      return { subpath, name, config };
+    });
+  // One TypeScript program for every entry (they share the declarations), not one per entry.
+  const compilerState = CompilerState.create(entries[0]!.config, { additionalEntryPoints: entries.map((e) => e.config.mainEntryPointFilePath) });
+
+  for (const { subpath, name, config } of entries) {
     const errors: string[] = [];
     const result = Extractor.invoke(config, {
+      compilerState,
       localBuild: !check,
       messageCallback(message: ExtractorMessage) {
         if (message.logLevel === ExtractorLogLevel.Error) errors.push(`${message.messageId}: ${message.text}`);
