@@ -104,35 +104,46 @@ export type FailureFields = {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const clipShort = (text: string): string => redact(text.length > MAX_SHORT ? text.slice(0, MAX_SHORT) : text);
+/**
+ * The fields every {@link Failure} has, from the catalog row of its code: **the only object literal
+ * that makes a Failure** (the boundary test holds every other file to it). Its two callers add the
+ * optional fields before they hand the object out: {@link failureOf}, and classify's builder, which
+ * clips and redacts while it scans and must stay the cheapest code of the library.
+ */
+export function failureBase(e: ReturnType<typeof entryOf>, message: string, source: FailureSource): Mutable<Failure> {
+  // Not frozen: the type is readonly already, and Object.freeze() cost about 80 ns per classify()
+  // (measured: some 10 % of reading an SDK error).
+  return { code: e.code, name: e.name, category: e.category, retryable: e.retryable, message, source };
+}
 
 /**
- * The one place a {@link Failure} is built (classify's builder, the hand-made errors and the background's
- * deadline and abort errors all call it): `name`, `category` and `retryable` come from the catalog row
- * of `code`; the message defaults to the row's summary; a `retryAfterMs` is dropped for a failure that is
- * never retried (not retryable and no `x-should-retry: true`), since a wait before it would only invite
- * a retry that cannot succeed.
- *
- * @param strings `'redact'` (the default) clips the message and the wire strings and redacts them;
- *   `'clean'` trusts the caller to have done so already (classify's builder, which redacts while it
- *   scans and must not pay for a second pass).
+ * Whether a failure keeps the wait the server asked for: only when a retry can follow (its row is
+ * retryable, or the server sent `x-should-retry: true`). A wait before an `insufficient_quota` or a 400
+ * would only invite a retry that cannot succeed.
  */
-export function failureOf(code: FailureCode, fields: FailureFields = {}, strings: 'redact' | 'clean' = 'redact'): Failure {
+export function keepsWait(e: ReturnType<typeof entryOf>, shouldRetryHeader: boolean | undefined): boolean {
+  return e.retryable || shouldRetryHeader === true;
+}
+
+const clip = (text: string, max: number, mark: string): string => redact(text.length > max ? `${text.slice(0, max)}${mark}` : text);
+
+/**
+ * Build a {@link Failure} by hand (the errors made without a wire value, the background's deadline and
+ * abort errors): `name`, `category` and `retryable` come from the catalog row of `code`; the message
+ * defaults to the row's summary; the message and the wire strings are clipped and redacted; a
+ * `retryAfterMs` is dropped unless {@link keepsWait}.
+ */
+export function failureOf(code: FailureCode, fields: FailureFields = {}): Failure {
   const e = entryOf(code);
-  const clean = strings === 'clean';
-  const text = fields.message;
-  const message = text === undefined ? e.summary : clean ? text : redact(text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… [truncated]` : text);
-  const f: Mutable<Failure> = { code, name: e.name, category: e.category, retryable: e.retryable, message, source: fields.source ?? 'unknown' };
-  if (fields.retryAfterMs !== undefined && (e.retryable || fields.shouldRetryHeader === true)) f.retryAfterMs = fields.retryAfterMs;
+  const f = failureBase(e, fields.message === undefined ? e.summary : clip(fields.message, MAX_MESSAGE, '… [truncated]'), fields.source ?? 'unknown');
+  if (fields.retryAfterMs !== undefined && keepsWait(e, fields.shouldRetryHeader)) f.retryAfterMs = fields.retryAfterMs;
   if (fields.status !== undefined) f.status = fields.status;
-  if (fields.wireCode !== undefined) f.wireCode = clean ? fields.wireCode : clipShort(fields.wireCode);
-  if (fields.wireType !== undefined) f.wireType = clean ? fields.wireType : clipShort(fields.wireType);
-  if (fields.param !== undefined) f.param = clean ? fields.param : clipShort(fields.param);
-  if (fields.requestId !== undefined) f.requestId = clean ? fields.requestId : clipShort(fields.requestId);
-  if (fields.objectId !== undefined) f.objectId = clean ? fields.objectId : clipShort(fields.objectId);
-  if (fields.transportCode !== undefined) f.transportCode = clean ? fields.transportCode : clipShort(fields.transportCode);
+  if (fields.wireCode !== undefined) f.wireCode = clip(fields.wireCode, MAX_SHORT, '');
+  if (fields.wireType !== undefined) f.wireType = clip(fields.wireType, MAX_SHORT, '');
+  if (fields.param !== undefined) f.param = clip(fields.param, MAX_SHORT, '');
+  if (fields.requestId !== undefined) f.requestId = clip(fields.requestId, MAX_SHORT, '');
+  if (fields.objectId !== undefined) f.objectId = clip(fields.objectId, MAX_SHORT, '');
+  if (fields.transportCode !== undefined) f.transportCode = clip(fields.transportCode, MAX_SHORT, '');
   if (fields.shouldRetryHeader !== undefined) f.shouldRetryHeader = fields.shouldRetryHeader;
-  // Not frozen: the type is readonly already, and Object.freeze() here cost about 80 ns per classify()
-  // (measured: some 10 % of reading an SDK error), on the hottest path of the library.
   return f;
 }

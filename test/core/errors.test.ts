@@ -21,7 +21,8 @@ import {
 } from '../../src/core/errors.ts';
 import { classify, detectFailure } from '../../src/core/classify/index.ts';
 import { ERROR_BRAND, RETRY_ERROR_BRAND } from '../../src/core/brand.ts';
-import { failureOf, MAX_MESSAGE } from '../../src/core/failure.ts';
+import { failureBase, failureOf, MAX_MESSAGE } from '../../src/core/failure.ts';
+import { entryOf } from '../../src/core/catalog.ts';
 import { RetryError, isRetryError } from '../../src/core/retry-error.ts';
 import { MAJORS, sdkError } from '../fixtures/sdk.ts';
 
@@ -328,13 +329,13 @@ describe('failureOf(): the one Failure builder', () => {
     assert.equal(failureOf('unknown', { retryAfterMs: 250, shouldRetryHeader: true }).retryAfterMs, 250, 'x-should-retry: true opens it');
   });
 
-  test('strings are clipped and redacted unless the caller says they are clean', () => {
+  test('strings are clipped and redacted (failureBase trusts its caller)', () => {
     const long = `${KEY} ${'x'.repeat(MAX_MESSAGE * 2)}`;
     const f = failureOf('server_error', { message: long, requestId: `req_${KEY}`, wireCode: 'y'.repeat(1000) });
     assert.deepEqual(leaks(f), []);
     assert.ok(f.message.length < MAX_MESSAGE + 32 && f.message.endsWith('… [truncated]'));
     assert.equal(f.wireCode?.length, 256);
-    assert.equal(failureOf('server_error', { message: 'as is' }, 'clean').message, 'as is');
+    assert.equal(failureBase(entryOf('server_error'), `as is ${KEY}`, 'http').message, `as is ${KEY}`, 'the base trusts classify’s own redaction');
   });
 
   test('the hand-made errors build through it', () => {

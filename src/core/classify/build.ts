@@ -3,7 +3,7 @@
  * redacted (no field ever holds a key or an Authorization header).
  */
 import { entryOf } from '../catalog.ts';
-import { failureOf, MAX_MESSAGE, MAX_SHORT, type Failure } from '../failure.ts';
+import { failureBase, keepsWait, MAX_MESSAGE, MAX_SHORT, type Failure } from '../failure.ts';
 import { redact, redactScanned } from '../redact.ts';
 import { decide, evidenceOf, type Evidence } from './decide.ts';
 import { retryAfterOf } from './hints.ts';
@@ -38,27 +38,24 @@ export function build(s: Signals, options: BuildOptions | undefined): Failure {
   // Precedence 0: a status outside 100–599 is not HTTP, so nothing the answer claims is believed.
   const code = s.invalidStatus !== undefined ? 'unknown' : decide(evidence);
   const e = entryOf(code);
+  const f = failureBase(e, s.message !== undefined ? clipMessage(s.message, evidence) : e.summary, s.source);
   const should = s.headers !== undefined && s.invalidStatus === undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
-  let message = s.message !== undefined ? clipMessage(s.message, evidence) : e.summary;
+  // A wait only means something before a retry: none is read for a failure that is never retried.
+  if (keepsWait(e, should === 'true')) {
+    const retryAfterMs = retryAfterOf(s.headers, evidence, options?.now);
+    if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
+  }
+  if (s.status !== undefined) f.status = s.status;
   // The raw status heads the message: `status` must stay a valid HTTP status, so it is absent.
-  if (s.invalidStatus !== undefined) message = clipMessage(`HTTP status ${s.invalidStatus} (outside 100–599, not HTTP): ${message}`, evidence);
-  return failureOf(
-    code,
-    {
-      message,
-      source: s.source,
-      // A wait only means something before a retry: none is read for a failure that is never retried.
-      retryAfterMs: e.retryable || should === 'true' ? retryAfterOf(s.headers, evidence, options?.now) : undefined,
-      status: s.status,
-      wireCode: s.wireCode !== undefined ? clipShort(s.wireCode) : undefined,
-      wireType: s.wireType !== undefined ? clipShort(s.wireType) : undefined,
-      param: s.param !== undefined ? clipShort(s.param) : undefined,
-      requestId: s.requestId !== undefined ? clipId(s.requestId) : undefined,
-      objectId: s.objectId !== undefined ? clipId(s.objectId) : undefined,
-      transportCode: s.transportCode,
-      shouldRetryHeader: should === 'true' ? true : should === 'false' ? false : undefined,
-    },
-    'clean',
-  );
+  if (s.invalidStatus !== undefined) f.message = clipMessage(`HTTP status ${s.invalidStatus} (outside 100–599, not HTTP): ${f.message}`, evidence);
+  if (s.wireCode !== undefined) f.wireCode = clipShort(s.wireCode);
+  if (s.wireType !== undefined) f.wireType = clipShort(s.wireType);
+  if (s.param !== undefined) f.param = clipShort(s.param);
+  if (s.requestId !== undefined) f.requestId = clipId(s.requestId);
+  if (s.objectId !== undefined) f.objectId = clipId(s.objectId);
+  if (s.transportCode !== undefined) f.transportCode = s.transportCode;
+  if (should === 'true') f.shouldRetryHeader = true;
+  else if (should === 'false') f.shouldRetryHeader = false;
+  return f;
 }
 

@@ -10,9 +10,9 @@
  * - {@link ./hints.ts}: how long the server asked us to wait;
  * - {@link ./build.ts}: the Failure, clipped and redacted.
  */
-import { ERROR_BRAND } from '../brand.ts';
-import { isFailureCode } from '../catalog.ts';
-import { failureOf, type Failure, type FailureSource } from '../failure.ts';
+import { ERROR_BRAND as BRAND } from '../brand.ts';
+import { entryOf, isFailureCode } from '../catalog.ts';
+import { failureBase, type Failure, type FailureSource } from '../failure.ts';
 import { parseJsonText, readErrorBody, readRequestId } from './body.ts';
 import { build } from './build.ts';
 import { readBatch, readBatchLine } from './readers/batch.ts';
@@ -45,6 +45,9 @@ export interface ClassifyOptions {
    */
   readonly now?: number;
 }
+
+/** The brand, as a module constant (read on every classify() of an object). */
+const ERROR_BRAND: typeof BRAND = BRAND;
 
 /** How deep JSON text inside JSON text is followed. */
 const MAX_JSON_DEPTH = 2;
@@ -237,10 +240,10 @@ export function classify(input: unknown, options?: ClassifyOptions): Failure {
   try {
     const f = inspect(input, options, 0);
     if (f !== null) return f;
-    return failureOf('unknown', { message: 'Not a failure: the input shows success', source: sourceOf(input) }, 'clean');
+    return failureBase(entryOf('unknown'), 'Not a failure: the input shows success', sourceOf(input));
   } catch {
     // Unreachable by design (every read is guarded); a last line of defence for exotic proxies.
-    return failureOf('unknown', { message: 'Unreadable input' }, 'clean');
+    return failureBase(entryOf('unknown'), 'Unreadable input', 'unknown');
   }
 }
 
