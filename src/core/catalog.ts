@@ -386,14 +386,15 @@ export const CATALOG = [
   },
 ] as const satisfies readonly CatalogEntry[];
 
-type Row = (typeof CATALOG)[number];
-
 /** Every stable failure code. */
-export type FailureCode = Row['code'];
+export type FailureCode = (typeof CATALOG)[number]['code'];
 /** Every error class name. */
-export type ErrorName = Row['name'];
+export type ErrorName = (typeof CATALOG)[number]['name'];
 /** The error class name for a code. */
-export type NameOf<C extends FailureCode> = Extract<Row, { code: C }>['name'];
+export type NameOf<C extends FailureCode> = Extract<(typeof CATALOG)[number], { code: C }>['name'];
+
+/** One row of {@link CATALOG}, with its literal types (module-private: the public types inline it). */
+type Row = (typeof CATALOG)[number];
 
 /** Every failure code, in catalog order. */
 export const FAILURE_CODES: readonly FailureCode[] = Object.freeze(CATALOG.map((e) => e.code));
@@ -429,7 +430,7 @@ export function isRetryableFailure(failure: Pick<Failure, 'code' | 'shouldRetryH
   return RETRYABLE_CODES.has(failure.code) || failure.shouldRetryHeader === true;
 }
 
-/** @internal */
+/** The catalog row for a code (not exported from an entry: users call {@link getEntry}). */
 export function entryOf(code: FailureCode): Row {
   // Every FailureCode is in the map by construction.
   return BY_CODE.get(code) as Row;

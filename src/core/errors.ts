@@ -12,9 +12,11 @@
  *   the error and of its whole `cause` chain; `cause` itself stays the original object (see
  *   {@link FaultlineError}).
  */
+import { ERROR_BRAND, isBranded, stampBrand } from './brand.ts';
 import { entryOf, type CatalogEntry, type FailureCode } from './catalog.ts';
-import { classify, detectFailure, ERROR_BRAND, type ClassifyOptions } from './classify/index.ts';
-import type { Failure } from './failure.ts';
+import { classify, detectFailure, type ClassifyOptions } from './classify/index.ts';
+import { get } from './classify/values.ts';
+import { failureOf, type Failure } from './failure.ts';
 import { INSPECT_CUSTOM, redact, redactingInspect } from './redact.ts';
 
 /** An error from elsewhere (the `openai` SDK, undici, a DOMException) that classifies as a given code. */
@@ -31,8 +33,6 @@ export interface FaultlineErrorOptions {
   readonly response?: unknown;
 }
 
-type Ctor<T> = abstract new (...args: never[]) => T;
-
 // Foreign errors are classified at most once per `instanceof` chain.
 const foreignCodes = new WeakMap<object, FailureCode>();
 
@@ -45,16 +45,6 @@ function foreignCode(value: object): FailureCode {
   return code;
 }
 
-/** Reads the brand; a throwing getter or proxy trap reads as "not branded". */
-function isBranded(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    return (value as Record<symbol, unknown>)[ERROR_BRAND] === true;
-  } catch {
-    return false;
-  }
-}
-
 function isErrorLike(value: object): boolean {
   try {
     // `instanceof` itself can throw (a Proxy's getPrototypeOf trap).
@@ -63,11 +53,6 @@ function isErrorLike(value: object): boolean {
   } catch {
     return false;
   }
-}
-
-function failureFor(code: FailureCode, message: string | undefined): Failure {
-  const e = entryOf(code);
-  return { code, name: e.name, category: e.category, retryable: e.retryable, message: redact(message ?? e.summary), source: 'unknown' };
 }
 
 /**
@@ -105,12 +90,12 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
    */
   constructor(failure?: Failure | string, options?: FaultlineErrorOptions) {
     const ctor = new.target as unknown as { code: FailureCode | undefined };
-    const f = typeof failure === 'object' && failure !== null ? redactedFailure(failure) : failureFor(ctor.code ?? 'unknown', failure);
+    const f = typeof failure === 'object' && failure !== null ? redactedFailure(failure) : failureOf(ctor.code ?? 'unknown', { message: failure });
     super(f.message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = f.code as C;
     this.failure = f;
     this.response = options?.response;
-    Object.defineProperty(this, ERROR_BRAND, { value: true });
+    stampBrand(this, ERROR_BRAND);
     // Keep `response` out of enumeration (and so out of util.inspect noise); it stays readable.
     Object.defineProperty(this, 'response', { enumerable: false, value: options?.response });
   }
@@ -138,7 +123,7 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
 
   /** True for any faultline error, from any installed copy or version. */
   static isInstance(value: unknown): value is FaultlineError {
-    return isBranded(value);
+    return isBranded(value, ERROR_BRAND);
   }
 
   /**
@@ -146,12 +131,12 @@ export class FaultlineError<C extends FailureCode = FailureCode> extends Error {
    * (any `Error`) that classifies to that code.
    */
   static override [Symbol.hasInstance]<T extends FaultlineError>(
-    this: Ctor<T>,
+    this: abstract new (...args: never[]) => T,
     value: unknown,
   ): value is T | (FailureCode extends T['code'] ? never : ForeignFailure) {
     if (typeof value !== 'object' || value === null) return false;
     const code = (this as unknown as { code: FailureCode | undefined }).code;
-    const branded = isBranded(value);
+    const branded = isBranded(value, ERROR_BRAND);
     if (code === undefined) {
       // The base class, or a user subclass of it: the brand plus the prototype chain.
       return branded && (this === (FaultlineError as unknown) || Function.prototype[Symbol.hasInstance].call(this, value));
@@ -395,14 +380,39 @@ export type ErrorClassOf<C extends FailureCode> = InstanceType<(typeof ERROR_CLA
 /**
  * The typed faultline error for anything that went wrong. A faultline error is returned as it is; any
  * other value is classified and wrapped, the original kept on `cause`.
+ *
+ * @throws TypeError when `input` shows success (a `completed` Response, a chat completion that stopped
+ *   normally, an HTTP answer below 400…): that is a mistake in the caller, and a wrapped "not a failure"
+ *   would hide it. Check such a value with {@link detectFailure} or {@link assertSucceeded}. A caught
+ *   value (an `Error`) never takes this path.
  */
 export function toError(input: unknown, options?: ClassifyOptions & { readonly response?: unknown }): FaultlineError {
   if (FaultlineError.isInstance(input)) return input;
-  const failure = classify(input, options);
+  let failure = detectFailure(input, options);
+  if (failure === null) {
+    if (typeof input !== 'object' || input === null || !isErrorLike(input)) {
+      throw new TypeError(`toError: input is a success (${successShape(input)}), not a failure; check it with detectFailure() or assertSucceeded()`);
+    }
+    failure = classify(input, options);
+  }
   return errorFor(failure, { cause: input, response: options?.response });
 }
 
-/** @internal Build the typed error for a classified failure. */
+/** A few words naming what a success looked like, for {@link toError}'s message (short, redacted). */
+function successShape(input: unknown): string {
+  const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(redact(v.slice(0, 64))) : typeof v);
+  const object = get(input, 'object');
+  const status = get(input, 'status');
+  if (object === 'response') return status === 'completed' ? 'a completed Response' : `a Response with status ${shown(status)}`;
+  if (object === 'chat.completion' || object === 'chat.completion.chunk') return `a ${object === 'chat.completion' ? 'chat completion' : 'chat completion chunk'} that did not fail`;
+  if (object === 'batch') return `a batch with status ${shown(status)}`;
+  const type = get(input, 'type');
+  if (typeof type === 'string') return get(input, 'data') !== undefined && get(input, 'id') !== undefined ? `a webhook event of type ${shown(type)}` : `a stream event of type ${shown(type)}`;
+  if (typeof status === 'number') return `an HTTP answer with status ${status}`;
+  return 'it shows no failure';
+}
+
+/** Build the typed error for a classified failure (not exported from an entry). */
 export function errorFor(failure: Failure, options: FaultlineErrorOptions): FaultlineError {
   const Cls = ERROR_CLASSES[failure.code];
   return new Cls(failure, options);

@@ -1,4 +1,13 @@
-import type { Category, ErrorName, FailureCode } from './catalog.ts';
+/**
+ * The {@link Failure} record, and {@link failureOf}: the one function that builds one.
+ */
+import { entryOf, type Category, type ErrorName, type FailureCode } from './catalog.ts';
+import { redact } from './redact.ts';
+
+/** The longest message a {@link Failure} keeps, in characters (4 KiB); a longer one is cut and marked. */
+export const MAX_MESSAGE = 4096;
+/** The longest wire code, type, param or id a {@link Failure} keeps, in characters. */
+export const MAX_SHORT = 256;
 
 /** Where a failure was found. */
 export type FailureSource =
@@ -86,4 +95,55 @@ export interface Failure {
   readonly transportCode?: string;
   /** Where the failure was found. */
   readonly source: FailureSource;
+}
+
+/** What a caller says about a failure; the catalog row decides the rest (`name`, `category`, `retryable`). */
+export type FailureFields = {
+  readonly [K in Exclude<keyof Failure, 'code' | 'name' | 'category' | 'retryable'>]?: Failure[K] | undefined;
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The fields every {@link Failure} has, from the catalog row of its code: **the only object literal
+ * that makes a Failure** (the boundary test holds every other file to it). Its two callers add the
+ * optional fields before they hand the object out: {@link failureOf}, and classify's builder, which
+ * clips and redacts while it scans and must stay the cheapest code of the library.
+ */
+export function failureBase(e: ReturnType<typeof entryOf>, message: string, source: FailureSource): Mutable<Failure> {
+  // Not frozen: the type is readonly already, and Object.freeze() cost about 80 ns per classify()
+  // (measured: some 10 % of reading an SDK error).
+  return { code: e.code, name: e.name, category: e.category, retryable: e.retryable, message, source };
+}
+
+/**
+ * Whether a failure keeps the wait the server asked for: only when a retry can follow (its row is
+ * retryable, or the server sent `x-should-retry: true`). A wait before an `insufficient_quota` or a 400
+ * would only invite a retry that cannot succeed.
+ */
+export function keepsWait(e: ReturnType<typeof entryOf>, shouldRetryHeader: boolean | undefined): boolean {
+  return e.retryable || shouldRetryHeader === true;
+}
+
+const clip = (text: string, max: number, mark: string): string => redact(text.length > max ? `${text.slice(0, max)}${mark}` : text);
+
+/**
+ * Build a {@link Failure} by hand (the errors made without a wire value, the background's deadline and
+ * abort errors): `name`, `category` and `retryable` come from the catalog row of `code`; the message
+ * defaults to the row's summary; the message and the wire strings are clipped and redacted; a
+ * `retryAfterMs` is dropped unless {@link keepsWait}.
+ */
+export function failureOf(code: FailureCode, fields: FailureFields = {}): Failure {
+  const e = entryOf(code);
+  const f = failureBase(e, fields.message === undefined ? e.summary : clip(fields.message, MAX_MESSAGE, '… [truncated]'), fields.source ?? 'unknown');
+  if (fields.retryAfterMs !== undefined && keepsWait(e, fields.shouldRetryHeader)) f.retryAfterMs = fields.retryAfterMs;
+  if (fields.status !== undefined) f.status = fields.status;
+  if (fields.wireCode !== undefined) f.wireCode = clip(fields.wireCode, MAX_SHORT, '');
+  if (fields.wireType !== undefined) f.wireType = clip(fields.wireType, MAX_SHORT, '');
+  if (fields.param !== undefined) f.param = clip(fields.param, MAX_SHORT, '');
+  if (fields.requestId !== undefined) f.requestId = clip(fields.requestId, MAX_SHORT, '');
+  if (fields.objectId !== undefined) f.objectId = clip(fields.objectId, MAX_SHORT, '');
+  if (fields.transportCode !== undefined) f.transportCode = clip(fields.transportCode, MAX_SHORT, '');
+  if (fields.shouldRetryHeader !== undefined) f.shouldRetryHeader = fields.shouldRetryHeader;
+  return f;
 }

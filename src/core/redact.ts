@@ -54,8 +54,8 @@ export function redactScanned(text: string, mayHoldSecret: boolean): string {
 }
 
 /**
- * @internal How many character reads the scrubbing pass makes on `text` (for the linearity test: an
- * operation count instead of a stopwatch).
+ * How many character reads the scrubbing pass makes on `text` (for the linearity test: an operation
+ * count instead of a stopwatch). Not exported from an entry.
  */
 export function redactCost(text: string): number {
   reads = 0;

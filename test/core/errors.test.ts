@@ -19,7 +19,11 @@ import {
   toError,
   ERROR_CLASSES,
 } from '../../src/core/errors.ts';
-import { classify } from '../../src/core/classify/index.ts';
+import { classify, detectFailure } from '../../src/core/classify/index.ts';
+import { ERROR_BRAND, RETRY_ERROR_BRAND } from '../../src/core/brand.ts';
+import { failureBase, failureOf, MAX_MESSAGE } from '../../src/core/failure.ts';
+import { entryOf } from '../../src/core/catalog.ts';
+import { RetryError, isRetryError } from '../../src/core/retry-error.ts';
 import { MAJORS, sdkError } from '../fixtures/sdk.ts';
 
 // A fake key, built at run time so no key-shaped literal sits in the repository.
@@ -277,5 +281,117 @@ describe('assertSucceeded', () => {
     for (const bad of ['ignore', 'THROW', true, 0, null]) {
       assert.throws(() => assertSucceeded(RESPONSE('completed'), { incomplete: bad as never }), (e: unknown) => e instanceof TypeError && /options\.incomplete/.test(e.message));
     }
+  });
+});
+
+describe('toError() of a success is misuse', () => {
+  const successes: Array<[string, unknown, RegExp]> = [
+    ['a completed Response', RESPONSE('completed'), /\(a completed Response\)/],
+    ['a queued Response', RESPONSE('queued'), /\(a Response with status "queued"\)/],
+    ['a chat completion', { object: 'chat.completion', choices: [{ finish_reason: 'stop' }] }, /\(a chat completion that did not fail\)/],
+    ['a batch', { object: 'batch', id: 'b', status: 'completed', request_counts: { total: 2, completed: 2, failed: 0 } }, /\(a batch with status "completed"\)/],
+    ['a stream event', { type: 'response.output_text.delta', delta: 'hi', sequence_number: 3 }, /\(a stream event of type "response\.output_text\.delta"\)/],
+    ['a webhook', { id: 'evt_1', object: 'event', type: 'response.completed', created_at: 1, data: { id: 'resp_1' } }, /\(a webhook event of type "response\.completed"\)/],
+    ['an HTTP answer', { status: 200, headers: {}, body: { ok: true } }, /\(an HTTP answer with status 200\)/],
+  ];
+  for (const [what, value, shape] of successes) {
+    test(`${what}: TypeError saying so (detectFailure says null)`, () => {
+      assert.equal(detectFailure(value), null, 'the fixture is a success');
+      assert.throws(() => toError(value), (e: unknown) => {
+        assert.ok(e instanceof TypeError && !FaultlineError.isInstance(e));
+        assert.match(e.message, /^toError: input is a success \(.+\), not a failure; check it with detectFailure\(\) or assertSucceeded\(\)$/);
+        assert.match(e.message, shape);
+        return true;
+      });
+      assert.equal(classify(value).code, 'unknown', 'classify() stays total');
+      assert.match(classify(value).message, /Not a failure/);
+    });
+  }
+
+  test('a caught Error never takes this path, and the message shows no secret the success carried', () => {
+    assert.equal(toError(new Error('boom')).code, 'unknown');
+    assert.equal(toError(new Error('Request timed out.')).code, 'timeout');
+    assert.throws(() => toError({ object: 'response', status: `done ${KEY}` }), (e: unknown) => e instanceof TypeError && leaks(e.message).length === 0 && /\[REDACTED\]/.test(e.message));
+  });
+});
+
+describe('failureOf(): the one Failure builder', () => {
+  test('name, category and retryable come from the catalog row; the summary is the default message', () => {
+    const f = failureOf('overloaded');
+    assert.deepEqual(f, { code: 'overloaded', name: 'OverloadedError', category: 'server', retryable: true, message: 'The service is temporarily over capacity; back off and retry.', source: 'unknown' });
+    assert.equal(failureOf('timeout', { source: 'transport', objectId: 'resp_1' }).objectId, 'resp_1');
+  });
+
+  test('a wait is kept only for a failure that may be retried', () => {
+    assert.equal(failureOf('rate_limit_exceeded', { retryAfterMs: 250 }).retryAfterMs, 250);
+    assert.equal(failureOf('insufficient_quota', { retryAfterMs: 250 }).retryAfterMs, undefined);
+    assert.equal('retryAfterMs' in failureOf('invalid_request', { retryAfterMs: 250 }), false);
+    assert.equal(failureOf('unknown', { retryAfterMs: 250, shouldRetryHeader: true }).retryAfterMs, 250, 'x-should-retry: true opens it');
+  });
+
+  test('strings are clipped and redacted (failureBase trusts its caller)', () => {
+    const long = `${KEY} ${'x'.repeat(MAX_MESSAGE * 2)}`;
+    const f = failureOf('server_error', { message: long, requestId: `req_${KEY}`, wireCode: 'y'.repeat(1000) });
+    assert.deepEqual(leaks(f), []);
+    assert.ok(f.message.length < MAX_MESSAGE + 32 && f.message.endsWith('… [truncated]'));
+    assert.equal(f.wireCode?.length, 256);
+    assert.equal(failureBase(entryOf('server_error'), `as is ${KEY}`, 'http').message, `as is ${KEY}`, 'the base trusts classify’s own redaction');
+  });
+
+  test('the hand-made errors build through it', () => {
+    assert.deepEqual(new OverloadedError('busy').failure, failureOf('overloaded', { message: 'busy' }));
+  });
+});
+
+describe('RetryError is a FaultlineError', () => {
+  const rate = classify({ status: 429, headers: { 'retry-after-ms': '20' }, body: { error: { code: 'rate_limit_exceeded', message: 'slow down' } } });
+  const busy = classify({ status: 503, body: { error: { message: 'overloaded' } } });
+
+  test('code and failure are the last attempt’s; attempts, reason and lastFailure stay', () => {
+    const cause = new Error('last');
+    const e = new RetryError('retries_exhausted', [busy, rate], cause);
+    assert.ok(e instanceof FaultlineError && FaultlineError.isInstance(e));
+    assert.ok(e instanceof RetryError && RetryError.isInstance(e) && isRetryError(e));
+    assert.ok(e instanceof RateLimitError, 'the last attempt was rate limited');
+    assert.equal(e instanceof OverloadedError, false);
+    assert.equal(e.code, 'rate_limit_exceeded');
+    assert.equal(e.failure, rate);
+    assert.equal(e.lastFailure, rate);
+    assert.equal(e.retryAfterMs, 20);
+    assert.deepEqual(e.attempts, [busy, rate]);
+    assert.equal(e.reason, 'retries_exhausted');
+    assert.equal(e.cause, cause);
+    assert.equal(e.name, 'RetryError');
+    assert.match(e.message, /^Gave up after 2 attempts \(no retries left\); last failure: rate_limit_exceeded: slow down$/);
+    assert.ok(e.stack?.startsWith(`RetryError: ${e.message}`), e.stack?.split('\n')[0]);
+    assert.equal(toError(e), e, 'toError passes it through');
+    assert.equal(classify(e), rate, 'classify reads its failure');
+  });
+
+  test('with no attempt at all, the failure is what it was waiting for', () => {
+    const e = new RetryError('retry_time_exhausted', [], undefined, { code: 'rate_limit_exceeded', message: 'paused by a 429' });
+    assert.equal(e.code, 'rate_limit_exceeded');
+    assert.equal(e.failure.message, 'paused by a 429');
+    assert.equal(e.lastFailure, undefined);
+    assert.match(e.message, /^Gave up after 0 attempts \(the retry time budget is spent\); last failure: rate_limit_exceeded: paused by a 429$/);
+  });
+
+  test('toJSON is the base one plus reason and attempts, with no secret', () => {
+    const e = new RetryError('retries_exhausted', [rate], new Error(`echo ${KEY}`));
+    const back = JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(back).sort(), ['attempts', 'cause', 'code', 'failure', 'message', 'name', 'reason']);
+    assert.equal(back.name, 'RetryError');
+    assert.deepEqual(leaks(back), []);
+  });
+
+  test('recognised by brand across copies: a plain object with both brands is one; either brand alone is not', () => {
+    const foreign = Object.create(Error.prototype) as Record<symbol, unknown>;
+    Object.defineProperty(foreign, ERROR_BRAND, { value: true });
+    Object.defineProperty(foreign, RETRY_ERROR_BRAND, { value: true });
+    assert.ok(RetryError.isInstance(foreign) && foreign instanceof RetryError);
+    const onlyRetry = Object.defineProperty({}, RETRY_ERROR_BRAND, { value: true });
+    assert.equal(RetryError.isInstance(onlyRetry), false);
+    assert.equal(RetryError.isInstance(new OverloadedError('x')), false);
+    assert.equal(new OverloadedError('x') instanceof RetryError, false);
   });
 });

@@ -8,9 +8,10 @@
 import { parseBoundedJson } from './bounded-json.ts';
 import type { Signals } from './signals.ts';
 import { get, headerOf, httpStatus, isObj, str, type Obj } from './values.ts';
+import { MAX_MESSAGE } from '../failure.ts';
 
-/** The longest message kept (before redaction adds nothing). */
-export const MAX_MESSAGE = 4096;
+/** The longest message kept (before redaction adds nothing): the Failure's own limit. */
+export { MAX_MESSAGE };
 /** The longest JSON text parsed whole; longer text is read as a bounded view. */
 export const MAX_JSON_TEXT = 1 << 20;
 /** The most bytes of a body decoded. */

@@ -3,19 +3,13 @@
  * redacted (no field ever holds a key or an Authorization header).
  */
 import { entryOf } from '../catalog.ts';
-import type { Failure } from '../failure.ts';
+import { failureBase, keepsWait, MAX_MESSAGE, MAX_SHORT, type Failure } from '../failure.ts';
 import { redact, redactScanned } from '../redact.ts';
-import { MAX_MESSAGE } from './body.ts';
 import { decide, evidenceOf, type Evidence } from './decide.ts';
 import { retryAfterOf } from './hints.ts';
 import type { Signals } from './signals.ts';
 import { headerOf } from './values.ts';
 import { MAY_HOLD_SECRET_BIT, WIRE_FACTS } from './vocabulary.ts';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** The longest wire code, type, param or id kept. */
-const MAX_SHORT = 256;
 
 /** The message, clipped and redacted. `evidence` tells whether decide() scanned all of it, and what it found. */
 function clipMessage(text: string, evidence: Evidence): string {
@@ -45,17 +39,10 @@ export function build(s: Signals, options: BuildOptions | undefined): Failure {
   // Precedence 0: a status outside 100–599 is not HTTP, so nothing the answer claims is believed.
   const code = s.invalidStatus !== undefined ? 'unknown' : decide(evidence);
   const e = entryOf(code);
-  const f: Mutable<Failure> = {
-    code,
-    name: e.name,
-    category: e.category,
-    retryable: e.retryable,
-    message: s.message !== undefined ? clipMessage(s.message, evidence) : e.summary,
-    source: s.source,
-  };
+  const f = failureBase(e, s.message !== undefined ? clipMessage(s.message, evidence) : e.summary, s.source);
   const should = s.headers !== undefined && s.invalidStatus === undefined ? headerOf(s.headers, 'x-should-retry') : undefined;
   // A wait only means something before a retry: none is read for a failure that is never retried.
-  if (e.retryable || should === 'true') {
+  if (keepsWait(e, should === 'true')) {
     const retryAfterMs = retryAfterOf(s.headers, evidence, options?.now);
     if (retryAfterMs !== undefined) f.retryAfterMs = retryAfterMs;
   }

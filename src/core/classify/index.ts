@@ -10,8 +10,9 @@
  * - {@link ./hints.ts}: how long the server asked us to wait;
  * - {@link ./build.ts}: the Failure, clipped and redacted.
  */
+import { ERROR_BRAND as BRAND } from '../brand.ts';
 import { entryOf, isFailureCode } from '../catalog.ts';
-import type { Failure, FailureSource } from '../failure.ts';
+import { failureBase, type Failure, type FailureSource } from '../failure.ts';
 import { parseJsonText, readErrorBody, readRequestId } from './body.ts';
 import { build } from './build.ts';
 import { readBatch, readBatchLine } from './readers/batch.ts';
@@ -45,8 +46,8 @@ export interface ClassifyOptions {
   readonly now?: number;
 }
 
-/** The brand every faultline error carries (see errors.ts). Read here without importing the classes. */
-export const ERROR_BRAND: unique symbol = Symbol.for('faultline.error') as never;
+/** The brand, as a module constant (read on every classify() of an object). */
+const ERROR_BRAND: typeof BRAND = BRAND;
 
 /** How deep JSON text inside JSON text is followed. */
 const MAX_JSON_DEPTH = 2;
@@ -239,12 +240,10 @@ export function classify(input: unknown, options?: ClassifyOptions): Failure {
   try {
     const f = inspect(input, options, 0);
     if (f !== null) return f;
-    const e = entryOf('unknown');
-    return { code: 'unknown', name: e.name, category: e.category, retryable: false, message: 'Not a failure: the input shows success', source: sourceOf(input) };
+    return failureBase(entryOf('unknown'), 'Not a failure: the input shows success', sourceOf(input));
   } catch {
     // Unreachable by design (every read is guarded); a last line of defence for exotic proxies.
-    const e = entryOf('unknown');
-    return { code: 'unknown', name: e.name, category: e.category, retryable: false, message: 'Unreadable input', source: 'unknown' };
+    return failureBase(entryOf('unknown'), 'Unreadable input', 'unknown');
   }
 }
 
