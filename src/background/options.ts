@@ -2,9 +2,9 @@
  * The wait options of every background wait (`waitForResponse`, `createAndWait`, `waitForBatch`,
  * `resumeAll`), and the one place they are validated and their deadline is decided.
  */
-import { entryOf, type FailureCode } from '../core/catalog.ts';
+import type { FailureCode } from '../core/catalog.ts';
 import { ERROR_CLASSES, type FaultlineError } from '../core/errors.ts';
-import type { Failure } from '../core/failure.ts';
+import { failureOf } from '../core/failure.ts';
 import type { Clock } from '../internal/clock.ts';
 import { journalPort, type JournalPort, type WaitJournal } from '../internal/journal-port.ts';
 import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, signal as signalOption } from '../internal/options.ts';
@@ -231,16 +231,7 @@ export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: 
 
 /** A typed error made here (deadline, detach, expiry), with the object id on its failure. */
 export function makeError(code: FailureCode, message: string, extra: { cause?: unknown; response?: unknown; objectId?: string | undefined }): FaultlineError {
-  const e = entryOf(code);
-  const failure: Failure = {
-    code,
-    name: e.name,
-    category: e.category,
-    retryable: e.retryable,
-    message,
-    source: 'unknown',
-    ...(extra.objectId !== undefined ? { objectId: extra.objectId } : {}),
-  };
+  const failure = failureOf(code, { message, ...(extra.objectId !== undefined ? { objectId: extra.objectId } : {}) });
   return new ERROR_CLASSES[code](failure as never, { cause: extra.cause, response: extra.response });
 }
 

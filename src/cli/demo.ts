@@ -15,7 +15,7 @@ import { createMock, type Mock } from '../mock/index.ts';
 import { createFetch } from '../retry/index.ts';
 import type { Rule } from '../mock/scenario.ts';
 import { integerFlag } from './args.ts';
-import type { CliIO } from './main.ts';
+import type { CliIO } from './commands.ts';
 
 /**
  * The API keys the demo's work items use. Faults that end a request for good (an empty wallet, a prompt

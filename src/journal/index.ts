@@ -14,7 +14,7 @@ export type { PollOptions } from '../background/poll-backoff.ts';
 export type { WaitOptions, WaitProgress } from '../background/options.ts';
 export type { WaitToken } from '../background/token.ts';
 export type { Clock } from '../internal/clock.ts';
-export type { CatalogEntry, Category, ErrorName, FailureCode } from '../core/catalog.ts';
+export type { CATALOG, CatalogEntry, Category, ErrorName, FailureCode } from '../core/catalog.ts';
 export type { Failure, FailureSource } from '../core/failure.ts';
 export type { FaultlineError, FaultlineErrorOptions, ForeignFailure } from '../core/errors.ts';
 

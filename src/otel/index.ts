@@ -12,4 +12,4 @@
 export { instrument } from './instrument.ts';
 export type { FaultlineInstrumentation, InstrumentOptions } from './instrument.ts';
 export { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
-export type { FailureCode } from '../core/catalog.ts';
+export type { CATALOG, FailureCode } from '../core/catalog.ts';

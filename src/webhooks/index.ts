@@ -11,7 +11,7 @@ export type { HubListener, ResultHub } from '../background/hub.ts';
 export { generateWebhookSecret, signWebhook, verifyWebhook } from './standard-webhooks.ts';
 export type { SignWebhookInput, VerifyWebhookInput, WebhookHeaderInput, WebhookHeaders, WebhookRejection, WebhookVerification } from './standard-webhooks.ts';
 // Types that this entry's signatures use, so a user can name them without a second import.
-export type { Category, ErrorName, FailureCode } from '../core/catalog.ts';
+export type { CATALOG, Category, ErrorName, FailureCode } from '../core/catalog.ts';
 export type { Failure, FailureSource } from '../core/failure.ts';
 export type { CallOptions } from '../background/types.ts';
 export type { Clock } from '../internal/clock.ts';

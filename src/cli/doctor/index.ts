@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../internal/clock.ts';
 import { isAlive } from '../../internal/holder.ts';
 import { integerFlag, UsageError } from '../args.ts';
-import { commandHelp, hasSqlite, version, type CliIO } from '../main.ts';
+import { commandHelp, hasSqlite, version, type CliIO } from '../commands.ts';
 import { resolveCredentials, resolveTarget, urlSecrets } from './config.ts';
 import { checkBaseUrl, checkKey } from './credentials.ts';
 import { checkNode, checkProxy, checkSdk, checkSqlite, findSdks, proxyFor } from './environment.ts';
