@@ -24,17 +24,35 @@
 
 const REDACTED = '[REDACTED]';
 
+/** What ends a secret-pair name in {@link SECRET_OPENINGS}: an optional quote, spaces (the scanner's gap of 32), a separator. */
+const PAIR_END = String.raw`(?:\\{0,3}["']|%2[27])?(?:\s|\+|%20){0,32}(?::|=|%3[ad])`;
+
 /**
- * A necessary condition for anything {@link redact} scrubs, in one case-insensitive scan with bounded
- * quantifiers only (no backtracking). Text that fails it is returned as it is, so a masked key
- * (`sk-proj-****abcd`) or the word "key" costs one scan. Every alternative is a prefix each scrubbed
- * shape starts with (`x-api-key` holds `api-key`, `proxy-authorization` holds `authorization`).
- * classify() folds this same test into the one scan it makes of a message (see {@link redactScanned}),
- * so it stays small: the `key=` of a query string is matched at its `k` (a lookbehind), and every
- * alternative starts with a letter of s, w, b, a or k. The pair gap (`{0,32}`) is the scanner's too.
+ * The openings of everything {@link redact} scrubs, as regex sources (case-insensitive, bounded
+ * quantifiers only, so no backtracking): every scrubbed shape starts with one (`x-api-key` holds
+ * `api-key`, `proxy-authorization` holds `authorization`). Each starts with its first letter as plain
+ * text, because classify() merges them, by that letter, into the one scan it makes of a message (see
+ * classify/vocabulary.ts `byFirstLetter`, which refuses any other). So the `key=` of a query string is
+ * matched at its `k`, the `?`, `&`, `;`, `%3F` or `%26` before it read by a lookbehind.
  */
-export const MAY_HOLD_SECRET: RegExp =
-  /sk-[A-Za-z0-9_-]{8}|whsec_|(?:bearer|basic)(?:\s|%20|\+)|(?:api[-_]?key|authorization|subscription[-_]?key|access[-_]?token)(?:\\{0,3}["']|%2[27])?(?:\s|\+|%20){0,32}(?::|=|%3[ad])|(?<=[?&;]|%3f|%26)key(?:=|%3d)/i;
+export const SECRET_OPENINGS: readonly string[] = [
+  'sk-[A-Za-z0-9_-]{8}',
+  'whsec_',
+  String.raw`bearer(?:\s|%20|\+)`,
+  String.raw`basic(?:\s|%20|\+)`,
+  `api[-_]?key${PAIR_END}`,
+  `authorization${PAIR_END}`,
+  `subscription[-_]?key${PAIR_END}`,
+  `access[-_]?token${PAIR_END}`,
+  'k(?<=(?:[?&;]|%3f|%26)k)ey(?:=|%3d)',
+];
+
+/**
+ * A necessary condition for anything {@link redact} scrubs: one of {@link SECRET_OPENINGS}. Text that
+ * fails it is returned as it is, so a masked key (`sk-proj-****abcd`) or the word "key" costs one scan.
+ * classify() folds this same test into the one scan it makes of a message (see {@link redactScanned}).
+ */
+export const MAY_HOLD_SECRET: RegExp = new RegExp(SECRET_OPENINGS.join('|'), 'i');
 
 /** Replace anything that looks like a secret in `text` with `[REDACTED]`. Never throws; linear time. */
 export function redact(text: string): string {

@@ -26,7 +26,7 @@ import {
 } from '../../src/core/classify/vocabulary.ts';
 import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
 import { textOfHtml } from '../../src/core/classify/body.ts';
-import { NO_FACTS, SDK_MESSAGES, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
+import { byFirstLetter, isSdkMessage, NO_FACTS, SDK_MESSAGES, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
@@ -161,7 +161,18 @@ describe('the shortcuts build.ts and body.ts take', () => {
       assert.equal(wordsIn(FRONT_SCAN, m), 0, m);
       assert.equal(wordsIn(PATTERN_SCAN, m), 0, m);
       assert.equal(MAY_HOLD_SECRET.test(m), false, m);
+      assert.equal(redact(m), m, m);
+      assert.equal(isSdkMessage(m), true, m);
+      assert.equal(isSdkMessage(`${m} `), false, m);
     }
+  });
+
+  test('byFirstLetter groups alternatives by their first letter, and refuses any it cannot group', () => {
+    assert.equal(byFirstLetter(['billing', String.raw`bearer\s`, 'quota', 'Budget']), String.raw`b(?:illing|earer\s|udget)|quota`);
+    const grouped = new RegExp(byFirstLetter(['billing', 'budget', 'k(?<=&k)ey=', 'key limit']), 'i');
+    for (const t of ['BILLING', 'a budget', '?x&key=1', 'key limit', 'no key=', 'bill'])
+      assert.equal(grouped.test(t), /billing|budget|(?<=&)key=|key limit/i.test(t), t);
+    for (const bad of ['(?:a|b)c', 'ab|cd', String.raw`\sx`, 'a?b', '[ab]c', '9 lives']) assert.throws(() => byFirstLetter([bad]), /does not start with a plain letter/, bad);
   });
 
   test('every vocabulary value is left as it is by redact() (so build.ts returns a known wire value without redacting it)', () => {

@@ -12,7 +12,7 @@ import {
   MESSAGE_PATTERNS,
   NO_FACTS,
   QUOTA_MESSAGE,
-  SDK_MESSAGES,
+  isSdkMessage,
   STATUS_CODES,
   TOO_LARGE_MESSAGE,
   TOO_LARGE_TPM_MESSAGE,
@@ -135,7 +135,7 @@ function statusOf(s: Signals): number | undefined {
 export function evidenceOf(s: Signals): Evidence {
   const message = s.message;
   // A message the SDK wrote itself (no body, no answer) has no words for the rules to read.
-  const head = message === undefined || SDK_MESSAGES.has(message) ? undefined : message.length > MESSAGE_HEAD ? message.slice(0, MESSAGE_HEAD) : message;
+  const head = message === undefined || isSdkMessage(message) ? undefined : message.length > MESSAGE_HEAD ? message.slice(0, MESSAGE_HEAD) : message;
   return {
     code: factsOf(s.wireCode),
     type: factsOf(s.wireType),
