@@ -561,6 +561,7 @@ export const TRANSPORT_MESSAGES: ReadonlyMap<string, FailureCode> = new Map<stri
   ['other side closed', 'connection_error'], // undici SocketError
   ['premature close', 'connection_error'], // Node ERR_STREAM_PREMATURE_CLOSE
   ['fetch failed', 'connection_error'], // undici fetch, whatever the cause
+  ['failed to fetch', 'connection_error'], // browsers' fetch (Chromium) and msw's network error: a request that got no answer
   ['connection error', 'connection_error'], // openai-node / openai-python APIConnectionError
 ]);
 
