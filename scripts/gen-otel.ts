@@ -8,7 +8,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CATALOG } from '../src/core/catalog.ts';
-import { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from '../src/otel/semconv.ts';
+import { ATTR, ERROR_TYPES, METRIC, REQUEST_EVENT, RETRY_EVENT, SUCCESS, WAIT_EVENT, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from '../src/otel/semconv.ts';
 import { writeGenerated } from './gen-options.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +41,7 @@ export const ATTRIBUTE_DOCS: Readonly<Record<keyof typeof ATTR, readonly [where:
   rateLimitKind: ['rate-limit metrics', '`requests` or `tokens`.'],
   delayMs: ['retry events', 'Milliseconds slept before the next attempt or poll (0 when the pacer waited instead).'],
   attempt: ['retry event', 'The attempt that failed, 1-based.'],
+  durationMs: [`\`${REQUEST_EVENT}\` and \`${WAIT_EVENT}\` events (\`record: 'events'\`)`, 'Milliseconds from the start of the request or wait to its outcome (what the span\'s own duration would have been).'],
 };
 
 /** What each metric measures. */
@@ -89,6 +90,10 @@ export function renderOtelMarkdown(): string {
     '| wait | `{function} {id}` (`waitForResponse resp_123`; `createAndWait` alone, its id is not known at the start) | CLIENT |',
     '',
     `Each attempt that failed and was retried adds a \`${RETRY_EVENT}\` event to the request span. On a wait span, each status change is a \`${WAIT_STATUS_EVENT}\` event and each failed poll that is retried a \`${WAIT_RETRY_EVENT}\` event (the wait must run inside an active context: the span is found through it, so an OpenTelemetry context manager must be registered, as the SDK's setup does). A failed final outcome sets the span status to ERROR.`,
+    '',
+    "## Span events on the caller's span (`record: 'events'`)",
+    '',
+    `\`instrument({ record: 'events' })\` starts no span of faultline's own. Each request and each wait is recorded as span events on the span active when it starts (yours): the \`${RETRY_EVENT}\`, \`${WAIT_STATUS_EVENT}\` and \`${WAIT_RETRY_EVENT}\` events as they happen, then one \`${REQUEST_EVENT}\` (or \`${WAIT_EVENT}\`) event at the final outcome with every attribute the span would have had, \`error.type\` on a failure, and \`${ATTR.durationMs}\`. Your span's status is left to you. With no active span nothing is recorded on a trace; the metrics are the same in both modes.`,
     '',
     '## Attributes',
     '',

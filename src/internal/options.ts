@@ -63,6 +63,30 @@ export function rejectRenamed(owner: Owner, options: object, renamed: Readonly<R
 }
 
 /**
+ * Throws a `TypeError` at once when `options` has a key its owner does not know, since a typo or a
+ * misplaced option would otherwise be ignored in silence: `owner: options.x is not an option of
+ * owner()`. `path` names a nested object (`'webhooks'` → `options.webhooks.x`); `elsewhere(key)` gives
+ * the path where a misplaced key belongs (`'mock'` → `; pass it as options.mock.x`). A key whose value
+ * is `undefined` changes nothing and is let through; a key that is not an identifier is not shown (it
+ * could be anything, a secret included).
+ */
+export function rejectUnknown(
+  owner: Owner,
+  options: object,
+  known: ReadonlySet<string>,
+  spec: { path?: string; elsewhere?: (key: string) => string | undefined } = {},
+): void {
+  for (const key of Object.keys(options)) {
+    if (known.has(key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const shown = /^[A-Za-z_$][\w$]{0,39}$/.test(key) ? key : '<a key that is not an identifier, not shown>';
+    const name = spec.path === undefined ? shown : `${spec.path}.${shown}`;
+    const where = spec.elsewhere?.(key);
+    const hint = where === undefined ? '' : `; pass it as options.${where}.${shown}`;
+    throw new TypeError(`${owner}: options.${name} is not an option of ${owner}()${hint}`);
+  }
+}
+
+/**
  * The misuse error of a number option that failed its check: a `TypeError` for a non-number (or NaN),
  * a `RangeError` otherwise. The checks below test the value first and build a message only on failure,
  * so a check on a hot path (every request) costs a few comparisons.

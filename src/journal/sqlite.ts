@@ -5,7 +5,8 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
-import { count } from '../internal/options.ts';
+import { count, misuse } from '../internal/options.ts';
+import { inferSchemaVersion, JOURNAL_SCHEMA_VERSION } from './schema.ts';
 
 /** Options for {@link SqliteJournalStore}. */
 export interface SqliteStoreOptions {
@@ -87,18 +88,46 @@ export class SqliteJournalStore implements JournalStore {
   readonly #db: DatabaseSync;
   readonly #stmts = new Map<string, StatementSync>();
 
-  /** Open (creating if needed) the database at `path`; `':memory:'` gives a private in-memory journal. */
+  /**
+   * Open (creating if needed) the database at `path`; `':memory:'` gives a private in-memory journal. A
+   * file of an older schema is migrated, and the schema version is kept in `PRAGMA user_version`.
+   * @throws TypeError when `path` is not a non-empty string (`SqliteJournalStore: path must be a non-empty file path, got …`).
+   */
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    if (typeof path !== 'string' || path === '') throw new TypeError('`path` must be a non-empty file path');
+    if (typeof path !== 'string' || path === '') throw misuse('type', 'SqliteJournalStore', '#path', 'a non-empty file path', path);
     // A whole number: it is written into the PRAGMA, and SQLite's busy timeout is a C int.
     const busy = count('SqliteJournalStore', 'busyTimeoutMs', options.busyTimeoutMs, { default: 5000, max: 2_147_483_647 });
     this.#db = new DatabaseSync(path);
     this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
     if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    this.#db.exec(SCHEMA);
-    // A journal file written before `window_ms` existed gets the column (absent: no window).
-    const columns = this.#db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'window_ms')) this.#db.exec('ALTER TABLE faultline_jobs ADD COLUMN window_ms INTEGER');
+    this.#migrate();
+  }
+
+  /**
+   * Creates the tables, or brings an older file up to {@link JOURNAL_SCHEMA_VERSION}, and records the
+   * version in `PRAGMA user_version`. One write transaction: two processes opening one old file
+   * migrate it once (the second waits for the lock, then finds the version written).
+   */
+  #migrate(): void {
+    const recorded = (): number => Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    if (recorded() >= JOURNAL_SCHEMA_VERSION) return;
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      let version = recorded();
+      if (version === 0) {
+        // No version recorded: a new file, or one written before the version was (read from its columns).
+        const columns = (this.#db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[]).map((c) => c.name);
+        version = columns.length === 0 ? JOURNAL_SCHEMA_VERSION : inferSchemaVersion(columns);
+      }
+      this.#db.exec(SCHEMA);
+      // 1 → 2: the completion window (absent: no window).
+      if (version < 2) this.#db.exec('ALTER TABLE faultline_jobs ADD COLUMN window_ms INTEGER');
+      this.#db.exec(`PRAGMA user_version = ${JOURNAL_SCHEMA_VERSION}`);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   #stmt(sql: string): StatementSync {

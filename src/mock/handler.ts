@@ -10,6 +10,7 @@
  * A new endpoint is a new file under resources/ whose class lists its `routes` (method, path segments,
  * body kind, handler), plus its instance in the route table of {@link createMock}.
  */
+import { abortReason, raceAbort } from '../internal/abort.ts';
 import { sleepFor, type Clock } from '../internal/clock.ts';
 import type { ManualClock } from './clock.ts';
 import { normaliseAzurePath } from './azure.ts';
@@ -37,6 +38,10 @@ export interface Mock {
    * A WHATWG fetch answering as the OpenAI API would: pass it as the `fetch` option of the `openai`
    * SDK (any major) with any `baseURL` ending in `/v1`. A connection reset rejects like undici does.
    * (openai v4 declares node-fetch's `Response` type for its `fetch` option: cast there, `as any`.)
+   *
+   * The caller's `signal` is honoured as `fetch` honours it: an aborted signal rejects with its reason
+   * (an `AbortError` `DOMException` when none was given) before the request reaches the mock, while it
+   * waits (a `delay` fault) or while its body streams; the mock logs such an attempt with status `null`.
    */
   readonly fetch: (input: FetchInput, init?: FetchInit) => Promise<Response>;
   /** The core handler (used by adapters such as `listen()`). */
@@ -245,7 +250,9 @@ export function createMock(options: MockOptions = {}): Mock {
     try {
       out = await route(req, ctx);
     } catch (err) {
-      if (isAbort(err)) {
+      // The client went away: there is nobody to answer, whatever the wait rejected with (the signal's
+      // reason may be any value, not only an AbortError).
+      if (req.signal?.aborted === true || isAbort(err)) {
         ctx.outcome = ctx.fault ? 'fault' : ctx.outcome;
         log.request(ctx, null);
         throw err;
@@ -268,7 +275,16 @@ export function createMock(options: MockOptions = {}): Mock {
 
   let closed = false;
   return {
-    fetch: async (input, init) => replyToResponse(await handle(requestFromFetch(input, init, o.maxBodyBytes))),
+    fetch: (input, init) => {
+      const req = requestFromFetch(input, init, o.maxBodyBytes);
+      const signal = req.signal;
+      // As fetch does: an aborted signal never sends the request, a later abort rejects at once.
+      if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+      return raceAbort(
+        handle(req).then((out) => replyToResponse(out, signal)),
+        signal,
+      );
+    },
     handle,
     maxBodyBytes: o.maxBodyBytes,
     log: log.entries,

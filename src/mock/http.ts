@@ -5,6 +5,7 @@
  * objects so that the node adapter can skip building WHATWG objects per request (a large share of the
  * cost at benchmark rates); the `fetch` adapter here converts both ways for in-process use.
  */
+import { abortReason } from '../internal/abort.ts';
 
 /** A request as the core handler sees it. */
 export interface MockRequest {
@@ -221,9 +222,11 @@ export function requestFromFetch(input: FetchInput, init?: FetchInit, maxBodyByt
 
 /**
  * Converts a reply to a WHATWG `Response`; throws the undici-like error for a reset before headers. A
- * reply whose headers a `Response` refuses becomes {@link unsendableReply}'s 500, never a throw.
+ * reply whose headers a `Response` refuses becomes {@link unsendableReply}'s 500, never a throw. When
+ * `signal` aborts while a streamed body is being read, the body errors with the signal's reason (as
+ * fetch's does) and the reply's stream is ended.
  */
-export function replyToResponse(reply: MockReply): Response {
+export function replyToResponse(reply: MockReply, signal?: AbortSignal): Response {
   if (reply.reset) throw fetchResetError('headers');
   let headers: Headers;
   try {
@@ -235,17 +238,34 @@ export function replyToResponse(reply: MockReply): Response {
   const init: ResponseInit = { status: reply.status, headers };
   if (reply.stream === undefined) return new Response(reply.body ?? '', init);
   const iterator = reply.stream[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const release = (): void => {
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  };
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (signal === undefined) return;
+      onAbort = (): void => {
+        controller.error(abortReason(signal));
+        void Promise.resolve(iterator.return?.()).catch(() => undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    },
     async pull(controller) {
       try {
         const { value, done } = await iterator.next();
-        if (done) controller.close();
-        else controller.enqueue(encoder.encode(value));
+        if (signal?.aborted === true) return; // already errored with the reason
+        if (done) {
+          release();
+          controller.close();
+        } else controller.enqueue(encoder.encode(value));
       } catch (err) {
-        controller.error(err instanceof ConnectionReset ? fetchResetError('body') : err);
+        release();
+        if (signal?.aborted !== true) controller.error(err instanceof ConnectionReset ? fetchResetError('body') : err);
       }
     },
     async cancel() {
+      release();
       await iterator.return?.();
     },
   });

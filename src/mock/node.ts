@@ -8,7 +8,8 @@ import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { BodyTooLarge, ConnectionReset, DEFAULT_MAX_BODY_BYTES, declaredTooLarge, unsendableReply, type MockReply, type MockRequest } from './http.ts';
-import { count, misuse, nonEmptyString, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { count, misuse, nonEmptyString, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
+import { MOCK_OPTION_KEYS } from './options.ts';
 import { createMock, type Mock } from './handler.ts';
 import type { MockLogEntry, MockOptions } from './types.ts';
 
@@ -42,6 +43,9 @@ export interface MockServerHandle {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Every key of {@link ListenOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+const LISTEN_KEYS: ReadonlySet<string> = new Set(Object.keys({ port: true, host: true, mock: true, logFile: true } satisfies Record<keyof ListenOptions, true>));
 
 function isMock(v: unknown): v is Mock {
   return typeof v === 'object' && v !== null && typeof (v as Mock).handle === 'function';
@@ -189,6 +193,8 @@ function logSink(path: string): { write: (entry: MockLogEntry) => void; end: () 
  */
 export async function listen(options: ListenOptions = {}): Promise<MockServerHandle> {
   const o = optionsObject('listen', options);
+  // A createMock option given to listen() itself (`listen({ apiKeys })`) would be ignored: say where it goes.
+  rejectUnknown('listen', o, LISTEN_KEYS, { elsewhere: (key) => (MOCK_OPTION_KEYS.has(key) ? 'mock' : undefined) });
   const port = count('listen', 'port', o['port'], { default: 0, max: 65535 });
   const host = nonEmptyString('listen', 'host', o['host']) ?? '127.0.0.1';
   const logFile = nonEmptyString('listen', 'logFile', o['logFile']);

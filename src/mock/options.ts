@@ -5,13 +5,13 @@
  */
 import { costModel, type Charge, type MockCostModel } from './cost.ts';
 import type { Clock } from '../internal/clock.ts';
-import { clock as clockOption, count, durationMs, finite, fraction, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed, fn } from '../internal/options.ts';
+import { clock as clockOption, count, durationMs, finite, fraction, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed, rejectUnknown, fn } from '../internal/options.ts';
 import { realClock } from './clock.ts';
 import { DEFAULT_STRIP } from './faults.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './http.ts';
 import type { RateLimitConfig } from './ratelimit.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
-import type { MockLogEntry, MockOptions } from './types.ts';
+import type { MockLogEntry, MockOptions, MockRateLimitOptions, MockWebhookOptions } from './types.ts';
 import { webhookKey } from './webhook-sign.ts';
 
 const OWNER = 'createMock';
@@ -24,6 +24,37 @@ const RENAMED_WEBHOOKS: Readonly<Record<string, string>> = {
   'webhooks.maxAttempts': 'webhooks.retries (0.2.0: retries after the first attempt, maxAttempts − 1)',
   'webhooks.timeoutMs': 'webhooks.attemptTimeoutMs (0.2.0)',
 };
+
+/** Every key of {@link MockOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+const OPTION_KEYS: Readonly<Record<keyof MockOptions, true>> = {
+  seed: true,
+  clock: true,
+  scenario: true,
+  rateLimit: true,
+  organization: true,
+  reply: true,
+  models: true,
+  apiKeys: true,
+  modelAccess: true,
+  background: true,
+  batch: true,
+  responseTtlMs: true,
+  streamDelayMs: true,
+  azure: true,
+  stripHeaders: true,
+  webhooks: true,
+  onLog: true,
+  maxBodyBytes: true,
+  maxLogEntries: true,
+};
+/** The keys `createMock` takes, for a check of unknown keys (`listen()` uses it to say where one goes). */
+export const MOCK_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(OPTION_KEYS));
+const RATE_LIMIT_KEYS: ReadonlySet<string> = new Set(Object.keys({ rpm: true, tpm: true, burstWindowMs: true, countRejected: true, cost: true } satisfies Record<keyof MockRateLimitOptions, true>));
+const WEBHOOK_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({ url: true, secret: true, fetch: true, retries: true, retryDelaysMs: true, attemptTimeoutMs: true, duplicateProbability: true } satisfies Record<keyof MockWebhookOptions, true>),
+);
+const BACKGROUND_KEYS: ReadonlySet<string> = new Set(Object.keys({ queuedMs: true, runMs: true } satisfies Record<keyof NonNullable<MockOptions['background']>, true>));
+const BATCH_KEYS: ReadonlySet<string> = new Set(Object.keys({ validatingMs: true, runMs: true } satisfies Record<keyof NonNullable<MockOptions['batch']>, true>));
 
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'gpt-5-mini', 'o4-mini'];
 
@@ -95,6 +126,7 @@ function phase(name: string, value: unknown, fallback: number): number {
 function rateLimitOf(value: unknown): { limits: RateLimitConfig | undefined; countRejected: boolean; charge: Charge | undefined } {
   if (value === undefined) return { limits: undefined, countRejected: true, charge: undefined };
   const r = optionsObject(OWNER, value, 'options.rateLimit');
+  rejectUnknown(OWNER, r, RATE_LIMIT_KEYS, { path: 'rateLimit' });
   const perMinute = (name: string, v: unknown): number => (v === undefined || v === Infinity ? Infinity : finite(OWNER, name, v, { min: 0, exclusiveMin: true }));
   const rpm = perMinute('rateLimit.rpm', r['rpm']);
   const tpm = perMinute('rateLimit.tpm', r['tpm']);
@@ -111,6 +143,7 @@ function webhooksOf(value: unknown): ResolvedWebhookOptions | undefined {
   if (value === undefined) return undefined;
   const w = optionsObject(OWNER, value, 'options.webhooks');
   rejectRenamed(OWNER, { 'webhooks.maxAttempts': w['maxAttempts'], 'webhooks.timeoutMs': w['timeoutMs'] }, RENAMED_WEBHOOKS);
+  rejectUnknown(OWNER, w, WEBHOOK_KEYS, { path: 'webhooks' });
   const url = w['url'];
   if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw misuse('type', OWNER, 'webhooks.url', 'an http(s) URL', url);
   // A malformed secret fails now (misuse), not at the first delivery.
@@ -136,6 +169,7 @@ function webhooksOf(value: unknown): ResolvedWebhookOptions | undefined {
 export function resolveMockOptions(value: MockOptions | undefined): ResolvedMockOptions {
   const o = optionsObject(OWNER, value);
   rejectRenamed(OWNER, o, RENAMED);
+  rejectUnknown(OWNER, o, MOCK_OPTION_KEYS);
   const seed = o['seed'] ?? 1;
   if (!Number.isSafeInteger(seed)) throw misuse('type', OWNER, 'seed', 'an integer', seed);
   const givenClock = o['clock'] === undefined ? realClock : (o['clock'] as Clock);
@@ -153,6 +187,8 @@ export function resolveMockOptions(value: MockOptions | undefined): ResolvedMock
   const apiKeys = strings('apiKeys', o['apiKeys'], { secret: true });
   const background = optionsObject(OWNER, o['background'], 'options.background');
   const batch = optionsObject(OWNER, o['batch'], 'options.batch');
+  rejectUnknown(OWNER, background, BACKGROUND_KEYS, { path: 'background' });
+  rejectUnknown(OWNER, batch, BATCH_KEYS, { path: 'batch' });
   const { limits, countRejected, charge } = rateLimitOf(o['rateLimit']);
   return {
     seed: seed as number,

@@ -1,6 +1,6 @@
 /**
- * faultline/otel: OpenTelemetry spans and metrics for `createFetch` requests and background waits, with
- * `error.type` set to the stable catalog code on the final outcome only.
+ * faultline/otel: OpenTelemetry spans (or span events on the caller's span) and metrics for `createFetch`
+ * requests and background waits, with `error.type` set to the stable catalog code on the final outcome only.
  *
  * Needs the optional peer dependency `@opentelemetry/api` (and an SDK the app configures). Importing
  * the root `faultline` never loads this: until {@link instrument} is called, the library's emit sites
@@ -11,5 +11,5 @@
  */
 export { instrument } from './instrument.ts';
 export type { FaultlineInstrumentation, InstrumentOptions } from './instrument.ts';
-export { ATTR, ERROR_TYPES, METRIC, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
+export { ATTR, ERROR_TYPES, METRIC, REQUEST_EVENT, RETRY_EVENT, SUCCESS, WAIT_EVENT, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
 export type { CATALOG, FailureCode } from '../core/catalog.ts';

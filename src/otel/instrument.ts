@@ -4,16 +4,39 @@
  * they apply. `error.type` is the catalog code of the final outcome only: an attempt that was retried and
  * then succeeded is a span event, never an error.
  */
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Gauge, type Histogram, type MeterProvider, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Exception,
+  type Gauge,
+  type Histogram,
+  type Link,
+  type MeterProvider,
+  type Span,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanContext,
+  type SpanOptions,
+  type SpanStatus,
+  type TimeInput,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { classify, detectFailure } from '../core/classify/index.ts';
 import { FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
 import { redact } from '../core/redact.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { attachSink, type RequestObserver, type RequestStart, type RetryObservation, type TelemetrySink, type WaitEvent, type WaitStart } from '../internal/telemetry.ts';
-import { misuse, optionsObject } from '../internal/options.ts';
+import { misuse, oneOf, optionsObject } from '../internal/options.ts';
 import { readRateLimitHeaders } from '../retry/headers.ts';
-import { ATTR, METRIC, operationOf, providerOf, RETRY_EVENT, SUCCESS, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
+import { ATTR, METRIC, operationOf, providerOf, REQUEST_EVENT, RETRY_EVENT, SUCCESS, WAIT_EVENT, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -27,6 +50,16 @@ export interface InstrumentOptions {
    * @default the global meter provider (`metrics.getMeterProvider()` of `@opentelemetry/api`)
    */
   readonly meterProvider?: MeterProvider;
+  /**
+   * How a request or a wait shows on a trace. `'spans'`: each is a CLIENT span of its own, a child of
+   * the span active when it starts. `'events'`: no span of faultline's own; each is span events on the
+   * caller's active span — the `faultline.retry` and `faultline.wait.*` events as they happen, then one
+   * `faultline.request` (or `faultline.wait`) event at the final outcome, carrying the attributes the
+   * span would have had (`error.type` on a failure, and `faultline.duration_ms`). The caller's span
+   * status is left to the caller. With no active span, nothing is recorded on a trace (metrics still are).
+   * @default 'spans'
+   */
+  readonly record?: 'spans' | 'events';
 }
 
 /** What {@link instrument} returns. */
@@ -63,6 +96,67 @@ function portOf(url: URL): number {
 function endFailed(span: Span, failure: Failure, error: unknown): void {
   span.setAttribute(ATTR.errorType, failure.code);
   span.setStatus({ code: SpanStatusCode.ERROR, message: redact(error instanceof Error ? error.message : failure.message) });
+}
+
+/**
+ * `record: 'events'`: stands where faultline's own span would, and writes to the caller's span instead.
+ * Events pass through at once; attributes are kept and written as one `event` at `end()`, with the time
+ * since the start. The status is the caller's to set: a failure shows as `error.type` on the event.
+ * Put in a context, it is the caller's span to anything else (its `spanContext()` is the caller's).
+ */
+class EventSpan implements Span {
+  readonly #target: Span;
+  readonly #event: string;
+  readonly #attributes: Attributes;
+  readonly #started = performance.now();
+  #ended = false;
+
+  constructor(target: Span, event: string, attributes: Attributes | undefined) {
+    this.#target = target;
+    this.#event = event;
+    this.#attributes = { ...attributes };
+  }
+
+  spanContext(): SpanContext {
+    return this.#target.spanContext();
+  }
+  setAttribute(key: string, value: SpanAttributeValue): this {
+    this.#attributes[key] = value;
+    return this;
+  }
+  setAttributes(attributes: SpanAttributes): this {
+    Object.assign(this.#attributes, attributes);
+    return this;
+  }
+  addEvent(name: string, attributesOrStartTime?: SpanAttributes | TimeInput, startTime?: TimeInput): this {
+    this.#target.addEvent(name, attributesOrStartTime, startTime);
+    return this;
+  }
+  addLink(link: Link): this {
+    this.#target.addLink(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    this.#target.addLinks(links);
+    return this;
+  }
+  setStatus(_status: SpanStatus): this {
+    return this; // the caller's span status is the caller's
+  }
+  updateName(_name: string): this {
+    return this;
+  }
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#target.addEvent(this.#event, { ...this.#attributes, [ATTR.durationMs]: Math.max(0, performance.now() - this.#started) });
+  }
+  isRecording(): boolean {
+    return !this.#ended && this.#target.isRecording();
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.#target.recordException(exception, time);
+  }
 }
 
 class Instruments {
@@ -227,10 +321,20 @@ class OtelSink implements TelemetrySink {
   /** This sink's wait spans, found again from the active context when a wait reports progress. */
   readonly #waits = new WeakMap<Span, WaitState>();
 
-  constructor(tracerProvider: TracerProvider | undefined, meterProvider: MeterProvider) {
+  readonly #events: boolean;
+
+  constructor(tracerProvider: TracerProvider | undefined, meterProvider: MeterProvider, record: 'spans' | 'events') {
     // The global provider is a proxy: a tracer taken from it now follows an SDK registered later.
     this.#tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
     this.#m = new Instruments(meterProvider);
+    this.#events = record === 'events';
+  }
+
+  /** A span of its own (`record: 'spans'`), or the caller's active span seen through an {@link EventSpan}. */
+  #start(name: string, options: SpanOptions, event: string): Span {
+    if (!this.#events) return this.#tracer.startSpan(name, options);
+    const caller = trace.getActiveSpan() ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    return new EventSpan(caller, event, options.attributes);
   }
 
   request(start: RequestStart): RequestObserver {
@@ -252,7 +356,7 @@ class OtelSink implements TelemetrySink {
     }
     // Span name: `{gen_ai.operation.name} {gen_ai.request.model}` for a GenAI call, the HTTP method otherwise.
     const name = operation !== undefined ? `${operation}${start.model !== undefined ? ` ${start.model}` : ''}` : start.method;
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: spanAttrs });
+    const span = this.#start(name, { kind: SpanKind.CLIENT, attributes: spanAttrs }, REQUEST_EVENT);
     return new RequestTrace(span, this.#m, start, common, operation !== undefined);
   }
 
@@ -276,7 +380,7 @@ class OtelSink implements TelemetrySink {
     if (id !== undefined) attrs[ATTR.objectId] = id;
     const model = start.operation === 'createAndWait' ? (start.target as { model?: unknown } | null)?.model : undefined;
     if (typeof model === 'string') attrs[ATTR.requestModel] = model;
-    const span = this.#tracer.startSpan(`${start.operation}${id !== undefined ? ` ${id}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs });
+    const span = this.#start(`${start.operation}${id !== undefined ? ` ${id}` : ''}`, { kind: SpanKind.CLIENT, attributes: attrs }, WAIT_EVENT);
     const state: WaitState = { polls: 0, retries: 0, status: undefined };
     this.#waits.set(span, state);
     const began = performance.now();
@@ -319,6 +423,8 @@ class OtelSink implements TelemetrySink {
  * span is named `{gen_ai.operation.name} {gen_ai.request.model}` (`chat gpt-4o`) for a GenAI call, the
  * HTTP method otherwise. A failed final outcome sets `error.type` to the catalog code (see docs/otel.md
  * for the list) and the span status to ERROR; each retried attempt is a `faultline.retry` span event.
+ * With `record: 'events'`, no span is started: the same is recorded as span events on the caller's
+ * active span (see {@link InstrumentOptions.record}).
  *
  * @example
  * import { instrument } from 'faultline/otel';
@@ -331,7 +437,8 @@ export function instrument(options: InstrumentOptions = {}): FaultlineInstrument
   const o = optionsObject(owner, options);
   const tracerProvider = provider(owner, 'tracerProvider', o['tracerProvider'], 'getTracer') as TracerProvider | undefined;
   const meterProvider = (provider(owner, 'meterProvider', o['meterProvider'], 'getMeter') as MeterProvider | undefined) ?? metrics.getMeterProvider();
-  const detach = attachSink(new OtelSink(tracerProvider, meterProvider));
+  const record = oneOf(owner, 'record', o['record'], ['spans', 'events'], 'spans');
+  const detach = attachSink(new OtelSink(tracerProvider, meterProvider, record));
   return { uninstrument: detach };
 }
 

@@ -36,6 +36,7 @@ export const ATTR = Object.freeze({
   rateLimitKind: 'faultline.ratelimit.kind',
   delayMs: 'faultline.delay_ms',
   attempt: 'faultline.attempt',
+  durationMs: 'faultline.duration_ms',
 } as const);
 
 /** Metric names. Durations are in seconds, as the OpenTelemetry conventions ask of metrics. */
@@ -59,6 +60,12 @@ export const WAIT_STATUS_EVENT = 'faultline.wait.status';
 
 /** The wait span's event for each failed poll that is retried. */
 export const WAIT_RETRY_EVENT = 'faultline.wait.retry';
+
+/** With `record: 'events'`: the caller's span event for each request, at its final outcome. */
+export const REQUEST_EVENT = 'faultline.request';
+
+/** With `record: 'events'`: the caller's span event for each wait, at its outcome. */
+export const WAIT_EVENT = 'faultline.wait';
 
 /** `faultline.outcome` of a request or wait that succeeded (otherwise it is the failure's code). */
 export const SUCCESS = 'success';

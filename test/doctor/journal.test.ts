@@ -86,6 +86,7 @@ test('an empty journal is ok; a schema-1 file (before window_ms) is reported and
   let r = await journalCheck(fresh);
   assert.equal(r.journal.status, 'ok');
   assert.match(r.journal.summary, /^schema 2 · no unfinished job · 0 leased$/);
+  assert.equal(r.journal.data.schemaVersionFrom, 'user_version');
 
   const old = join(dir, 'old.db');
   const db = new DatabaseSync(old);
@@ -94,7 +95,8 @@ test('an empty journal is ok; a schema-1 file (before window_ms) is reported and
   db.close();
   r = await journalCheck(old);
   assert.equal(r.journal.data.schemaVersion, 1);
-  assert.match(r.journal.summary, /schema 1 \(upgraded to 2 on the next open\) · 1 unfinished \(1 pending\)/);
+  assert.equal(r.journal.data.schemaVersionFrom, 'columns');
+  assert.match(r.journal.summary, /schema 1 \(no version recorded, read from the columns; upgraded to 2 on the next open\) · 1 unfinished \(1 pending\)/);
   const columns = (new DatabaseSync(old, { readOnly: true }).prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[]).map((c) => c.name);
   assert.ok(!columns.includes('window_ms'), 'the doctor migrated the file');
 });
@@ -128,4 +130,34 @@ test('journal failures: exit 10 for a missing file, a file that is not a journal
   assert.equal(r.code, DOCTOR_EXIT.journal);
   assert.equal(check(r.report, 'sqlite').status, 'warn');
   assert.equal(check(r.report, 'journal').summary, 'node:sqlite is not available');
+});
+
+test('the version is read from PRAGMA user_version; a file of schema 2 that records none is inferred; a newer one is named', async () => {
+  const dir = emptyDir();
+  // user_version wins over the columns: a file that says 2 is 2 even with a column set that reads as 1.
+  const recorded = join(dir, 'recorded.db');
+  let db = new DatabaseSync(recorded);
+  db.exec(`CREATE TABLE faultline_jobs (key TEXT PRIMARY KEY, state TEXT, lease_owner TEXT, lease_until INTEGER); PRAGMA user_version = 2;`);
+  db.close();
+  let r = await journalCheck(recorded);
+  assert.equal(r.journal.data.schemaVersion, 2);
+  assert.equal(r.journal.data.schemaVersionFrom, 'user_version');
+  assert.match(r.journal.summary, /^schema 2 · no unfinished job/);
+
+  const unrecorded = join(dir, 'unrecorded.db');
+  db = new DatabaseSync(unrecorded);
+  db.exec(`CREATE TABLE faultline_jobs (key TEXT PRIMARY KEY, state TEXT, lease_owner TEXT, lease_until INTEGER, window_ms INTEGER);`);
+  db.close();
+  r = await journalCheck(unrecorded);
+  assert.equal(r.journal.data.schemaVersion, 2);
+  assert.equal(r.journal.data.schemaVersionFrom, 'columns');
+  assert.match(r.journal.summary, /^schema 2 \(no version recorded, read from the columns\) · /);
+
+  const newer = join(dir, 'newer.db');
+  db = new DatabaseSync(newer);
+  db.exec(`CREATE TABLE faultline_jobs (key TEXT PRIMARY KEY, state TEXT, lease_owner TEXT, lease_until INTEGER); PRAGMA user_version = 7;`);
+  db.close();
+  r = await journalCheck(newer);
+  assert.equal(r.journal.data.schemaVersion, 7);
+  assert.match(r.journal.summary, /^schema 7 \(newer than this faultline's 2: upgrade faultline\) · /);
 });

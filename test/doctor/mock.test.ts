@@ -1,11 +1,12 @@
 /**
  * `faultline doctor` end to end against faultline's mock (over HTTP with `listen()`, or in-process
  * through `mock.fetch`): a healthy key, a bad key, a model the mock does not list, quota exhausted, a
- * slow answer, Azure mode.
+ * slow answer, Azure mode, a skewed clock (the mock's `Date` header from its clock), per-key model access;
+ * and the `--json` report's schema version.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DOCTOR_EXIT } from '../../src/cli/doctor/index.ts';
+import { DOCTOR_EXIT, DOCTOR_REPORT_SCHEMA } from '../../src/cli/doctor/index.ts';
 import { createManualClock, createMock, listen } from '../../src/mock/index.ts';
 import { check, doctor, doctorJson, fakeAzureKey, fakeKey, testDeps } from './helpers.ts';
 
@@ -143,6 +144,78 @@ test('the table on a terminal: coloured, one line per check, the failed one with
     assert.equal(plain(piped.out), plain(tty.out));
     const noColour = await doctor(['--base-url', server.url], testDeps({ env: { OPENAI_API_KEY: fakeKey(), NO_COLOR: '1' } }), true);
     assert.doesNotMatch(noColour.out, /\u001b/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('mock, a skewed clock: the mock\'s Date header follows its manual clock; 10 minutes ahead of real time fails (exit 5), 2 minutes warns', async () => {
+  const key = fakeKey();
+  // The doctor reads the real clock (testDeps' default); each mock's clock is set off it and never moves.
+  for (const [offsetMs, status, code] of [
+    [600_000, 'fail', DOCTOR_EXIT.environment],
+    [-120_000, 'warn', DOCTOR_EXIT.ok],
+  ] as const) {
+    const server = await listen({ mock: { clock: createManualClock(Date.now() + offsetMs) } });
+    try {
+      const { code: exit, report } = await doctorJson(['--base-url', server.url], testDeps({ env: { OPENAI_API_KEY: key } }));
+      const clock = check(report, 'clock');
+      assert.equal(exit, code, JSON.stringify(clock));
+      assert.equal(clock.status, status);
+      // The Date header is whole seconds and the test runs on real time: within a few seconds of the offset.
+      assert.ok(Math.abs(clock.data.skewMs - offsetMs) < 5_000, `skewMs ${clock.data.skewMs} for an offset of ${offsetMs}`);
+      assert.match(clock.summary, offsetMs > 0 ? /behind the server by \d+\.\d s/ : /ahead of the server by \d+\.\d s/);
+      if (status === 'fail') assert.equal(clock.problem, 'environment');
+    } finally {
+      await server.close();
+    }
+  }
+  // The mock on the real clock (its default) is in step.
+  const server = await listen({ mock: {} });
+  try {
+    const { report } = await doctorJson(['--base-url', server.url], testDeps({ env: { OPENAI_API_KEY: key } }));
+    assert.equal(check(report, 'clock').status, 'ok');
+    assert.match(check(report, 'clock').summary, /in step/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('mock, modelAccess per key: a key limited to one model lists one and fails the other (exit 8); another key has every model', async () => {
+  const limited = fakeKey();
+  const full = fakeKey('svcacct');
+  const server = await listen({ mock: { apiKeys: [limited, full], modelAccess: { [limited]: ['gpt-4o-mini'] } } });
+  try {
+    const args = ['--base-url', server.url, '--model', 'gpt-4o-mini', '--model', 'gpt-4o'];
+    let r = await doctorJson(args, testDeps({ env: { OPENAI_API_KEY: limited } }));
+    assert.equal(r.code, DOCTOR_EXIT.access, JSON.stringify(r.report.checks, null, 1));
+    assert.equal(check(r.report, 'auth').data.listed, 1);
+    assert.equal(check(r.report, 'model', 'model gpt-4o-mini').status, 'ok');
+    const denied = check(r.report, 'model', 'model gpt-4o');
+    assert.equal(denied.status, 'fail');
+    assert.equal(denied.code, 'model_not_found');
+    assert.equal(denied.problem, 'access');
+    assert.ok(!r.out.includes(limited) && !r.out.includes(full), 'no key in the output');
+
+    r = await doctorJson(args, testDeps({ env: { OPENAI_API_KEY: full } }));
+    assert.equal(r.code, DOCTOR_EXIT.ok, JSON.stringify(r.report.checks, null, 1));
+    assert.equal(check(r.report, 'auth').data.listed, 5);
+    assert.equal(check(r.report, 'model', 'model gpt-4o').status, 'ok');
+  } finally {
+    await server.close();
+  }
+});
+
+test('--json: the report starts with its shape\'s version, schema 1 (documented on DoctorReport.schema)', async () => {
+  const server = await listen({ mock: {} });
+  try {
+    for (const env of [{ OPENAI_API_KEY: fakeKey() }, {}]) {
+      const { report, out } = await doctorJson(['--base-url', server.url], testDeps({ env }));
+      assert.equal(report.schema, 1);
+      assert.equal(DOCTOR_REPORT_SCHEMA, 1);
+      assert.equal(Object.keys(report)[0], 'schema');
+      assert.match(out, /^\{\n  "schema": 1,\n/);
+    }
   } finally {
     await server.close();
   }

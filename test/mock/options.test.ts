@@ -39,3 +39,49 @@ test('listen and createManualClock use the same format', async () => {
   assert.throws(() => createManualClock(Number.NaN), /^TypeError: createManualClock: start must be a finite number, got NaN$/);
   await assert.rejects(createManualClock().advance(-5), /^RangeError: advance: ms must be a number of milliseconds >= 0, got -5$/);
 });
+
+test('an unknown key throws at once, naming it; a createMock option given to listen() says where it goes', async () => {
+  const misplaced: Array<[string, unknown]> = [
+    ['apiKeys', ['sk-test']],
+    ['scenario', []],
+    ['clock', createManualClock()],
+    ['modelAccess', {}],
+  ];
+  for (const [key, value] of misplaced) {
+    await assert.rejects(
+      listen({ [key]: value } as never),
+      (e: unknown) => e instanceof TypeError && e.message === `listen: options.${key} is not an option of listen(); pass it as options.mock.${key}`,
+      key,
+    );
+  }
+  await assert.rejects(listen({ prot: 0 } as never), (e: unknown) => e instanceof TypeError && e.message === 'listen: options.prot is not an option of listen()');
+  const cases: Array<[object, string]> = [
+    [{ apikeys: [] }, 'createMock: options.apikeys is not an option of createMock()'],
+    [{ port: 0 }, 'createMock: options.port is not an option of createMock()'],
+    [{ rateLimit: { rpm: 10, rpd: 5 } }, 'createMock: options.rateLimit.rpd is not an option of createMock()'],
+    [{ background: { runMS: 5 } }, 'createMock: options.background.runMS is not an option of createMock()'],
+    [{ batch: { queuedMs: 5 } }, 'createMock: options.batch.queuedMs is not an option of createMock()'],
+    [{ webhooks: { url: 'http://127.0.0.1:1/hook', secret: 'whsec_' + btoa('k'.repeat(24)), retry: 1 } }, 'createMock: options.webhooks.retry is not an option of createMock()'],
+    [{ log: 'x' }, 'createMock: options.log was renamed to options.onLog (0.2.0: a callback; to write a file, use listen({ logFile }) or faultline mock --log)'],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => createMock(options as never), (e: unknown) => e instanceof TypeError && e.message === message, JSON.stringify(options));
+  }
+  // Through listen(), a bad mock option is createMock's.
+  await assert.rejects(listen({ mock: { apikeys: [] } as never }), (e: unknown) => e instanceof TypeError && e.message === 'createMock: options.apikeys is not an option of createMock()');
+  // A key that is not an identifier is not echoed (it could be a secret pasted in the wrong place).
+  const key = ['sk', 'proj', String(Date.now())].join('-');
+  assert.throws(() => createMock({ [key]: true } as never), (e: unknown) => e instanceof TypeError && !e.message.includes(key) && /not an identifier, not shown/.test(e.message));
+  // An undefined value changes nothing, and every documented key is accepted.
+  await createMock({ typo: undefined } as never).close();
+  const clock = createManualClock();
+  const all = createMock({
+    seed: 2, clock, scenario: [], rateLimit: { rpm: 5, tpm: 500, burstWindowMs: 1000, countRejected: false, cost: {} }, organization: 'org-x', reply: 'r', models: ['m'],
+    apiKeys: ['sk-test'], modelAccess: { 'sk-test': ['m'] }, background: { queuedMs: 1, runMs: 1 }, batch: { validatingMs: 1, runMs: 1 }, responseTtlMs: 10,
+    streamDelayMs: 0, azure: false, stripHeaders: false, onLog: () => {}, maxBodyBytes: 1024, maxLogEntries: 10,
+    webhooks: { url: 'http://127.0.0.1:1/hook', secret: 'whsec_' + btoa('k'.repeat(24)), fetch: async () => new Response(''), retries: 0, retryDelaysMs: [1], attemptTimeoutMs: 10, duplicateProbability: 0 },
+  });
+  await all.close();
+  const server = await listen({ port: 0, host: '127.0.0.1', mock: { seed: 3 } });
+  await server.close();
+});

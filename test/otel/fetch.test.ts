@@ -4,30 +4,17 @@
  * SDK's in-memory exporter and reader received.
  */
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { createMock } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { autoClock } from '../retry/helpers.ts';
-import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
+import { apiError, completion, fakeKey, record, reply, serveLoopback, type Answer, type Recorder } from './harness.ts';
 
-type Answer = (req: IncomingMessage, res: ServerResponse) => void;
 let script: Answer[] = [];
 let seen = 0;
 const server = serveLoopback((req, res) => script[Math.min(seen++, script.length - 1)]!(req, res));
-
-const reply =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Answer =>
-  (_req, res) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
-  };
-const apiError = (status: number, code: string | null, type: string, headers: Record<string, string> = {}) => reply(status, { error: { message: `failure ${code ?? type}`, type, param: null, code } }, headers);
-const completion = (headers: Record<string, string> = {}) =>
-  reply(200, { id: 'chatcmpl_1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hi' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }, headers);
 
 let rec: Recorder;
 beforeEach(() => {

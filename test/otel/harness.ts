@@ -55,13 +55,13 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
-/** An instrumented process: faultline/otel attached to fresh in-memory providers. */
-export function record(): Recorder {
+/** An instrumented process: faultline/otel attached to fresh in-memory providers (`mode`: the `record` option). */
+export function record(mode?: 'spans' | 'events'): Recorder {
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const otel = instrument({ tracerProvider, meterProvider });
+  const otel = instrument({ tracerProvider, meterProvider, ...(mode !== undefined ? { record: mode } : {}) });
   return {
     tracerProvider,
     meterProvider,
@@ -101,3 +101,23 @@ export function serveLoopback(handler: (req: IncomingMessage, res: ServerRespons
   after(() => new Promise<void>((r) => server.close(() => r())));
   return state;
 }
+
+/** One scripted answer of a loopback server. */
+export type Answer = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Answers `status` with `body` as JSON. */
+export const reply =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Answer =>
+  (_req, res) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+/** The API's error envelope. */
+export const apiError = (status: number, code: string | null, type: string, headers: Record<string, string> = {}): Answer =>
+  reply(status, { error: { message: `failure ${code ?? type}`, type, param: null, code } }, headers);
+
+/** A chat completion. */
+export const completion = (headers: Record<string, string> = {}): Answer =>
+  reply(200, { id: 'chatcmpl_1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hi' } }], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }, headers);

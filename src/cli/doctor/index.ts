@@ -19,9 +19,9 @@ import { checkNode, checkProxy, checkSdk, checkSqlite, findSdks, proxyFor } from
 import { checkJournal } from './journal.ts';
 import { checkAuth, checkClock, checkConnect, checkDns, checkModel, checkProbe, listedIds, listModels } from './network.ts';
 import { renderJson, renderTable, useColour, withoutSecrets } from './render.ts';
-import { DOCTOR_EXIT, type CheckResult, type DoctorDeps, type DoctorReport, type DoctorRequest } from './types.ts';
+import { DOCTOR_EXIT, DOCTOR_REPORT_SCHEMA, type CheckResult, type DoctorDeps, type DoctorReport, type DoctorRequest } from './types.ts';
 
-export { DOCTOR_EXIT } from './types.ts';
+export { DOCTOR_EXIT, DOCTOR_REPORT_SCHEMA } from './types.ts';
 export type { CheckResult, DoctorDeps, DoctorReport, DoctorRequest } from './types.ts';
 
 /** The default bound of each HTTP request, in milliseconds. */
@@ -80,6 +80,7 @@ export async function runDoctor(req: DoctorRequest, deps: DoctorDeps): Promise<D
   const firstFail = checks.find((c) => c.status === 'fail');
   const problem = firstFail?.problem ?? (firstFail !== undefined ? 'environment' : undefined);
   return {
+    schema: DOCTOR_REPORT_SCHEMA,
     ok: firstFail === undefined,
     exitCode: problem === undefined ? DOCTOR_EXIT.ok : DOCTOR_EXIT[problem],
     ...(problem !== undefined ? { problem } : {}),

@@ -1,25 +1,26 @@
 /**
  * `--journal path`: opens the SQLite journal **read-only** (the doctor never creates, migrates or
  * writes a journal), and counts what `resumeAll()` would find. The table and column names are the
- * ones `SqliteJournalStore` writes (src/journal/sqlite.ts); the dead-holder rule is the journal's
+ * ones `SqliteJournalStore` writes (src/journal/sqlite.ts); the schema version is the file's
+ * `PRAGMA user_version`, or for a file written before it was recorded, inferred from the columns
+ * (src/journal/schema.ts, both rules in one place); the dead-holder rule is the journal's
  * (src/internal/holder.ts, which `Journal` uses too): a holder is `host:pid:random`, and it is dead when
  * the host is this machine and no process has that pid.
  */
 import { existsSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { localHolderPid } from '../../internal/holder.ts';
+import { inferSchemaVersion, JOURNAL_SCHEMA_VERSION } from '../../journal/schema.ts';
 import type { CheckResult, JournalDeps } from './types.ts';
-
-/**
- * The journal's schema versions. The store keeps no version number of its own, so the version is read
- * from the tables: 1 is the first schema, 2 added `window_ms` (completion windows). The store upgrades
- * 1 to 2 when it opens the file.
- */
-export const JOURNAL_SCHEMA_VERSION = 2;
 
 /** What was found in a journal file. */
 export interface JournalCounts {
   readonly schemaVersion: number;
+  /**
+   * Where the version was read: `user_version` (the store records it there), or `columns` for a file
+   * written before the version was recorded (inferred from the columns of `faultline_jobs`).
+   */
+  readonly schemaVersionFrom: 'user_version' | 'columns';
   /** Jobs not yet delivered, by state. */
   readonly unfinished: Readonly<Record<string, number>>;
   readonly unfinishedTotal: number;
@@ -43,8 +44,9 @@ export function openReadOnly(path: string): DatabaseSync {
 export function readJournal(db: DatabaseSync, deps: JournalDeps, now: number): JournalCounts {
   const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name);
   if (!tables.includes('faultline_jobs')) throw new Error('no faultline_jobs table: not a faultline journal');
-  const columns = (db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[]).map((c) => c.name);
-  const schemaVersion = columns.includes('window_ms') ? 2 : 1;
+  const recorded = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+  const schemaVersionFrom = recorded > 0 ? 'user_version' : 'columns';
+  const schemaVersion = recorded > 0 ? recorded : inferSchemaVersion((db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[]).map((c) => c.name));
   const rows = db.prepare(`SELECT state, lease_owner, lease_until FROM faultline_jobs WHERE state != 'delivered'`).all() as { state: string; lease_owner: string | null; lease_until: number | null }[];
   const unfinished: Record<string, number> = {};
   let leased = 0;
@@ -61,7 +63,17 @@ export function readJournal(db: DatabaseSync, deps: JournalDeps, now: number): J
     const pid = localHolderPid(row.lease_owner, deps.hostname);
     if (pid !== undefined && !deps.isAlive(pid)) dead++;
   }
-  return { schemaVersion, unfinished, unfinishedTotal: rows.length, leased, leasedByDeadProcess: dead, leasesExpired: expired };
+  return { schemaVersion, schemaVersionFrom, unfinished, unfinishedTotal: rows.length, leased, leasedByDeadProcess: dead, leasesExpired: expired };
+}
+
+/** What the summary adds to the schema version: how it was found, and what the next open does to it. */
+function schemaNote(c: JournalCounts): string {
+  const notes = [
+    ...(c.schemaVersionFrom === 'columns' ? ['no version recorded, read from the columns'] : []),
+    ...(c.schemaVersion < JOURNAL_SCHEMA_VERSION ? [`upgraded to ${JOURNAL_SCHEMA_VERSION} on the next open`] : []),
+    ...(c.schemaVersion > JOURNAL_SCHEMA_VERSION ? [`newer than this faultline's ${JOURNAL_SCHEMA_VERSION}: upgrade faultline`] : []),
+  ];
+  return notes.length === 0 ? '' : ` (${notes.join('; ')})`;
 }
 
 export function checkJournal(path: string, deps: JournalDeps & { readonly hasSqlite: boolean; readonly open?: Open }, now: number): CheckResult {
@@ -75,7 +87,7 @@ export function checkJournal(path: string, deps: JournalDeps & { readonly hasSql
     const c = readJournal(db, deps, now);
     const states = Object.entries(c.unfinished).map(([s, n]) => `${n} ${s}`).join(', ');
     const summary = [
-      `schema ${c.schemaVersion}${c.schemaVersion < JOURNAL_SCHEMA_VERSION ? ` (upgraded to ${JOURNAL_SCHEMA_VERSION} on the next open)` : ''}`,
+      `schema ${c.schemaVersion}${schemaNote(c)}`,
       c.unfinishedTotal === 0 ? 'no unfinished job' : `${c.unfinishedTotal} unfinished (${states})`,
       `${c.leased} leased`,
       ...(c.leasedByDeadProcess > 0 ? [`${c.leasedByDeadProcess} by a dead process`] : []),

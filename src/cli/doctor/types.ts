@@ -100,14 +100,27 @@ export interface DoctorRequest {
   readonly timeoutMs: number;
 }
 
+/**
+ * The version of the `--json` report's shape, {@link DoctorReport.schema}. It goes up by one when a
+ * field is removed, renamed or changes meaning; adding a field, a check or a check id does not change
+ * it, so a consumer reads the fields it knows and ignores the rest.
+ */
+export const DOCTOR_REPORT_SCHEMA = 1;
+
 /** The whole report (`--json` prints it). */
 export interface DoctorReport {
+  /**
+   * The version of this shape ({@link DOCTOR_REPORT_SCHEMA}): the first key of the JSON, so a CI step
+   * can refuse a shape it does not know (`jq -e '.schema == 1'`). Independent of the faultline version.
+   */
+  readonly schema: typeof DOCTOR_REPORT_SCHEMA;
   /** True when no check failed. */
   readonly ok: boolean;
   /** The exit code (see {@link DOCTOR_EXIT}). */
   readonly exitCode: number;
   /** The class of the first failure, when one failed. */
   readonly problem?: ProblemClass;
+  /** The faultline version that wrote the report. */
   readonly faultline: string;
   readonly checks: readonly CheckResult[];
 }
