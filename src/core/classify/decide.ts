@@ -11,6 +11,7 @@ import {
   PATTERN_SCAN,
   MESSAGE_PATTERNS,
   NO_FACTS,
+  openAiServerMessage,
   QUOTA_MESSAGE,
   isSdkMessage,
   STATUS_CODES,
@@ -83,14 +84,8 @@ export const PRECEDENCE: readonly Rule[] = [
   },
   {
     step: '5',
-    evidence: 'A message pattern, the last resort for relays that dropped the code (a 401 about scopes is permission_denied); the first that matches decides.',
-    decide: (e) => {
-      if (e.head === undefined) return undefined;
-      const words = wordsIn(PATTERN_SCAN, e.head);
-      if (words === 0) return undefined;
-      for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, e.head, words)) return rule.code;
-      return undefined;
-    },
+    evidence: "A message pattern, the last resort for relays that dropped the code (a 401 about scopes is permission_denied); the first that matches decides. OpenAI's own server texts (`OPENAI_SERVER_MESSAGES`) are looked up, not scanned: same answer.",
+    decide: (e) => (e.head === undefined ? undefined : (openAiServerMessage(e.head) ?? patternCode(e.head))),
   },
   {
     step: '6',
@@ -116,6 +111,14 @@ export const PRECEDENCE: readonly Rule[] = [
     decide: (e) => e.transport,
   },
 ];
+
+/** The code of the first {@link MESSAGE_PATTERNS} rule that matches `head`, scanning it (precedence 5 without its table). */
+export function patternCode(head: string): FailureCode | undefined {
+  const words = wordsIn(PATTERN_SCAN, head);
+  if (words === 0) return undefined;
+  for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, head, words)) return rule.code;
+  return undefined;
+}
 
 function factsOf(raw: string | undefined): WireFacts {
   if (raw === undefined) return NO_FACTS;
