@@ -1,9 +1,10 @@
 /**
- * OPENAI_SERVER_MESSAGES: OpenAI's fixed server texts, looked up by precedence 5 instead of scanned.
- * The table may only save time, never change an answer: every entry, alone or with the id sentence
- * OpenAI ends it with (any id of the shapes it sends), is answered as the full pattern scan answers it;
- * any text the lookup answers at all is answered as the scan answers it; none holds a secret; and the
- * real payloads each entry cites classify as the issue says.
+ * OPENAI_SERVER_MESSAGES: OpenAI's fixed server texts, looked up instead of scanned (evidenceOf() makes
+ * neither the front scan nor, at precedence 5, the pattern scan of them). The table may only save time,
+ * never change an answer: every entry, alone or with the id sentence OpenAI ends it with (any id of the
+ * shapes it sends), is answered as the full pattern scan answers it and holds no front-scan word and no
+ * secret; any text the lookup answers at all is answered so; and the real payloads each entry cites
+ * classify as the issue says.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,13 +16,13 @@ import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
 
 const TEXTS = [...OPENAI_SERVER_MESSAGES.keys()];
 
-/** The id sentence as OpenAI writes it (request or session id, with or without brackets). */
+/** The id sentence as OpenAI writes it (with or without brackets; Realtime names a session instead). */
 const idSentence = (kind: 'request' | 'session', id: string, brackets: boolean, gap = ' '): string =>
   brackets ? ` (Please include the ${kind} ID ${id}${gap}in your message.)` : ` Please include the ${kind} ID ${id}${gap}in your message.`;
 
-const idChar = fc.constantFrom(...'0123456789abcdefABCDEFxyzXYZ-'.split(''));
-/** Ids of every shape OpenAI sends: hex, `req_` + hex, UUIDs, `sess_` + letters and digits, or empty. */
-const anyId = fc.tuple(fc.constantFrom('', 'req_', 'sess_'), fc.array(idChar, { maxLength: 40 })).map(([p, cs]) => p + cs.join(''));
+const hexChar = fc.constantFrom(...'0123456789abcdef-'.split(''));
+/** Request ids of every shape OpenAI sends: hex, `req_` + hex, UUIDs, or empty. */
+const anyId = fc.tuple(fc.constantFrom('', 'req_'), fc.array(hexChar, { maxLength: 40 })).map(([p, cs]) => p + cs.join(''));
 
 describe('OPENAI_SERVER_MESSAGES (precedence 5 looks these up instead of scanning)', () => {
   test('every entry is answered as the full pattern scan answers it, alone and with its id sentence', () => {
@@ -31,10 +32,13 @@ describe('OPENAI_SERVER_MESSAGES (precedence 5 looks these up instead of scannin
       assert.equal(openAiServerMessage(text), code, text);
     }
     fc.assert(
-      fc.property(fc.constantFrom(...TEXTS), fc.constantFrom('request', 'session'), anyId, fc.boolean(), fc.constantFrom(' ', '  '), (text, kind, id, brackets, gap) => {
-        const full = text + idSentence(kind as 'request' | 'session', id, brackets, gap);
+      fc.property(fc.constantFrom(...TEXTS), anyId, fc.boolean(), fc.constantFrom(' ', '  '), (text, id, brackets, gap) => {
+        const full = text + idSentence('request', id, brackets, gap);
         assert.equal(openAiServerMessage(full), OPENAI_SERVER_MESSAGES.get(text), full);
         assert.equal(patternCode(full), OPENAI_SERVER_MESSAGES.get(text), full);
+        // evidenceOf() does not front-scan it: the scan would find nothing, not even the secret bit.
+        assert.equal(wordsIn(FRONT_SCAN, full), 0, full);
+        assert.equal(MAY_HOLD_SECRET.test(full), false, full);
       }),
       { numRuns: 2000 },
     );
@@ -43,7 +47,17 @@ describe('OPENAI_SERVER_MESSAGES (precedence 5 looks these up instead of scannin
   test('whatever text the lookup answers, the scan answers the same (a near miss is left to the scan)', () => {
     const nearMiss = fc.oneof(
       fc.string({ maxLength: 60 }),
-      fc.constantFrom(' (Please include the request ID model_not_found in your message.)', ' Invalid API key.', ' Rate limit reached.', ' (Please include the request ID req_1 in your email.)', '!', ' '),
+      fc.constantFrom(
+        ' (Please include the request ID model_not_found in your message.)',
+        ' (Please include the request ID quota in your message.)',
+        ' (Please include the session ID sess_AqwgN1iQ3ziPeczP90px1 in your message.)',
+        ' Invalid API key.',
+        ' Rate limit reached.',
+        ' You exceeded your current quota.',
+        ' (Please include the request ID req_1 in your email.)',
+        '!',
+        ' ',
+      ),
     );
     fc.assert(
       fc.property(fc.constantFrom(...TEXTS), nearMiss, (text, tail) => {
@@ -54,6 +68,7 @@ describe('OPENAI_SERVER_MESSAGES (precedence 5 looks these up instead of scannin
       { numRuns: 3000 },
     );
     assert.equal(openAiServerMessage(`${TEXTS[0]!} (Please include the request ID model_not_found in your message.)`), undefined);
+    assert.equal(openAiServerMessage(`${TEXTS[0]!} (Please include the request ID quota in your message.)`), undefined);
     assert.equal(openAiServerMessage(`${TEXTS[0]!} Invalid API key.`), undefined);
     assert.equal(openAiServerMessage(`Error: ${TEXTS[0]!}`), undefined);
     assert.equal(openAiServerMessage(TEXTS[0]!.toLowerCase()), undefined);
@@ -67,7 +82,9 @@ describe('OPENAI_SERVER_MESSAGES (precedence 5 looks these up instead of scannin
     }
   });
 
-  test('an id that looks like a key is still redacted (the lookup does not skip redaction)', () => {
+  test('an id that looks like a key or holds a rule word is not looked up: it is scanned, redacted and decided as before', () => {
+    const quota = classify({ status: 500, body: { error: { message: TEXTS[0]! + idSentence('request', 'insufficient_quota', true), type: 'server_error', param: null, code: null } } });
+    assert.equal(quota.code, 'insufficient_quota');
     const key = ['sk', 'proj', 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'].join('-');
     const f = classify({ status: 500, body: { error: { message: TEXTS[0]! + idSentence('request', key, true), type: 'server_error', param: null, code: null } } });
     assert.equal(f.code, 'server_error');
@@ -82,11 +99,13 @@ describe('the real payloads each entry cites', () => {
     assert.equal(f.code, 'server_error');
   });
 
-  test('the full 500 text with the session ID sentence (openai-realtime-console#493)', () => {
+  test('the full 500 text, there with a Realtime session ID sentence (openai-realtime-console#493)', () => {
     // https://github.com/openai/openai-realtime-console/issues/493
     const message =
       'The server had an error while processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if the error persists. (Please include the session ID sess_AqwgN1iQ3ziPeczP90px1 in your message.)';
-    assert.equal(openAiServerMessage(message), 'server_error');
+    // A session id is not the request id the table reads past: the text is scanned, with the same answer.
+    assert.equal(openAiServerMessage(message), undefined);
+    assert.equal(patternCode(message), 'server_error');
     assert.equal(classify({ type: 'error', event_id: 'event_1', error: { type: 'server_error', code: null, message, param: null } }).code, 'server_error');
   });
 

@@ -505,16 +505,16 @@ export function isSdkMessage(text: string): boolean {
 /**
  * OpenAI's own server texts: the fixed messages its API sends with `code: null` on the failures real
  * traffic meets most (a 500, a 503 overload), so only the message can tell them from a relay's words.
- * Text → the code the {@link MESSAGE_PATTERNS} give it: precedence 5 looks the message up here before it
- * scans (a pattern scan of these ~200 characters is the dearest step of a common failure). Each text is
+ * Text → the code the {@link MESSAGE_PATTERNS} give it: precedence 5 answers with it instead of scanning,
+ * and since these texts hold no word of the front scan and no secret, evidenceOf() does not scan them
+ * either (the two scans of these ~200 characters were most of the cost of a common failure). Each text is
  * the one a real payload carries (the source beside it); OpenAI ends most with a sentence naming the
- * request or session, which {@link openAiServerMessage} reads past.
- * test/core/classify-structure.test.ts checks that every entry, with and without that sentence and with
- * any id, is answered as the full pattern scan answers it, and that none holds a rule word of the front
- * scan or a secret.
+ * request, which {@link openAiServerMessage} reads past. test/core/classify-server-messages.test.ts
+ * checks that every entry, alone and with that sentence and any id, is answered as the full pattern scan
+ * answers it, and holds no front-scan word and no secret.
  */
 export const OPENAI_SERVER_MESSAGES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
-  // 500 and the Realtime `error` event (openai-realtime-console#493, with the session ID sentence)
+  // 500 and the Realtime `error` event (openai-realtime-console#493, there with a session ID sentence)
   ['The server had an error while processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if the error persists.', 'server_error'],
   // 500, chat and completions (LangBot#126: error_type=server_error, error_code=None)
   ['The server had an error while processing your request. Sorry about that!', 'server_error'],
@@ -527,12 +527,13 @@ const SERVER_TEXTS: readonly (readonly [string, FailureCode])[] = [...OPENAI_SER
 
 /**
  * The sentence OpenAI ends a server text with: ` (Please include the request ID req_… in your message.)`,
- * the session ID on Realtime, or the same without brackets. The id is letters, digits and dashes after an
- * optional `req_`/`sess_` (hex ids, UUIDs, `sess_AqwgN1iQ…`): no message pattern can match inside such a
- * word, so the sentence cannot change what the patterns decide (the test tries ids of every kind).
+ * or the same without brackets. The id is read only as OpenAI writes it, hex digits and dashes after an
+ * optional `req_` (`req_1332ed8a…`, a UUID, `169bee8d`): in such an id no message pattern, no word of the
+ * front scan and no secret can begin, so the whole text reads as the table's entry alone (the test tries
+ * ids of every kind). A text with another id (Realtime's `sess_…`) is not looked up: it is scanned.
  * Sticky: it is tried exactly where the known text ends.
  */
-const ID_SENTENCE = / \(?Please include the (?:request|session) ID (?:req_|sess_)?[0-9A-Za-z-]* *in your message\.\)?$/y;
+const ID_SENTENCE = / \(?Please include the request ID (?:req_)?[0-9a-f-]* *in your message\.\)?$/y;
 
 /**
  * The code {@link OPENAI_SERVER_MESSAGES} gives `text`: `text` is one of them, alone or followed by its
