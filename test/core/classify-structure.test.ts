@@ -26,7 +26,7 @@ import {
 } from '../../src/core/classify/vocabulary.ts';
 import { MAY_HOLD_SECRET, redact } from '../../src/core/redact.ts';
 import { textOfHtml } from '../../src/core/classify/body.ts';
-import { byFirstLetter, isSdkMessage, NO_FACTS, SDK_MESSAGES, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
+import { byFirstLetter, isSdkMessage, NO_FACTS, openAiServerMessage, SDK_MESSAGES, WIRE_FACTS } from '../../src/core/classify/vocabulary.ts';
 
 const FRONT_RULES: readonly MessageRule[] = [QUOTA_MESSAGE, TOO_LARGE_MESSAGE, TOO_LARGE_TPM_MESSAGE];
 const ALL_RULES: readonly MessageRule[] = [...FRONT_RULES, ...MESSAGE_PATTERNS];
@@ -145,7 +145,10 @@ describe('the precedence table', () => {
         state: maybe(fc.constantFrom(...FAILURE_CODES)),
         transport: maybe(fc.constantFrom('timeout', 'connection_error', 'aborted') as fc.Arbitrary<Evidence['transport']>),
       })
-      .map((r) => ({ ...r, words: r.head === undefined ? 0 : wordsIn(FRONT_SCAN, r.head) }));
+      .map((r) => {
+        const server = r.head === undefined ? undefined : openAiServerMessage(r.head);
+        return { ...r, words: r.head === undefined || server !== undefined ? 0 : wordsIn(FRONT_SCAN, r.head), server };
+      });
     fc.assert(
       fc.property(evidence, (e) => {
         assert.equal(decide(e), loop(e));

@@ -11,6 +11,7 @@ import {
   PATTERN_SCAN,
   MESSAGE_PATTERNS,
   NO_FACTS,
+  openAiServerMessage,
   QUOTA_MESSAGE,
   isSdkMessage,
   STATUS_CODES,
@@ -43,6 +44,8 @@ export interface Evidence {
   readonly state: FailureCode | undefined;
   /** Transport evidence (a code, name or message Node, undici or the SDK really produce). */
   readonly transport: FailureCode | undefined;
+  /** When {@link Evidence.head} is one of OpenAI's own server texts, the code `OPENAI_SERVER_MESSAGES` gives it (precedence 5 answers with it, unscanned). */
+  readonly server: FailureCode | undefined;
 }
 
 /** One row of the precedence: its step, the evidence it looks at in words (printed in docs/codes.md), and the rule. */
@@ -83,14 +86,8 @@ export const PRECEDENCE: readonly Rule[] = [
   },
   {
     step: '5',
-    evidence: 'A message pattern, the last resort for relays that dropped the code (a 401 about scopes is permission_denied); the first that matches decides.',
-    decide: (e) => {
-      if (e.head === undefined) return undefined;
-      const words = wordsIn(PATTERN_SCAN, e.head);
-      if (words === 0) return undefined;
-      for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, e.head, words)) return rule.code;
-      return undefined;
-    },
+    evidence: "A message pattern, the last resort for relays that dropped the code (a 401 about scopes is permission_denied); the first that matches decides. OpenAI's own server texts (`OPENAI_SERVER_MESSAGES`) are looked up, not scanned: same answer.",
+    decide: (e) => e.server ?? (e.head === undefined ? undefined : patternCode(e.head)),
   },
   {
     step: '6',
@@ -117,6 +114,14 @@ export const PRECEDENCE: readonly Rule[] = [
   },
 ];
 
+/** The code of the first {@link MESSAGE_PATTERNS} rule that matches `head`, scanning it (precedence 5 without its table). */
+export function patternCode(head: string): FailureCode | undefined {
+  const words = wordsIn(PATTERN_SCAN, head);
+  if (words === 0) return undefined;
+  for (const rule of MESSAGE_PATTERNS) if (matchesMessage(rule, head, words)) return rule.code;
+  return undefined;
+}
+
 function factsOf(raw: string | undefined): WireFacts {
   if (raw === undefined) return NO_FACTS;
   // Most values arrive in the tables' own spelling; the others (Azure's `DeploymentNotFound`) are normalised.
@@ -136,14 +141,17 @@ export function evidenceOf(s: Signals): Evidence {
   const message = s.message;
   // A message the SDK wrote itself (no body, no answer) has no words for the rules to read.
   const head = message === undefined || isSdkMessage(message) ? undefined : message.length > MESSAGE_HEAD ? message.slice(0, MESSAGE_HEAD) : message;
+  const server = head === undefined ? undefined : openAiServerMessage(head);
   return {
     code: factsOf(s.wireCode),
     type: factsOf(s.wireType),
     status: statusOf(s),
     head,
-    words: head === undefined ? 0 : wordsIn(FRONT_SCAN, head),
+    // OpenAI's own server texts hold no word of the front scan and no secret (tested), so their words are known.
+    words: head === undefined || server !== undefined ? 0 : wordsIn(FRONT_SCAN, head),
     state: s.state,
     transport: s.transport,
+    server,
   };
 }
 
