@@ -17,23 +17,39 @@ import { RedisJournalStore } from '../src/redis/journal-store.ts';
 import { createAndWait, type WaitOptions } from '../src/background/wait.ts';
 import { ExpiredError, UserAbortError } from '../src/core/errors.ts';
 import { FakeResponses, tapRetrieves } from './background/fake-client.ts';
-import { VirtualClock } from './background/virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../src/mock/index.ts';
 import { anyRedis, redisSkip, uniqueKey } from './redis/harness.ts';
 
-/** Counts store calls in flight, so virtual time never moves while one is on the wire. */
-class IoClock extends VirtualClock {
-  inflight = 0;
-  #idle: (() => void)[] = [];
-  done(): void {
-    if (--this.inflight === 0) for (const r of this.#idle.splice(0)) r();
-  }
-  override async flush(rounds = 20): Promise<void> {
-    for (;;) {
-      await super.flush(rounds);
-      if (this.inflight === 0) return;
-      await new Promise<void>((r) => this.#idle.push(r));
-    }
-  }
+/** A manual clock that counts store calls in flight, so virtual time never moves while one is on the wire. */
+interface IoClock extends ManualClock {
+  inflight: number;
+  done(): void;
+}
+
+function ioClock(): IoClock {
+  const idle: (() => void)[] = [];
+  const turns = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+  };
+  const clock: IoClock = Object.assign(
+    createManualClock({
+      start: 1_700_000_000_000,
+      async settle() {
+        for (;;) {
+          await turns();
+          if (clock.inflight === 0) return;
+          await new Promise<void>((r) => idle.push(r));
+        }
+      },
+    }),
+    {
+      inflight: 0,
+      done(): void {
+        if (--clock.inflight === 0) for (const r of idle.splice(0)) r();
+      },
+    },
+  );
+  return clock;
 }
 
 function tracked(store: JournalStore, clock: IoClock): JournalStore {
@@ -89,7 +105,7 @@ for (const backend of backends) {
     /** One "process": a store on the shared backing and a Journal over it (the one place Journal options are spelled). */
     const world = () => {
       const shared = uniqueKey('j');
-      const clock = new IoClock();
+      const clock = ioClock();
       const fake = new FakeResponses(clock);
       const store = (): JournalStore => {
         const s = tracked(backend.open(shared), clock);

@@ -10,7 +10,15 @@
  * is deterministic given its seed.
  *
  * Benchmark-only: nothing in src/ patches globals.
+ *
+ * Why this is not `createManualClock()` (issue 11 §4.3): the peers read the global timers and
+ * `Date.now`, not an injected clock, so the bench must replace the globals; a manual clock cannot move
+ * their time. It keeps the one clock contract anyway: the clock it hands to `main` (and so to the mock
+ * and to faultline) is the library's own real clock, `systemClock`, which reads the global timers and
+ * `Date.now` at each call and so runs on this virtual time, with its sleep that resolves on abort.
+ * `test/clock-contract.test.ts` checks it with the other clocks.
  */
+import { systemClock, type Clock } from '../../src/internal/clock.ts';
 
 interface Timer {
   readonly id: number;
@@ -52,23 +60,13 @@ const real = {
   perfNow: performance.now.bind(performance),
 };
 
-export interface VirtualClock {
-  /** Virtual epoch ms. */
-  now(): number;
-  /** Sleeps `ms` of virtual time (rejects with the reason on abort). */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Timer callbacks fired so far. */
-  readonly fired: number;
-}
-
 /**
  * Runs `main` in virtual time starting at `start` (epoch ms) and restores the real globals afterwards.
  * Throws if `maxVirtualMs` of virtual time pass (a run that never ends) .
  */
-export async function runVirtual<T>(start: number, maxVirtualMs: number, main: (clock: VirtualClock) => Promise<T>): Promise<T> {
+export async function runVirtual<T>(start: number, maxVirtualMs: number, main: (clock: Clock) => Promise<T>): Promise<T> {
   let now = start;
   let seq = 0;
-  let fired = 0;
   const timers = new Map<number, Timer>();
   const add = (fn: () => void, ms: number | undefined, interval: number | undefined): Handle => {
     const id = ++seq;
@@ -88,25 +86,7 @@ export async function runVirtual<T>(start: number, maxVirtualMs: number, main: (
   Date.now = () => now;
   Object.defineProperty(performance, 'now', { value: () => now - start, configurable: true, writable: true });
 
-  const clock: VirtualClock = {
-    now: () => now,
-    get fired() {
-      return fired;
-    },
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const onAbort = (): void => {
-          clear(h);
-          reject(signal!.reason);
-        };
-        const h = add(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms, undefined);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
+  const clock = systemClock;
 
   const turn = () => new Promise<void>((r) => setImmediate(r));
   let done = false;
@@ -135,7 +115,6 @@ export async function runVirtual<T>(start: number, maxVirtualMs: number, main: (
         if (!timers.has(t.id)) continue;
         if (t.interval !== undefined) t.due = now + t.interval;
         else timers.delete(t.id);
-        fired++;
         try {
           t.fn();
         } catch (e) {

@@ -147,7 +147,7 @@ async function settle(client: ResponsesClient, start: Start, r: Resolved, link: 
  * Resolves with the completed Response. A `failed`, `cancelled` or `incomplete` Response rejects with
  * the catalog's typed error (`RateLimitError`, `CancelledError`, `MaxOutputTokensError`, ...), the
  * Response with its partial output on `error.response`. A deadline rejects with `TimeoutError`, an abort
- * with `UserAbortError` (the job keeps running unless `onAbort: 'cancel'`), a Response gone after its
+ * with `UserAbortError` (the job keeps running unless `abort: 'cancel'`), a Response gone after its
  * retention with `ExpiredError`.
  *
  * @param idOrResponse a `resp_…` id, the Response returned by `create`, or a resume token from

@@ -7,7 +7,7 @@
  * derived from this table. A code is never renamed or removed within a major version: doing so is a
  * breaking change (see the README's versioning policy).
  *
- * `retryable` is THE answer to "is trying again worth it?": retry(), faultline.fetch, the background
+ * `retryable` is THE answer to "is trying again worth it?": retry(), createFetch, the background
  * waiter and stream-follow all read it through {@link isRetryableFailure}, and nothing else decides it
  * (test/retry/one-rule.test.ts fails if a second list appears). For a terminal background Response it
  * means "a new `create` is worth trying", never "poll the same id again": a terminal Response never
@@ -71,7 +71,7 @@ export const CATALOG = [
     ],
     fix: [
       'Wait `failure.retryAfterMs` (from `retry-after-ms`, `retry-after` or the message) before retrying, with jitter.',
-      'Pace requests to the limits in the `x-ratelimit-*` headers (faultline.fetch does this).',
+      'Pace requests to the limits in the `x-ratelimit-*` headers (`createFetch` does this).',
       'Share one budget across processes (faultline/redis).',
       'Ask for a higher tier if the sustained load is above the limit.',
     ],

@@ -12,7 +12,7 @@ import { redact } from './redact.ts';
 export type RetryGiveUpReason =
   /** `retries` retries were made and the last one failed too. */
   | 'retries_exhausted'
-  /** The next wait would end after `maxRetryTime`. */
+  /** The next wait would end after `maxRetryTimeMs`. */
   | 'retry_time_exhausted';
 
 /**
@@ -68,7 +68,7 @@ Object.defineProperty(RetryError.prototype, 'name', { value: 'RetryError', writa
 
 /**
  * Thrown by a wait inside an attempt (the pacer's queue) that cannot end within the request's
- * `maxRetryTime`; the retry loop turns it into a {@link RetryError} (`retry_time_exhausted`). Not
+ * `maxRetryTimeMs`; the retry loop turns it into a {@link RetryError} (`retry_time_exhausted`). Not
  * exported from an entry.
  */
 export class RetryTimeSpent extends Error {

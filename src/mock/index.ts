@@ -16,7 +16,7 @@ export type { Mock } from './handler.ts';
 export { listen } from './node.ts';
 export type { ListenOptions, MockServerHandle } from './node.ts';
 export { createManualClock, realClock } from './clock.ts';
-export type { ManualClock } from './clock.ts';
+export type { ManualClock, ManualClockOptions } from './clock.ts';
 export type { Clock } from '../internal/clock.ts';
 export { parseScenario } from './scenario.ts';
 export type {

@@ -27,7 +27,7 @@ import type { Failure } from '../core/failure.ts';
 import { FAILURE_CODE_HEADER } from '../core/classify/vocabulary.ts';
 import { actualCost, estimateCost, readUsage, type CostEstimate } from './estimate.ts';
 import { readRateLimitHeaders } from './headers.ts';
-import { RateLimiter, type Grant } from './limiter.ts';
+import { pacingLimitsOf, RateLimiter, type Grant } from './limiter.ts';
 import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
 import type { SharedBudget } from './budget.ts';
 import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
@@ -205,7 +205,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       clock,
       random: plan.random,
     });
-  makeLimiter(); // validates `limits` and `headroom` now, not at the first request
+  pacingLimitsOf(owner, limits ?? {}, headroom, 'limits.'); // checked now, in createFetch's name, not at the first request
   const pacers = new Map<string, Pacer>();
   const pacerFor = (model: string): Pacer => {
     let p = pacers.get(model);

@@ -181,8 +181,27 @@ const RENAMED: Readonly<Record<string, string>> = {
 };
 
 /** A limit per minute: a finite number > 0, or undefined when absent (then it is learned). */
-function limit(name: string, value: unknown): number | undefined {
-  return value === undefined ? undefined : finite('RateLimiter', name, value, { min: 0, exclusiveMin: true });
+function limit(owner: string, name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : finite(owner, name, value, { min: 0, exclusiveMin: true });
+}
+
+/**
+ * The explicit limits and the headroom, checked in the name of `owner`: the one check for
+ * `new RateLimiter({ rpm, … })` and `createFetch({ limits: { rpm, … }, headroom })` (`at` is where the
+ * limits sit in the owner's options: `''` or `'limits.'`), so each names its own option.
+ */
+export function pacingLimitsOf(
+  owner: string,
+  limits: { readonly rpm?: unknown; readonly tpm?: unknown; readonly burstWindowMs?: unknown },
+  headroom: unknown,
+  at = '',
+): { rpm: number | undefined; tpm: number | undefined; burstWindowMs: number | undefined; headroom: number } {
+  return {
+    rpm: limit(owner, `${at}rpm`, limits.rpm),
+    tpm: limit(owner, `${at}tpm`, limits.tpm),
+    burstWindowMs: limits.burstWindowMs === undefined ? undefined : durationMs(owner, `${at}burstWindowMs`, limits.burstWindowMs, { max: MINUTE }),
+    headroom: fraction(owner, 'headroom', headroom, { default: 0, max: 0.9 }),
+  };
 }
 
 /** Share of the limit restored by each success after a 429 the buckets did not predict. */
@@ -226,11 +245,12 @@ export class RateLimiter {
     const owner = 'RateLimiter';
     const o = optionsObject(owner, options);
     rejectRenamed(owner, o, RENAMED);
-    this.#rpm = limit('rpm', o['rpm']);
-    this.#tpm = limit('tpm', o['tpm']);
-    this.#burst = o['burstWindowMs'] === undefined ? undefined : durationMs(owner, 'burstWindowMs', o['burstWindowMs'], { max: MINUTE });
-    this.#headroom = fraction(owner, 'headroom', o['headroom'], { default: 0, max: 0.9 });
-    this.#adaptiveRpm = limit('initialRpm', o['initialRpm']) ?? 60;
+    const limits = pacingLimitsOf(owner, o, o['headroom']);
+    this.#rpm = limits.rpm;
+    this.#tpm = limits.tpm;
+    this.#burst = limits.burstWindowMs;
+    this.#headroom = limits.headroom;
+    this.#adaptiveRpm = limit(owner, 'initialRpm', o['initialRpm']) ?? 60;
     this.#probeTimeoutMs = durationMs(owner, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000 });
     this.#spread = fraction(owner, 'spread', o['spread'], { default: 0.1 });
     this.#learn = oneOf(owner, 'learn', o['learn'], [true, false], true);

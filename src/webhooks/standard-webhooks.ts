@@ -100,7 +100,13 @@ export type WebhookRejection =
 
 /** The outcome of {@link verifyWebhook}: never throws for bad deliveries, only for misuse. */
 export type WebhookVerification =
-  | { readonly ok: true; readonly id: string; readonly timestamp: number }
+  | {
+      readonly ok: true;
+      /** The `webhook-id` header: the delivery's id (the same on every retry of it), for deduplication. */
+      readonly id: string;
+      /** When the sender signed it (the `webhook-timestamp` header), in epoch milliseconds. */
+      readonly sentAt: number;
+    }
   | { readonly ok: false; readonly reason: WebhookRejection; readonly message: string };
 
 /** Header bag accepted by {@link verifyWebhook}: a `Headers` object or a plain record (any key case). */
@@ -132,7 +138,7 @@ export interface VerifyWebhookInput {
 }
 
 /**
- * Verifies one delivery. Returns `{ ok: true, id, timestamp }` or `{ ok: false, reason, message }`.
+ * Verifies one delivery. Returns `{ ok: true, id, sentAt }` (`sentAt` in epoch milliseconds) or `{ ok: false, reason, message }`.
  * Comparisons use `timingSafeEqual`. Messages never contain a secret or an expected signature.
  *
  * A signature verifies only if its base64 text is exactly the expected one (as in the Standard Webhooks
@@ -213,7 +219,7 @@ export function verifyWithKeys(input: Pick<VerifyWebhookInput, 'body' | 'headers
     }
   }
   if (!matched) return reject('no_matching_signature', 'no v1 signature in webhook-signature matched');
-  return { ok: true, id, timestamp };
+  return { ok: true, id, sentAt: timestamp * 1000 };
 }
 
 /**

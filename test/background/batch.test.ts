@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { batchReportOf, waitForBatch, type BatchWaitOptions } from '../../src/background/batch.ts';
 import { ExpiredError, RateLimitError, TimeoutError, UserAbortError } from '../../src/core/errors.ts';
 import { rateLimited } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
 const ok = (id: string) => ({ id: `batch_req_${id}`, custom_id: id, response: { status_code: 200, request_id: 'req', body: { id: 'chatcmpl', object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hi' } }] } }, error: null });
 const rl = (id: string) => ({ id: `batch_req_${id}`, custom_id: id, response: { status_code: 429, request_id: 'req', body: { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } } }, error: null });
 const ctx = (id: string) => ({ id: `batch_req_${id}`, custom_id: id, response: { status_code: 400, request_id: 'req', body: { error: { message: "This model's maximum context length is 128000 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' } } }, error: null });
 const expiredLine = (id: string) => ({ id: `batch_req_${id}`, custom_id: id, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } });
 
-function fakeBatches(clock: VirtualClock, spec: { doneAfterMs: number; final: string; output?: unknown[]; errors?: unknown[]; counts?: { total: number; completed: number; failed: number } }) {
+function fakeBatches(clock: ManualClock, spec: { doneAfterMs: number; final: string; output?: unknown[]; errors?: unknown[]; counts?: { total: number; completed: number; failed: number } }) {
   const created = clock.now();
   const calls = { retrieve: 0, cancel: 0, content: 0 };
   const faults: unknown[] = [];
@@ -51,11 +51,11 @@ function fakeBatches(clock: VirtualClock, spec: { doneAfterMs: number; final: st
   return { client, calls, faults };
 }
 
-const opts = (clock: VirtualClock, extra: Partial<BatchWaitOptions> = {}): BatchWaitOptions => ({ timeoutMs: 86_400_000, clock, random: () => 0.5, ...extra });
+const opts = (clock: ManualClock, extra: Partial<BatchWaitOptions> = {}): BatchWaitOptions => ({ timeoutMs: 86_400_000, clock, random: () => 0.5, ...extra });
 
 describe('waitForBatch', () => {
   test('reports every line with its catalog code', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client, faults } = fakeBatches(clock, { doneAfterMs: 3_600_000, final: 'completed', output: [ok('a'), rl('b'), ctx('c')], counts: { total: 3, completed: 3, failed: 0 } });
     faults.push(rateLimited(2000));
     const report = await clock.run(waitForBatch(client, 'batch_1', opts(clock)));
@@ -74,7 +74,7 @@ describe('waitForBatch', () => {
   });
 
   test('completed with every line failed is reported as a failure', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client } = fakeBatches(clock, { doneAfterMs: 60_000, final: 'completed', output: [rl('a'), rl('b')], counts: { total: 2, completed: 0, failed: 2 } });
     const err = await clock.run(waitForBatch(client, 'batch_2', opts(clock))).catch((e: unknown) => e);
     assert.ok(err instanceof RateLimitError, String(err));
@@ -87,7 +87,7 @@ describe('waitForBatch', () => {
   });
 
   test('expired batch → ExpiredError with the partial lines on its report', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client } = fakeBatches(clock, { doneAfterMs: 86_000_000, final: 'expired', output: [ok('a')], errors: [expiredLine('b')], counts: { total: 2, completed: 1, failed: 1 } });
     const err = await clock.run(waitForBatch(client, 'batch_3', opts(clock, { timeoutMs: 90_000_000 }))).catch((e: unknown) => e);
     assert.ok(err instanceof ExpiredError, String(err));
@@ -95,7 +95,7 @@ describe('waitForBatch', () => {
   });
 
   test('deadline and abort rules match waitForResponse', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const t0 = clock.now();
     const slow = fakeBatches(clock, { doneAfterMs: 86_000_000, final: 'completed' });
     const err = await clock.run(waitForBatch(slow.client, 'b', opts(clock, { timeoutMs: 100_000 }))).catch((e: unknown) => e);
@@ -120,7 +120,7 @@ describe('waitForBatch', () => {
 
   test('misuse', async () => {
     await assert.rejects(waitForBatch({} as never, 'b', { timeoutMs: 1 }), /client/);
-    const { client } = fakeBatches(new VirtualClock(), { doneAfterMs: 0, final: 'completed', output: [] });
+    const { client } = fakeBatches(createManualClock(1_700_000_000_000), { doneAfterMs: 0, final: 'completed', output: [] });
     await assert.rejects(waitForBatch(client, '', { timeoutMs: 1 }), /^TypeError: waitForBatch: id must be a non-empty batch id, got ""$/);
     await assert.rejects(waitForBatch(client, 'b', { timeoutMs: 1, throwOnFailure: false } as never), /^TypeError: waitForBatch: options\.throwOnFailure was renamed to options\.failure \(0\.2\.0\)$/);
     await assert.rejects(waitForBatch(client, 'b', { timeoutMs: 1, failure: false } as never), /^TypeError: waitForBatch: options\.failure must be one of "throw", "return", got false$/);

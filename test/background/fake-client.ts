@@ -1,11 +1,11 @@
 /**
- * A small scripted stand-in for `new OpenAI(...)`'s Responses API, driven by a {@link VirtualClock}.
+ * A small scripted stand-in for `new OpenAI(...)`'s Responses API, driven by a {@link ManualClock}.
  * Jobs move queued → in_progress → terminal on the virtual clock; streams emit numbered events as time
  * passes; faults (errors before a poll, dropped streams, 404 after retention, cancel races) are scripted.
  * Errors are the real `openai` SDK error classes, so the classifier sees what it sees in production.
  */
 import { APIConnectionError, APIUserAbortError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
-import type { VirtualClock } from './virtual-clock.ts';
+import type { ManualClock } from '../../src/mock/index.ts';
 
 export interface JobScript {
   /** Time in `queued`, ms. */
@@ -44,7 +44,7 @@ interface Job {
 type CallOpts = { signal?: AbortSignal; timeout?: number; maxRetries?: number } | undefined;
 
 export class FakeResponses {
-  readonly #clock: VirtualClock;
+  readonly #clock: ManualClock;
   readonly jobs = new Map<string, Job>();
   /** Errors thrown by the next polls (non-stream retrieves), in order. */
   readonly pollFaults: unknown[] = [];
@@ -57,7 +57,7 @@ export class FakeResponses {
   readonly options: CallOpts[] = [];
   #n = 0;
 
-  constructor(clock: VirtualClock) {
+  constructor(clock: ManualClock) {
     this.#clock = clock;
   }
 

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, type WaitOptions } from '../../src/background/wait.ts';
 import { FakeResponses } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 import { driveIO, json, serveLoopback } from './loopback.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-flex-'));
@@ -21,7 +21,7 @@ let n = 0;
 const HOUR = 3_600_000;
 
 function setup(path = join(dir, `f${++n}.db`)) {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
   const journal = openJournal(path, { clock, onResult: (o) => void outcomes.push(o) });
@@ -137,7 +137,7 @@ test('a journal file from before window_ms gets the column on open, its rows kep
 });
 
 test('against a loopback server: the create is sent without stream, with its window, then polled at the long pace', async () => {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   let createdAt = 0;
   const response = (status: string) => ({ id: 'resp_flex', object: 'response', created_at: 1_700_000_000, status, background: true, model: 'o3', service_tier: 'flex', error: null, incomplete_details: null, metadata: {}, output: [] });
   const server = await serveLoopback((req, res) => {

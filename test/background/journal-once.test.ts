@@ -12,14 +12,14 @@ import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
 import { ConflictError, ExpiredError, RateLimitError } from '../../src/core/errors.ts';
 import { FakeResponses } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-once-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 function setup() {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
   const leaseLost: string[] = [];
@@ -32,7 +32,7 @@ function setup() {
 }
 
 /** A client whose create takes `ms` of virtual time to answer (the job exists on the server meanwhile). */
-function slowCreate(fake: FakeResponses, clock: VirtualClock, ms: number) {
+function slowCreate(fake: FakeResponses, clock: ManualClock, ms: number) {
   return {
     responses: {
       retrieve: fake.responses.retrieve,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait } from '../../src/background/wait.ts';
 import { FakeResponses } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-secrets-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ const fakeKey = (): string => ['sk', 'proj', 'Zq7'.repeat(8)].join('-');
 
 describe('journal secrets', () => {
   test('the default handler-error warning is redacted', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const fake = new FakeResponses(clock);
     const key = fakeKey();
     const journal = openJournal(dbPath(), {
@@ -38,7 +38,7 @@ describe('journal secrets', () => {
     try {
       await clock.run(journal.resumeAll(fake, { timeoutMs: 60_000 }));
       await new Promise((resolve) => process.nextTick(resolve));
-      await clock.flush();
+      await clock.settle();
     } finally {
       process.off('warning', onWarning);
     }
@@ -51,7 +51,7 @@ describe('journal secrets', () => {
   });
 
   test('scrub runs on every terminal object before it is stored; the caller still gets what the server sent', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const fake = new FakeResponses(clock);
     const outcomes: JobOutcome[] = [];
     const seen: unknown[] = [];

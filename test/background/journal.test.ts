@@ -7,7 +7,7 @@ import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.t
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
 import { ConflictError, RateLimitError, UserAbortError, ExpiredError } from '../../src/core/errors.ts';
 import { FakeResponses, tapRetrieves } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-journal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,7 +15,7 @@ let n = 0;
 const dbPath = (): string => join(dir, `j${++n}.db`);
 
 function setup(path = dbPath()) {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const fake = new FakeResponses(clock);
   const outcomes: JobOutcome[] = [];
   const journal = openJournal(path, { clock, onResult: (o) => void outcomes.push(o) });
@@ -166,7 +166,7 @@ describe('leases', () => {
 describe('orphans and expiry', () => {
   test('an orphan (id never seen) is marked lost after orphanAfterMs and delivered as lost', async () => {
     const path = dbPath();
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const fake = new FakeResponses(clock);
     const outcomes: JobOutcome[] = [];
     const j = openJournal(path, { clock, orphanAfterMs: 60_000, onResult: (o) => void outcomes.push(o) });
@@ -289,7 +289,7 @@ describe('orphans and expiry', () => {
     const j = openJournal(dbPath());
     // The wait option is opaque: only a Journal is one.
     assert.equal(String(j), '[object FaultlineJournal]');
-    const fake = new FakeResponses(new VirtualClock());
+    const fake = new FakeResponses(createManualClock(1_700_000_000_000));
     await assert.rejects(
       waitForResponse(fake, 'resp_1', { timeoutMs: 1, journal: { track: async () => null } as never }),
       /^TypeError: waitForResponse: options\.journal must be a Journal from faultline\/journal \(openJournal\(path\)\), got an object$/,

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { keepLease } from '../../src/journal/lease.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
 /** A store whose renewLease answers from `answers` (true, false, or a throw), recording each call. */
-function store(clock: VirtualClock, answers: (boolean | 'throw')[]) {
+function store(clock: ManualClock, answers: (boolean | 'throw')[]) {
   const calls: { at: number; until: number; key: string; owner: string }[] = [];
   return {
     calls,
@@ -21,7 +21,7 @@ function store(clock: VirtualClock, answers: (boolean | 'throw')[]) {
 }
 
 test('renews every leaseMs / 3 until the 2nd renewal fails: lost aborts at 2·leaseMs/3, exactly once', async () => {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const t0 = clock.now();
   const s = store(clock, [true, false]);
   const lease = keepLease(s, 'job-a', 'host:1:x', 30_000, clock);
@@ -44,7 +44,7 @@ test('renews every leaseMs / 3 until the 2nd renewal fails: lost aborts at 2·le
 });
 
 test('a store that throws counts as a failed renewal', async () => {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const s = store(clock, ['throw']);
   const lease = keepLease(s, 'k', 'o', 3_000, clock);
   await clock.advance(1_000);
@@ -52,7 +52,7 @@ test('a store that throws counts as a failed renewal', async () => {
 });
 
 test('stop() ends the renewals at once and leaves nothing behind; lost never aborts', async () => {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const s = store(clock, [true]);
   const lease = keepLease(s, 'k', 'o', 3_000, clock);
   await clock.advance(2_500);

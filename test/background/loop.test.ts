@@ -12,7 +12,7 @@ import { DEFAULT_POLL_POLICY } from '../../src/background/poll-backoff.ts';
 import type { JournalLink } from '../../src/internal/journal-port.ts';
 import { ExpiredError, FaultlineError } from '../../src/core/errors.ts';
 import { connectionReset, serverError } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
 interface Job {
   readonly id: string;
@@ -87,13 +87,13 @@ const again = (delayMs: number, healthy = true) => (): Step<Job> => ({ kind: 'ag
 const done = (status = 'completed') => (): Step<Job> => ({ kind: 'terminal', value: { id: 'job_1', status } });
 const fail = (error: unknown) => (): Step<Job> => ({ kind: 'error', error });
 
-function rules(clock: VirtualClock, extra: Partial<LoopRules> = {}): LoopRules {
+function rules(clock: ManualClock, extra: Partial<LoopRules> = {}): LoopRules {
   return { clock, random: () => 0.5, policy: DEFAULT_POLL_POLICY, deadlineAt: clock.now() + 60_000, maxTransient: 2, signal: undefined, ...extra };
 }
 
 describe('runLoop: each outcome is a value', () => {
   test('result: steps until the source is terminal, sleeping each asked delay', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const t0 = clock.now();
     const source = new Scripted([again(1000), again(2500), done()]);
     const outcome = await clock.run(runLoop(source, rules(clock), source.wakeup));
@@ -104,7 +104,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('deadline: the last sleep is cut to the deadline, then the loop ends with the last object', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const t0 = clock.now();
     const source = new Scripted([again(1000)]);
     source.last = { id: 'job_1', status: 'in_progress' };
@@ -115,7 +115,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('a deadline already passed ends the loop before any step', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const source = new Scripted([done()]);
     const outcome = await clock.run(runLoop(source, rules(clock, { deadlineAt: clock.now() }), source.wakeup));
     assert.equal(outcome.kind, 'deadline');
@@ -123,7 +123,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('aborted: the abort wakes the sleep at once and is returned with its reason; it comes before the deadline', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const t0 = clock.now();
     const ac = new AbortController();
     const source = new Scripted([again(30_000)], () => ac.signal.aborted);
@@ -141,7 +141,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('transient: maxTransientErrors errors in a row are retried with backoff, the next one ends the wait', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const source = new Scripted([fail(serverError())]);
     const outcome = await clock.run(runLoop(source, rules(clock, { maxTransient: 2 }), source.wakeup));
     assert.equal(outcome.kind, 'transient');
@@ -153,7 +153,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('a healthy step resets the transient count; an unhealthy one (a stream reconnect) does not', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const reset = fail(connectionReset());
     const healthy = new Scripted([reset, reset, again(1000), reset, reset, done()]);
     assert.equal((await clock.run(runLoop(healthy, rules(clock, { maxTransient: 2 }), healthy.wakeup))).kind, 'result');
@@ -162,7 +162,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test('failed: an error that is not transient ends the wait at once; a 404 after the job was seen is expired', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const bad = new Scripted([fail(Object.assign(new Error('Incorrect API key provided'), { status: 401, error: { code: 'invalid_api_key', type: 'invalid_request_error' } }))]);
     const o1 = await clock.run(runLoop(bad, rules(clock), bad.wakeup));
     assert.ok(o1.kind === 'failed');
@@ -175,7 +175,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test("the source's interrupt (a lost lease) and its own end are returned as they are", async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const lease = new Scripted([again(1000)]);
     lease.interruptWith = { kind: 'leaseLost' };
     assert.deepEqual(await clock.run(runLoop(lease, rules(clock), lease.wakeup)), { kind: 'leaseLost' });
@@ -186,7 +186,7 @@ describe('runLoop: each outcome is a value', () => {
   });
 
   test("'now' re-checks the reasons to stop without sleeping", async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const source = new Scripted([() => NOW, () => NOW, done()]);
     assert.equal((await clock.run(runLoop(source, rules(clock), source.wakeup))).kind, 'result');
     assert.deepEqual(clock.sleeps, []);
@@ -195,7 +195,7 @@ describe('runLoop: each outcome is a value', () => {
 
 describe('beside the loop', () => {
   test('cancelOnAbort: cancels once, then reads on without the fired signal until the final state', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const ac = new AbortController();
     ac.abort();
     const source = new Scripted([again(1000)]).thenAfterCancel([again(1000), done('cancelled')]);
@@ -208,14 +208,14 @@ describe('beside the loop', () => {
   });
 
   test('cancelOnAbort is bounded by the deadline', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const source = new Scripted([again(1000)]).thenAfterCancel([again(1000)]);
     const outcome = await clock.run(cancelOnAbort(source, rules(clock, { deadlineAt: clock.now() + 2500 })));
     assert.equal(outcome.kind, 'deadline');
   });
 
   test('followJournal: the result the holder records is followed; a lost mark fails; news and the deadline end it', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     type Recorded = { result: unknown } | { lost: string } | undefined;
     const recorded: Recorded = { result: { id: 'job_1', status: 'completed' } } as Recorded;
     const link = (answer: Recorded, afterMs = 5000): JournalLink =>

@@ -1,12 +1,12 @@
 /**
  * A small independent OpenAI-compatible server on 127.0.0.1 for the background tests, written from the
- * wire protocol (node:http, no faultline code), and a driver that moves a {@link VirtualClock} only while
+ * wire protocol (node:http, no faultline code), and a driver that moves a {@link ManualClock} only while
  * no request is on the wire, so real loopback I/O and virtual time mix without a wall-clock sleep.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import type { VirtualClock } from './virtual-clock.ts';
+import type { ManualClock } from '../../src/mock/index.ts';
 
 export interface LoopbackRequest {
   readonly method: string;
@@ -114,7 +114,7 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
  * Drive `promise` to its end: let real I/O run, and fire the next virtual timer only when nothing is on
  * the wire and the event loop has been idle for a few turns. Bounded in turns, never sleeps.
  */
-export async function driveIO<T>(clock: VirtualClock, wire: Pick<Loopback, 'busy'>, promise: Promise<T>, maxTurns = 200_000): Promise<T> {
+export async function driveIO<T>(clock: ManualClock, wire: Pick<Loopback, 'busy'>, promise: Promise<T>, maxTurns = 200_000): Promise<T> {
   let settled = false;
   const watched = promise.finally(() => {
     settled = true;
@@ -130,7 +130,7 @@ export async function driveIO<T>(clock: VirtualClock, wire: Pick<Loopback, 'busy
     }
     if (++idle < 20) continue;
     idle = 0;
-    if (!clock.fireNext() && turn > maxTurns / 2) break;
+    if (!clock.wakeNext() && turn > maxTurns / 2) break;
   }
   throw new Error('driveIO: the promise did not settle (deadlock or a test bug)');
 }

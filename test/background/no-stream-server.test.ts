@@ -18,7 +18,7 @@ import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
 import { FaultlineError, UnknownFailureError } from '../../src/core/errors.ts';
 import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { driveIO, json, serveLoopback, type Loopback } from './loopback.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 /** A fake key, built at run time (no key-shaped literal in the source). */
 const API_KEY = ['sk', 'test', 'not', 'a', 'real', 'key', '000000'].join('-');
@@ -65,7 +65,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     test(`${name}: createAndWait takes the id from the body and polls to the result (one create)`, async () => {
       const server = await jsonOnlyServer();
       try {
-        const clock = new VirtualClock();
+        const clock = createManualClock(1_700_000_000_000);
         const client = new Sdk({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
         const outcomes: JobOutcome[] = [];
         const journal = openJournal(join(dir, `${name}.db`), { clock, onResult: (o) => void outcomes.push(o) });
@@ -97,7 +97,7 @@ describe('a server that answers stream: true with plain JSON', () => {
   test('stream: true on a resumed wait: a JSON answer to a stream retrieve is a snapshot, then polling', async () => {
     const server = await jsonOnlyServer();
     try {
-      const clock = new VirtualClock();
+      const clock = createManualClock(1_700_000_000_000);
       const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
       const res = await driveIO(clock, server, waitForResponse(client, 'resp_plain_json', { timeoutMs: 600_000, stream: true, clock, random: () => 0 }));
       assert.equal(res.status, 'completed');
@@ -120,7 +120,7 @@ describe('a server that answers stream: true with plain JSON', () => {
         res.end(text);
       });
       try {
-        const clock = new VirtualClock();
+        const clock = createManualClock(1_700_000_000_000);
         const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
         const journal = openJournal(join(dir, `bad-${type.replace('/', '-')}.db`), { clock, onResult: () => {} });
         const err = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock, journal, jobKey: 'bad' })).catch((e: unknown) => e);
@@ -140,7 +140,7 @@ describe('a server that answers stream: true with plain JSON', () => {
     const done = { id: 'resp_sync', object: 'response', created_at: 1_700_000_000, status: 'completed', error: null, incomplete_details: null, output: [{ type: 'message', content: [{ type: 'output_text', text: 'at once' }] }] };
     const server = await serveLoopback((_req, res) => json(res, 200, done));
     try {
-      const clock = new VirtualClock();
+      const clock = createManualClock(1_700_000_000_000);
       const client = new OpenAI({ apiKey: API_KEY, baseURL: server.url, fetch: server.fetch, maxRetries: 0 });
       const res = await driveIO(clock, server, createAndWait(client, { model: 'gpt-4o-mini', input: 'hi' }, { timeoutMs: 60_000, clock }));
       assert.equal(res.id, 'resp_sync');

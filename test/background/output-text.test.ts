@@ -12,7 +12,7 @@ import OpenAI6 from 'openai-v6';
 import OpenAI7 from 'openai-v7';
 import { createAndWait } from '../../src/background/wait.ts';
 import { driveIO, json, serveLoopback, type Loopback } from './loopback.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const SDKS = { openai: OpenAI, v4: OpenAI4, v5: OpenAI5, v6: OpenAI6, v7: OpenAI7 } as const;
 
@@ -62,7 +62,7 @@ describe('output_text on the result, streamed or polled', () => {
     test(`${name}: the streamed result has output_text, as the polled one does`, async () => {
       const server = await haikuServer();
       try {
-        const clock = new VirtualClock();
+        const clock = createManualClock(1_700_000_000_000);
         const client = new Sdk({ apiKey: ['sk', 'test', 'not', 'a', 'real', 'key', '000000'].join('-'), baseURL: server.url, fetch: server.fetch as never, maxRetries: 0 });
         const opts = { timeoutMs: 600_000, clock, random: () => 0 };
         const streamed = await driveIO(clock, server, createAndWait<{ id: string; output_text?: unknown }>(client as never, { model: 'gpt-4.1-mini', input: 'Write a haiku' }, opts));

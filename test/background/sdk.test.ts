@@ -10,7 +10,7 @@ import OpenAI6 from 'openai-v6';
 import OpenAI7 from 'openai-v7';
 import { createAndWait, waitForResponse } from '../../src/background/wait.ts';
 import { RateLimitError } from '../../src/core/errors.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
 const SDKS = { v5: OpenAI5, v6: OpenAI6, v7: OpenAI7 } as const;
 
@@ -18,7 +18,7 @@ function response(status: string, extra: Record<string, unknown> = {}) {
   return { id: 'resp_sdk', object: 'response', created_at: 1_700_000_000, status, background: true, output: [], error: null, incomplete_details: null, ...extra };
 }
 
-function scriptedFetch(clock: VirtualClock) {
+function scriptedFetch(clock: ManualClock) {
   const seen: { url: string; method: string }[] = [];
   let polls = 0;
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -51,7 +51,7 @@ function scriptedFetch(clock: VirtualClock) {
 describe('with the real openai SDK', () => {
   for (const [name, OpenAI] of Object.entries(SDKS)) {
     test(`${name}: polling honours openai-poll-after-ms; retries off`, async () => {
-      const clock = new VirtualClock();
+      const clock = createManualClock(1_700_000_000_000);
       const f = scriptedFetch(clock);
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: 'http://127.0.0.1:9/v1', fetch: f.fetch as typeof fetch, maxRetries: 5 });
       const res = await clock.run(waitForResponse(client, 'resp_sdk', { timeoutMs: 60_000, clock, random: () => 0 }));
@@ -61,7 +61,7 @@ describe('with the real openai SDK', () => {
     });
 
     test(`${name}: createAndWait streams through the SDK and a background failure is a RateLimitError`, async () => {
-      const clock = new VirtualClock();
+      const clock = createManualClock(1_700_000_000_000);
       const f = scriptedFetch(clock);
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: 'http://127.0.0.1:9/v1', fetch: f.fetch as typeof fetch });
       const deltas: string[] = [];

@@ -12,7 +12,7 @@ import { APIUserAbortError } from 'openai';
 import { waitForResponse } from '../../src/background/wait.ts';
 import { TimeoutError } from '../../src/core/errors.ts';
 import { json, serveLoopback } from './loopback.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const snapshot = (status: string) => ({ id: 'resp_idle', object: 'response', created_at: 1_700_000_000, status, output: [], error: null, incomplete_details: null });
 
@@ -42,7 +42,7 @@ function silentStreams() {
 
 describe('a stream of keep-alives only', () => {
   test('the idle timeout drops it; it is resumed maxReconnects times, then polled', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client, calls } = silentStreams();
     const t0 = clock.now();
     const res = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 30_000, maxReconnects: 2, clock, random: () => 0 }));
@@ -54,7 +54,7 @@ describe('a stream of keep-alives only', () => {
   });
 
   test('the default idle timeout is 120 s', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client, calls } = silentStreams();
     const t0 = clock.now();
     await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, maxReconnects: 0, clock, random: () => 0 }));
@@ -65,7 +65,7 @@ describe('a stream of keep-alives only', () => {
   });
 
   test('the deadline bounds it when it comes first', async () => {
-    const clock = new VirtualClock();
+    const clock = createManualClock(1_700_000_000_000);
     const { client, calls } = silentStreams();
     const t0 = clock.now();
     const err = await clock.run(waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 45_000, streamIdleTimeoutMs: 600_000, clock })).catch((e: unknown) => e);
@@ -105,7 +105,7 @@ describe('a stream of keep-alives only', () => {
       json(res, 404, { error: { message: 'nope', type: 'invalid_request_error', code: null, param: null } });
     });
     try {
-      const clock = new VirtualClock();
+      const clock = createManualClock(1_700_000_000_000);
       const client = new OpenAI({ apiKey: 'sk-test-not-a-real-key-000000', baseURL: server.url, maxRetries: 0 });
       let settled = false;
       const p = waitForResponse(client, { v: 1, id: 'resp_idle', stream: true }, { timeoutMs: 3_600_000, streamIdleTimeoutMs: 20_000, maxReconnects: 1, clock, random: () => 0 }).finally(() => (settled = true));
@@ -122,7 +122,7 @@ describe('a stream of keep-alives only', () => {
         }
         if (++quiet < 50) continue;
         quiet = 0;
-        clock.fireNext();
+        clock.wakeNext();
       }
       const res = await p;
       assert.equal(res.status, 'completed');

@@ -18,10 +18,10 @@ import { createAndWait, waitForResponse, type WaitOptions, type WaitProgress } f
 import { createResultHub } from '../../src/background/hub.ts';
 import { parseToken } from '../../src/background/token.ts';
 import { FakeResponses, connectionReset, rateLimited, serverError, type JobScript } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock, type ManualClock } from '../../src/mock/index.ts';
 
-function setup(): { clock: VirtualClock; fake: FakeResponses; opts: (extra?: Partial<WaitOptions>) => WaitOptions } {
-  const clock = new VirtualClock();
+function setup(): { clock: ManualClock; fake: FakeResponses; opts: (extra?: Partial<WaitOptions>) => WaitOptions } {
+  const clock = createManualClock(1_700_000_000_000);
   const fake = new FakeResponses(clock);
   const opts = (extra: Partial<WaitOptions> = {}): WaitOptions => ({ timeoutMs: 600_000, clock, random: () => 0.5, ...extra });
   return { clock, fake, opts };

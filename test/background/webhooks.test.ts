@@ -9,7 +9,7 @@ import { openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { waitForResponse } from '../../src/background/wait.ts';
 import { RateLimitError } from '../../src/core/errors.ts';
 import { FakeResponses, serverError } from './fake-client.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 import { json, serveLoopback } from './loopback.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-webhooks-'));
@@ -17,7 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 function setup() {
-  const clock = new VirtualClock();
+  const clock = createManualClock(1_700_000_000_000);
   const fake = new FakeResponses(clock);
   const secret = generateWebhookSecret();
   const outcomes: JobOutcome[] = [];

@@ -9,7 +9,7 @@ import { classify, detectFailure } from '../../src/core/classify/index.ts';
 import { FaultlineError } from '../../src/core/errors.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { parseBoundedJson } from '../../src/core/classify/bounded-json.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const MiB = 1 << 20;
 const big = (n: number) => 'x'.repeat(n);
@@ -81,7 +81,7 @@ describe('a status outside 100–599', () => {
 
   test('faultline.fetch: a Response.error() (status 0) is a classified failure, not a RangeError', async () => {
     // failure: 'throw' makes the failure visible as an error; the default hands the Response back.
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     let calls = 0;
     const f = createFetch({
       fetch: async () => {

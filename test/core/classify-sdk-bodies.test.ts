@@ -16,7 +16,7 @@ import OpenAIv5 from 'openai-v5';
 import OpenAIv6 from 'openai-v6';
 import { classify } from '../../src/core/classify/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 /** Gateway answers as published (test/fixtures/real/providers.ts cites each). */
 const ANSWERS: Record<string, { status: number; body: string; headers?: Record<string, string> }> = {
@@ -80,7 +80,7 @@ describe('bodies the SDK throws away', () => {
     test(`through faultline.fetch the SDK's error keeps the meaning: ${path} → ${code} (openai ${version})`, async () => {
       const g = await gateway();
       try {
-        const clock = autoClock();
+        const clock = createManualClock({ autoAdvance: true });
         const fetch = createFetch({ clock, pacing: false });
         const e = await sdkError(new Client({ apiKey: key(), baseURL: `${g.base}/${path}`, maxRetries: 0, fetch: fetch as never }) as never);
         const f = classify(e);
@@ -95,7 +95,7 @@ describe('bodies the SDK throws away', () => {
   test("an upstream's own x-faultline-failure-code header is not passed through", async () => {
     const g = await gateway();
     try {
-      const clock = autoClock();
+      const clock = createManualClock({ autoAdvance: true });
       const fetch = createFetch({ clock, pacing: false });
       const e = await sdkError(new OpenAIv4({ apiKey: key(), baseURL: `${g.base}/spoof`, maxRetries: 0, fetch: fetch as never }) as never);
       assert.equal(classify(e).code, 'permission_denied');

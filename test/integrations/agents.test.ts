@@ -8,7 +8,7 @@ import { Agent, OpenAIProvider, Runner, type RetryPolicy } from '@openai/agents'
 import OpenAI from 'openai';
 import { classify, isRetryableFailure } from '../../src/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 import { emptyWallet, responseOf, scriptedServer, serverError } from './server.ts';
 
 const server = scriptedServer();
@@ -22,7 +22,7 @@ const faultlinePolicy: RetryPolicy = ({ error }) => {
 };
 
 function runner(fetchOptions: Parameters<typeof createFetch>[0]) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const openAIClient = new OpenAI({ apiKey: key(), baseURL: server.base, maxRetries: 0, fetch: createFetch({ clock, ...fetchOptions }) });
   return new Runner({ modelProvider: new OpenAIProvider({ openAIClient, useResponses: true }), tracingDisabled: true });
 }
@@ -58,7 +58,7 @@ describe('@openai/agents with faultline', () => {
     const agent = new Agent({ name: 'a', instructions: 'be brief', model: 'gpt-4o-mini', modelSettings: { retry: { maxRetries: 1, policy: () => false } } });
     // retry-after-ms: 0 so that the SDK's own retry does not sleep on the wall clock.
     server.play({ ...emptyWallet, headers: { 'retry-after-ms': '0' } }, responseOf('x'));
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     // maxRetries: 1 on the client here, to show the inner retry (the SDK retries any 429, an empty wallet too).
     const openAIClient = new OpenAI({ apiKey: key(), baseURL: server.base, maxRetries: 1, fetch: createFetch({ retries: 0, clock }) });
     const r = new Runner({ modelProvider: new OpenAIProvider({ openAIClient, useResponses: true }), tracingDisabled: true });

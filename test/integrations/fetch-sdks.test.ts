@@ -10,7 +10,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { generateText } from 'ai';
 import { classify } from '../../src/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 import { completionOf, emptyWallet, responseOf, scriptedServer, serverError } from './server.ts';
 
 const server = scriptedServer();
@@ -18,7 +18,7 @@ const key = () => ['sk', 'test', 'sdks', '0'.repeat(8)].join('-');
 
 /** createFetch on a virtual clock: its backoff sleeps cost no wall-clock time. */
 function faultlineFetch(options: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   return createFetch({ clock, ...options });
 }
 

@@ -8,9 +8,8 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { createAndWait, waitForBatch, waitForResponse } from '../../src/background/index.ts';
-import { createMock } from '../../src/mock/index.ts';
+import { createManualClock, createMock } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
 import { fakeKey, record, serveLoopback, type Recorder } from './harness.ts';
 
 /** What the loopback server answers, by path. */
@@ -62,7 +61,7 @@ describe('background waits (loopback server)', () => {
       [200, response('in_progress', { id: 'resp_seq' })],
       [200, response('completed', { id: 'resp_seq' })],
     ];
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     const client = new OpenAI({ apiKey: fakeKey(), baseURL: server.base, maxRetries: 0 });
     await waitForResponse(client, 'resp_seq', { timeoutMs: 600_000, clock, random: () => 0.5 });
     const wait = waitSpan();
@@ -113,7 +112,7 @@ describe('background waits (loopback server)', () => {
 
 describe('background waits (mock)', () => {
   function mockClient(scenario: Parameters<typeof createMock>[0] = {}) {
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     const mock = createMock({ clock, background: { queuedMs: 100, runMs: 1000 }, ...scenario });
     const client = new OpenAI({ apiKey: fakeKey(), baseURL: 'http://mock.test/v1', fetch: mock.fetch, maxRetries: 0 });
     return { mock, client, clock };

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { waitForResponse } from '../../src/background/index.ts';
 import { instrument } from '../../src/otel/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 import { apiError, completion, fakeKey, record, reply, serveLoopback, type Answer, type Recorder } from './harness.ts';
 
 let script: Answer[] = [];
@@ -20,7 +20,7 @@ const server = serveLoopback((req, res) => script[Math.min(seen++, script.length
 const response = (status: string, extra: Record<string, unknown> = {}) => ({ id: 'resp_1', object: 'response', created_at: 1, status, model: 'gpt-4o-mini', output: [], error: null, incomplete_details: null, ...extra });
 
 function client(): OpenAI {
-  return new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch: createFetch({ clock: autoClock(), random: () => 0.5, pacing: false }), maxRetries: 0 });
+  return new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch: createFetch({ clock: createManualClock({ autoAdvance: true }), random: () => 0.5, pacing: false }), maxRetries: 0 });
 }
 const chat = (c: OpenAI) => c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 
@@ -90,7 +90,7 @@ describe("record: 'events'", () => {
     script = [reply(200, response('in_progress')), reply(200, response('failed', { error: { code: 'server_error', message: 'The model failed' } }))];
     // The wait's polls go through a createFetch client (no retries needed), so they show as request events too.
     const polls = new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch: createFetch({ pacing: false }), maxRetries: 0 });
-    await inCallerSpan(() => waitForResponse(polls, 'resp_1', { timeoutMs: 60_000, clock: autoClock(), random: () => 0.5 }));
+    await inCallerSpan(() => waitForResponse(polls, 'resp_1', { timeoutMs: 60_000, clock: createManualClock({ autoAdvance: true }), random: () => 0.5 }));
     const spans = rec.spans();
     assert.deepEqual(spans.map((s) => s.name), ['caller']);
     const names = spans[0]!.events.map((e) => e.name);

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { createMock } from '../../src/mock/index.ts';
+import { createManualClock, createMock } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from '../retry/helpers.ts';
 import { apiError, completion, fakeKey, record, reply, serveLoopback, type Answer, type Recorder } from './harness.ts';
 
 let script: Answer[] = [];
@@ -23,7 +22,7 @@ beforeEach(() => {
 });
 
 function client(options: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const fetch = createFetch({ clock, random: () => 0.5, ...options });
   return new OpenAI({ apiKey: fakeKey(), baseURL: server.base, fetch, maxRetries: 0 });
 }
@@ -152,7 +151,7 @@ describe('faultline/otel on createFetch (mock)', () => {
   afterEach(() => rec.stop());
 
   function mockClient(scenario: NonNullable<Parameters<typeof createMock>[0]>['scenario']) {
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     const mock = createMock({ clock, ...(scenario !== undefined ? { scenario } : {}) });
     const fetch = createFetch({ fetch: mock.fetch, clock, random: () => 0.5 });
     return { mock, client: new OpenAI({ apiKey: fakeKey(), baseURL: 'http://mock.test/v1', fetch, maxRetries: 0 }) };

@@ -9,7 +9,7 @@ import { createFetch } from '../../src/retry/fetch.ts';
 import { RequestTooLargeError } from '../../src/core/errors.ts';
 import type { AcquireOptions, BudgetDecision, BudgetGrant, SharedBudget } from '../../src/retry/budget.ts';
 import type { RateLimitHeaders } from '../../src/retry/headers.ts';
-import { autoClock } from '../retry/helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 type Call =
   | { op: 'acquire'; model: string; tokens: number; minTokens: number }
@@ -69,7 +69,7 @@ test('createFetch: options.budget is checked at once, in the one misuse format',
 });
 
 test('a success reserves the estimate (the certain part as minTokens), then reports headers and the usage', async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const budget = recordingBudget(undefined, clock.now);
   const f = createFetch({ budget, fetch: async () => ok({ prompt_tokens: 12, completion_tokens: 7 }), clock });
   const res = await f('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
@@ -84,7 +84,7 @@ test('a success reserves the estimate (the certain part as minTokens), then repo
 });
 
 test('a 429 gives the reservation back and pauses every process for its retry-after-ms; the retry reserves again', async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const budget = recordingBudget(undefined, clock.now);
   let n = 0;
   const f = createFetch({ budget, fetch: async () => (n++ === 0 ? limited(1500) : ok()), clock });
@@ -99,7 +99,7 @@ test('a 429 gives the reservation back and pauses every process for its retry-af
 });
 
 test('an abort while the slot lies ahead gives the reservation back and sends nothing', async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const budget = recordingBudget(() => ({ kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: clock.now() + 5000 }), clock.now);
   let sent = 0;
   const f = createFetch({ budget, fetch: async () => (sent++, ok()), clock });
@@ -114,7 +114,7 @@ test('an abort while the slot lies ahead gives the reservation back and sends no
 });
 
 test("'wait' decisions are asked again at retryAt by the queue's head only; a slot after maxRetryTime ends the request", async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const budget = recordingBudget((n, now) => (n < 2 ? { kind: 'wait', retryAt: now + 1000 } : { kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: now }), clock.now);
   const f = createFetch({ budget, fetch: async () => ok(), clock });
   const t0 = clock.now();
@@ -131,7 +131,7 @@ test("'wait' decisions are asked again at retryAt by the queue's head only; a sl
 });
 
 test('a request that wakes well after its booked slot (a stalled process) books a new one instead of bunching', async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   // The first slot is 100 ms in the past when it is handed out: as if the process had stalled.
   const budget = recordingBudget((n, now) => ({ kind: 'grant', grant: { model: '', tokens: 0, source: 'shared' }, sendAt: n === 0 ? now - 100 : now }), clock.now);
   await createFetch({ budget, fetch: async () => ok(), clock })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
@@ -140,7 +140,7 @@ test('a request that wakes well after its booked slot (a stalled process) books 
 });
 
 test('request_too_large from the budget fails the request at once, nothing sent, not retried', async () => {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const budget = recordingBudget(() => new RequestTooLargeError('This request needs 60 tokens, more than the whole per-minute token budget'), clock.now);
   let sent = 0;
   const f = createFetch({ budget, fetch: async () => (sent++, ok()), clock });
@@ -151,7 +151,7 @@ test('request_too_large from the budget fails the request at once, nothing sent,
 
 test('pacing: false and requests without a model leave the budget alone', async () => {
   const budget = recordingBudget(undefined, Date.now);
-  await createFetch({ budget, pacing: false, fetch: async () => ok(), clock: autoClock() })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
-  await createFetch({ budget, fetch: async () => ok(), clock: autoClock() })('http://127.0.0.1/v1/models');
+  await createFetch({ budget, pacing: false, fetch: async () => ok(), clock: createManualClock({ autoAdvance: true }) })('http://127.0.0.1/v1/chat/completions', { method: 'POST', body });
+  await createFetch({ budget, fetch: async () => ok(), clock: createManualClock({ autoAdvance: true }) })('http://127.0.0.1/v1/models');
   assert.deepEqual(budget.calls, []);
 });

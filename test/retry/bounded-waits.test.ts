@@ -1,7 +1,7 @@
 /**
  * Bounded waits in createFetch (issue 10): a server's hint never freezes a model beyond `maxRetryAfter`,
  * every request's total time honours its own `maxRetryTime` (pacing included), and `retries: n` sends
- * at most n + 1 attempts whichever layer waits. Time is virtual (autoClock); the loopback server is an
+ * at most n + 1 attempts whichever layer waits. Time is virtual (`createManualClock({ autoAdvance: true })`); the loopback server is an
  * independent node:http server written here.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { createFetch, RateLimiter, RetryError } from '../../src/retry/index.ts';
-import { apiError, autoClock, OK, scriptedFetch, type Step } from './helpers.ts';
+import { apiError, OK, scriptedFetch, type Step } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const URL_ = 'https://api.openai.com/v1/responses';
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 16 });
@@ -17,7 +18,7 @@ const init = (): RequestInit => ({ method: 'POST', headers: { 'content-type': 'a
 const rateLimited = (headers: Record<string, string>) => apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', headers);
 
 function setup(steps: readonly Step[], options: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock(0);
+  const clock = createManualClock({ start: 0, autoAdvance: true });
   const script = scriptedFetch(steps);
   const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5, ...options });
   return { f, clock, script };
@@ -55,7 +56,7 @@ describe('retries: n means at most n + 1 attempts, paced or not', () => {
     try {
       for (const retries of [0, 1, 3]) {
         seen = 0;
-        const clock = autoClock(0);
+        const clock = createManualClock({ start: 0, autoAdvance: true });
         const f = createFetch({ retries, clock, random: () => 0.5, attemptTimeoutMs: 5000 });
         const res = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) });
         assert.equal(res.status, 429);
@@ -109,7 +110,7 @@ describe("a server's hint is capped for the shared pause, and each request keeps
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
     try {
-      const clock = autoClock(0);
+      const clock = createManualClock({ start: 0, autoAdvance: true });
       const f = createFetch({ clock, random: () => 0.5, failure: 'throw' });
       const first = await f(url, { ...init(), signal: AbortSignal.timeout(10_000) }).then(
         () => assert.fail('resolved'),
@@ -141,7 +142,7 @@ describe("a server's hint is capped for the shared pause, and each request keeps
   });
 
   test('a request arriving during a long shared pause gives up at once when its budget ends first', async () => {
-    const clock = autoClock(0);
+    const clock = createManualClock({ start: 0, autoAdvance: true });
     const script = scriptedFetch([rateLimited({ 'retry-after': '50' }), OK, OK]);
     const limiter = new RateLimiter({ clock, random: () => 0.5 });
     const common = { fetch: script.fetch, clock, random: () => 0.5, limiter };

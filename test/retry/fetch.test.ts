@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuotaExceededError, RateLimitError } from '../../src/index.ts';
 import { createFetch, exponentialBackoff, RetryError, RateLimiter, type RetryInfo } from '../../src/retry/index.ts';
-import { apiError, autoClock, json, OK, reset, scriptedFetch, type Step } from './helpers.ts';
+import { apiError, json, OK, reset, scriptedFetch, type Step } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const URL_ = 'https://api.openai.com/v1/responses';
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 16 });
@@ -10,7 +11,7 @@ const post = (f: ReturnType<typeof createFetch>, init: RequestInit = {}) =>
   f(URL_, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, ...init });
 
 function setup(steps: readonly Step[], options: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const script = scriptedFetch(steps);
   const retries: RetryInfo[] = [];
   const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5, onRetry: (i) => retries.push(i), ...options });
@@ -130,7 +131,7 @@ describe('createFetch with a scripted fetch', () => {
   });
 
   test('a 429 with retry-after-ms pauses every request of the model, then they are paced', async () => {
-    const clock = autoClock(0);
+    const clock = createManualClock({ start: 0, autoAdvance: true });
     const limiter = new RateLimiter({ rpm: 600, burstWindowMs: 1000, clock, random: () => 0 });
     const sent: number[] = [];
     let first = true;
@@ -165,7 +166,7 @@ describe('createFetch with a scripted fetch', () => {
   });
 
   test('timeout counts from the send, not from the wait for a turn; a slow send is retried as a timeout', async () => {
-    const clock = autoClock(0);
+    const clock = createManualClock({ start: 0, autoAdvance: true });
     let calls = 0;
     const fetch = (_i: unknown, init?: RequestInit) =>
       new Promise<Response>((resolve, reject) => {

@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import type { HeaderSource } from '../../src/index.ts';
 import { createFetch, readRateLimitHeaders } from '../../src/retry/index.ts';
 import { HEADER_RANGES } from '../../src/retry/headers.ts';
-import { apiError, autoClock, json, scriptedFetch, type Step } from './helpers.ts';
+import { apiError, json, scriptedFetch, type Step } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const URL_ = 'https://api.openai.com/v1/responses';
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_output_tokens: 16 });
@@ -44,7 +45,7 @@ describe('createFetch is not frozen by absurd limits', () => {
     ['reset-requests: 99999999h', { 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '99999999h' }],
   ] as const) {
     test(`${what}: five requests in a row finish within seconds of simulated time`, async () => {
-      const clock = autoClock(0);
+      const clock = createManualClock({ start: 0, autoAdvance: true });
       const script = scriptedFetch([okWith(h)]);
       const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5 });
       for (let i = 0; i < 5; i++) assert.equal((await f(URL_, { method: 'POST', body: BODY })).status, 200);
@@ -73,7 +74,7 @@ describe('createFetch is not frozen by absurd limits', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/responses`;
     try {
-      const clock = autoClock(0);
+      const clock = createManualClock({ start: 0, autoAdvance: true });
       const f = createFetch({ clock, random: () => 0.5 });
       for (let i = 0; i < 5; i++) {
         const res = await f(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(10_000) });
@@ -89,7 +90,7 @@ describe('createFetch is not frozen by absurd limits', () => {
   });
 
   test('a 429 whose reset says 99999999h pauses for its retry-after, not for eleven thousand years', async () => {
-    const clock = autoClock(0);
+    const clock = createManualClock({ start: 0, autoAdvance: true });
     const steps: Step[] = [apiError(429, 'rate_limit_exceeded', 'requests', 'Rate limit reached', { 'retry-after-ms': '100', 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '99999999h' }), okWith({})];
     const script = scriptedFetch(steps);
     const f = createFetch({ fetch: script.fetch, clock, random: () => 0.5 });

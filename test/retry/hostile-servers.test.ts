@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { classify, toError, UnknownFailureError } from '../../src/index.ts';
 import { createFetch, retry } from '../../src/retry/index.ts';
-import { autoClock } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const BODY = JSON.stringify({ error: { message: 'The server had an error', type: 'server_error', param: null, code: null } });
 let reply = '';
@@ -41,7 +41,7 @@ const statusLine = (status: string, headers = '') => `HTTP/1.1 ${status} Odd\r\n
 const hugeHeader = () => `HTTP/1.1 200 OK\r\nx-padding: ${'a'.repeat(100_000)}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}`;
 
 function paced(options: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock(0);
+  const clock = createManualClock({ start: 0, autoAdvance: true });
   return createFetch({ clock, random: () => 0.5, attemptTimeoutMs: 5000, ...options });
 }
 /** The failure of the UnknownFailureError a promise rejects with. */
@@ -127,7 +127,7 @@ describe('a header over the client limit', () => {
     assert.equal(requests, 1, `the server saw ${requests} requests`);
 
     requests = 0;
-    const clock = autoClock(0);
+    const clock = createManualClock({ start: 0, autoAdvance: true });
     await assert.rejects(retry(({ signal }) => fetch(`${base}/`, { signal }), { clock }), UnknownFailureError);
     assert.equal(requests, 1, `the server saw ${requests} requests`);
   });

@@ -5,14 +5,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { QuotaExceededError } from '../../src/index.ts';
-import { createMock, type MockOptions, type RequestLogEntry } from '../../src/mock/index.ts';
+import { createManualClock, createMock, type MockOptions, type RequestLogEntry } from '../../src/mock/index.ts';
 import { createFetch, exponentialBackoff } from '../../src/retry/index.ts';
-import { autoClock } from './helpers.ts';
 
 const LIMITS = { rpm: 600, tpm: 100_000, burstWindowMs: 10_000 };
 
 function setup(options: Omit<MockOptions, 'clock'> = {}, fetchOptions: Parameters<typeof createFetch>[0] = {}) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const mock = createMock({ clock, rateLimit: LIMITS, ...options });
   const fetch = createFetch({ fetch: mock.fetch, clock, random: () => 0.5, ...fetchOptions });
   const client = new OpenAI({ apiKey: 'sk-test-0000', baseURL: 'http://mock.test/v1', fetch, maxRetries: 0 });

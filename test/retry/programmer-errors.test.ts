@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { classify } from '../../src/core/classify/index.ts';
 import { UnknownFailureError } from '../../src/core/errors.ts';
 import { createFetch, retry } from '../../src/retry/index.ts';
-import { autoClock } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 const USER_ERRORS: ReadonlyArray<readonly [string, () => Error]> = [
   ['TypeError("bad timeout value in config")', () => new TypeError('bad timeout value in config')],
@@ -45,7 +45,7 @@ describe('programmer errors are never retried', () => {
     });
 
     test(`retry(): ${name} is thrown after one attempt`, async () => {
-      const clock = autoClock();
+      const clock = createManualClock({ autoAdvance: true });
       let attempts = 0;
       const original = make();
       await assert.rejects(
@@ -59,14 +59,14 @@ describe('programmer errors are never retried', () => {
         (e: unknown) => e instanceof UnknownFailureError && e.cause === original,
       );
       assert.equal(attempts, 1);
-      assert.deepEqual(clock.slept, []);
+      assert.deepEqual(clock.sleeps, []);
     });
   }
 
   test('createFetch: a TypeError from the wrapped fetch is thrown after one call; the server sees nothing', async () => {
     const server = await loopback(false);
     try {
-      const clock = autoClock();
+      const clock = createManualClock({ autoAdvance: true });
       let calls = 0;
       const original = new TypeError('bad timeout value in config');
       // The caller's own fetch wrapper, which validates its config before any I/O.
@@ -79,14 +79,14 @@ describe('programmer errors are never retried', () => {
       await assert.rejects(f(server.url, { method: 'POST', headers: { 'x-timeout': 'soon' }, body: '{}' }), (e: unknown) => e === original || (e instanceof Error && e.cause === original));
       assert.equal(calls, 1);
       assert.equal(server.count(), 0);
-      assert.deepEqual(clock.slept, []);
+      assert.deepEqual(clock.sleeps, []);
     } finally {
       await server.close();
     }
   });
 
   test('createFetch: a URL Node cannot parse (ERR_INVALID_URL under "TypeError") is not retried', async () => {
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     let calls = 0;
     const counting = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       calls++;
@@ -100,7 +100,7 @@ describe('programmer errors are never retried', () => {
   test('contrast: a connection the loopback server cuts is retried', async () => {
     const server = await loopback(true);
     try {
-      const clock = autoClock();
+      const clock = createManualClock({ autoAdvance: true });
       const f = createFetch({ clock, pacing: false, retries: 2, random: () => 0 });
       await assert.rejects(f(server.url, { method: 'POST', body: '{}' }));
       assert.equal(server.count(), 3, 'one attempt and two retries reached the server');

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classify, QuotaExceededError, BadRequestError } from '../../src/index.ts';
 import { constantBackoff, isRetryableFailure, retry, RetryError, type RetryInfo } from '../../src/retry/index.ts';
-import { autoClock } from './helpers.ts';
+import { createManualClock } from '../../src/mock/index.ts';
 
 function httpError(status: number, code: string | null, type = 'server_error', headers: Record<string, string> = {}) {
   // The shape of an SDK APIError (read by shape by classify()).
@@ -154,7 +154,7 @@ describe('retry()', () => {
   });
 
   test('the per-attempt timeout aborts the attempt and counts as a retryable timeout', async () => {
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     const seen: string[] = [];
     const out = await retry(
       ({ signal, attempt }) =>
@@ -173,7 +173,7 @@ describe('retry()', () => {
   });
 
   test('an abort during a backoff wait rejects at once, with the reason, and leaves no sleeper', async () => {
-    const clock = autoClock();
+    const clock = createManualClock({ autoAdvance: true });
     const ac = new AbortController();
     let n = 0;
     const p = retry(

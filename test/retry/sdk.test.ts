@@ -10,16 +10,15 @@ import { generateText } from 'ai';
 import OpenAI from 'openai';
 import * as root from '../../src/index.ts';
 import { QuotaExceededError, toError } from '../../src/index.ts';
-import { createMock, type MockOptions, type RequestLogEntry } from '../../src/mock/index.ts';
+import { createManualClock, createMock, type MockOptions, type RequestLogEntry } from '../../src/mock/index.ts';
 import * as retryEntry from '../../src/retry/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
-import { autoClock } from './helpers.ts';
 
 const BASE = 'http://mock.test/v1';
 const KEY = ['sk', 'test', '0000'].join('-'); // built at run time: no key-shaped literal in the repo
 
 function setup(scenario: MockOptions['scenario'] = []) {
-  const clock = autoClock();
+  const clock = createManualClock({ autoAdvance: true });
   const mock = createMock({ clock, rateLimit: { rpm: 600, tpm: 100_000, burstWindowMs: 1000 }, scenario });
   const fetch = createFetch({ fetch: mock.fetch, clock });
   const attempts = () => mock.log.filter((e): e is RequestLogEntry => e.kind === 'request').length;

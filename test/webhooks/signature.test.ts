@@ -80,8 +80,17 @@ describe('signWebhook', () => {
 describe('verifyWebhook', () => {
   const headers = signWebhook({ id: ID, sentAt: NOW, body: BODY, secret: SECRET });
 
+  test('sentAt is the moment the header carries, in epoch milliseconds (whole seconds on the wire)', () => {
+    const signed = new Date(NOW + 1_750);
+    const h = signWebhook({ id: ID, sentAt: signed, body: BODY, secret: SECRET });
+    const r = verifyWebhook({ body: BODY, headers: h, secret: SECRET, now: NOW + 60_000 });
+    assert.ok(r.ok);
+    assert.equal(r.sentAt, NOW + 1_000);
+    assert.equal(new Date(r.sentAt).toISOString(), '2021-02-25T15:02:11.000Z');
+  });
+
   test('accepts a valid delivery (record or Headers, any key case, string or bytes body)', () => {
-    assert.deepEqual(verifyWebhook({ body: BODY, headers, secret: SECRET, now: NOW }), { ok: true, id: ID, timestamp: TS });
+    assert.deepEqual(verifyWebhook({ body: BODY, headers, secret: SECRET, now: NOW }), { ok: true, id: ID, sentAt: TS * 1000 });
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
     assert.equal(verifyWebhook({ body: BODY, headers: upper, secret: SECRET, now: NOW }).ok, true);
     const h = new Headers(headers as unknown as Record<string, string>);

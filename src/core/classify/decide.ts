@@ -81,7 +81,7 @@ export const PRECEDENCE: readonly Rule[] = [
   },
   {
     step: '4',
-    evidence: "The object's terminal state: Responses incomplete reason, cancelled, failed with no error; chat finish_reason; batch, run, job, upload, eval and Realtime status; webhook event type; for an SDK error whose body the SDK dropped, faultline.fetch's reading of it (`x-faultline-failure-code`).",
+    evidence: "The object's terminal state: Responses incomplete reason, cancelled, failed with no error; chat finish_reason; batch, run, job, upload, eval and Realtime status; webhook event type; for an SDK error whose body the SDK dropped, createFetch's reading of it (`x-faultline-failure-code`).",
     decide: (e) => e.state,
   },
   {

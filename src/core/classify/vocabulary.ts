@@ -692,7 +692,7 @@ export const SDK_ERROR_CLASSES: ReadonlyMap<string, number> = new Map([
 ]);
 
 /**
- * The header faultline.fetch sets on a failed Response it hands back (and strips from upstream answers):
+ * The header createFetch sets on a failed Response it hands back (and strips from upstream answers):
  * its code for the whole body. The SDK keeps an error's headers but drops a body without the `{error}`
  * wrapper (APIM's `{statusCode, message}`, some vLLM and Mistral shapes), so this is how their meaning
  * reaches classify() of the SDK's error.

@@ -1,5 +1,5 @@
 /**
- * A plain HTTP record `{ status, headers, body }` (what faultline.fetch hands over) or a fetch `Response`
+ * A plain HTTP record `{ status, headers, body }` (what createFetch hands over) or a fetch `Response`
  * (whose body cannot be read synchronously: only its status and headers count). A numeric status outside
  * 100–599 (a `Response.error()`'s 0, a broken proxy's 600) is kept out of `Failure.status` — it is not
  * an HTTP status — and the record is read as what its body says, else `unknown`.

@@ -75,7 +75,7 @@ export function readError(s: Signals, e: unknown): void {
   if (s.message === undefined && msg !== undefined) s.message = status !== undefined ? textOfHtml(msg.replace(STATUS_PREFIX, '')) : msg;
   if (status === undefined) readErrorChain(s, e);
   // The SDK dropped the body (a gateway's unwrapped error; v4–v6 then say "403 status code (no body)"):
-  // faultline.fetch's reading of it, when the request went through it.
+  // createFetch's reading of it, when the request went through it.
   if (sdk && !isObj(x.body) && msg !== undefined && msg.endsWith(NO_BODY)) {
     const code = headerOf(x.headers, FAILURE_CODE_HEADER);
     if (isFailureCode(code)) s.state = code;
