@@ -18,9 +18,11 @@ export type { CATALOG, CatalogEntry, Category, ErrorName, FailureCode } from '..
 export type { Failure, FailureSource } from '../core/failure.ts';
 export type { FaultlineError, FaultlineErrorOptions, ForeignFailure } from '../core/errors.ts';
 
-import { Journal, type JournalOptions } from './journal.ts';
+import { CALLED_AS, Journal, type JournalOptions } from './journal.ts';
 
 /** Open (creating if needed) a journal in the SQLite file at `path`. */
 export function openJournal(path: string, options: Omit<JournalOptions, 'path' | 'store'> = {}): Journal {
-  return new Journal({ ...options, path });
+  const o = { ...options, path };
+  CALLED_AS.set(o, 'openJournal');
+  return new Journal(o);
 }

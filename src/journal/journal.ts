@@ -163,16 +163,17 @@ export class Journal implements WaitJournal {
   readonly #busy = new Map<string, Busy>();
 
   constructor(options: JournalOptions) {
-    const o = optionsObject(OWNER, options) as JournalOptions;
-    rejectRenamed(OWNER, o, JOURNAL_RENAMED);
+    const caller = (typeof options === 'object' && options !== null ? CALLED_AS.get(options) : undefined) ?? OWNER;
+    const o = optionsObject(caller, options) as JournalOptions;
+    rejectRenamed(caller, o, JOURNAL_RENAMED);
     if (o.store !== undefined) this.store = storeOption(o.store);
-    else this.store = new SqliteJournalStore(nonEmptyString(OWNER, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
-    this.owner = nonEmptyString(OWNER, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#clock = clockOption(OWNER, o.clock);
-    this.#leaseMs = durationMs(OWNER, 'leaseMs', o.leaseMs, { default: 30_000, exclusiveMin: true });
-    this.#watchMs = durationMs(OWNER, 'watchIntervalMs', o.watchIntervalMs, { default: 1000, exclusiveMin: true });
-    this.#orphanMs = durationMs(OWNER, 'orphanAfterMs', o.orphanAfterMs, { default: 600_000, exclusiveMin: true });
-    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) fn(OWNER, name, o[name]);
+    else this.store = new SqliteJournalStore(nonEmptyString(caller, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
+    this.owner = nonEmptyString(caller, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#clock = clockOption(caller, o.clock);
+    this.#leaseMs = durationMs(caller, 'leaseMs', o.leaseMs, { default: 30_000, exclusiveMin: true });
+    this.#watchMs = durationMs(caller, 'watchIntervalMs', o.watchIntervalMs, { default: 1000, exclusiveMin: true });
+    this.#orphanMs = durationMs(caller, 'orphanAfterMs', o.orphanAfterMs, { default: 600_000, exclusiveMin: true });
+    for (const name of ['onResult', 'onHandlerError', 'onLeaseLost', 'scrub'] as const) fn(caller, name, o[name]);
     this.#handler = options.onResult;
     const scrub = options.scrub;
     // output_text is derived from output: recomputed, so that scrubbing `output` cannot leave the text behind.
@@ -641,6 +642,8 @@ function copyOf(value: unknown): unknown {
 }
 
 const OWNER = 'Journal';
+/** Options objects built by a public wrapper (`openJournal`), with the name misuse messages must give. */
+export const CALLED_AS = new WeakMap<object, string>();
 
 /** Keys of the journal options renamed before 1.0 (CHANGELOG, **breaking**). */
 const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });

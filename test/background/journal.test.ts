@@ -278,11 +278,11 @@ describe('orphans and expiry', () => {
 
   test('misuse', async () => {
     assert.throws(() => new Journal({} as never), /^TypeError: Journal: options\.path must be a SQLite file path \(or options\.store a JournalStore\), got undefined$/);
-    assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /^RangeError: Journal: options\.leaseMs must be a number of milliseconds > 0, got 0$/);
+    assert.throws(() => openJournal(dbPath(), { leaseMs: 0 }), /^RangeError: openJournal: options\.leaseMs must be a number of milliseconds > 0, got 0$/);
     // Renamed before 1.0: the old key fails at once, naming the new one.
-    assert.throws(() => openJournal(dbPath(), { now: () => 0 } as never), /^TypeError: Journal: options\.now was renamed to options\.clock \(0\.2\.0\)$/);
-    assert.throws(() => openJournal(dbPath(), { sleep: async () => {} } as never), /^TypeError: Journal: options\.sleep was renamed to options\.clock/);
-    assert.throws(() => openJournal(dbPath(), { clock: { now: () => 0 } as never }), /^TypeError: Journal: options\.clock\.sleep must be a function/);
+    assert.throws(() => openJournal(dbPath(), { now: () => 0 } as never), /^TypeError: openJournal: options\.now was renamed to options\.clock \(0\.2\.0\)$/);
+    assert.throws(() => openJournal(dbPath(), { sleep: async () => {} } as never), /^TypeError: openJournal: options\.sleep was renamed to options\.clock/);
+    assert.throws(() => openJournal(dbPath(), { clock: { now: () => 0 } as never }), /^TypeError: openJournal: options\.clock\.sleep must be a function/);
     assert.throws(() => new Journal({ store: { get: async () => undefined } as never }), /^TypeError: Journal: options\.store must be a JournalStore \(with insert, get, acquireLease/);
     assert.throws(() => openJournal(dbPath(), { onLeaseLost: 'warn' as never }), (e: unknown) => e instanceof TypeError && /onLeaseLost/.test(e.message));
     assert.throws(() => openJournal(dbPath(), { onHandlerError: 1 as never }), (e: unknown) => e instanceof TypeError && /onHandlerError/.test(e.message));

@@ -227,7 +227,7 @@ export async function checkProbe(deps: Pick<DoctorDeps, 'fetch' | 'clock'>, targ
       ...limits,
       status: empty ? 'warn' : 'ok',
       summary: `${shown.join(' · ')}${h.tier === undefined ? ' · tier not shown by the headers' : ''}`,
-      ...(empty ? { fix: 'The window is spent: pace requests to the x-ratelimit-* limits (faultline.fetch does), or share one budget across processes (faultline/redis).' } : {}),
+      ...(empty ? { fix: 'The window is spent: pace requests to the x-ratelimit-* limits (createFetch does), or share one budget across processes (faultline/redis).' } : {}),
       data: { ...h },
     },
   ];
