@@ -20,7 +20,6 @@
  * Uses FAULTLINE_REDIS_URL, or starts a private redis-server on 127.0.0.1. Writes bench/results/redis.json.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +33,7 @@ import { gcraServer } from '../../test/redis/gcra-server.ts';
 import { oracleMakespan } from '../pacing/oracle.ts';
 import { workloads } from '../pacing/workloads.ts';
 import { LIMITS, PEER_NAMES, type PeerName } from './peers.ts';
+import { wrapperCost } from './cpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -151,49 +151,6 @@ function chargedCosts(log: readonly RequestLogEntry[], count: number): number[] 
   return costs.length === count ? costs : costs.concat(Array.from({ length: count - costs.length }, () => Math.max(...costs)));
 }
 
-/** CPU time per request (µs) of `fetchFn` against a loopback server in this process, `count` in sequence. */
-async function cpuPerRequest(fetchFn: (url: string, init: RequestInit) => Promise<Response>, url: string, count: number): Promise<number> {
-  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there, how are you today?' }], max_tokens: 16 });
-  const send = async (): Promise<void> => {
-    const res = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    await res.arrayBuffer();
-  };
-  for (let i = 0; i < 200; i++) await send();
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < count; i++) await send();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / count;
-}
-
-async function wrapperCost(count: number): Promise<{ bareUs: number; faultlineUs: number; faultlineRedisUs: number }> {
-  const reply = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [], usage: { prompt_tokens: 8, completion_tokens: 4 } });
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit-requests': '1000000', 'x-ratelimit-remaining-requests': '999999', 'x-ratelimit-reset-requests': '0s' });
-      res.end(reply);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions`;
-  const budget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
-  try {
-    // Interleaved rounds, the median of each, so a busy neighbour skews all three alike.
-    const rounds = { bare: [] as number[], faultline: [] as number[], redis: [] as number[] };
-    const plain = createFetch();
-    const shared = createFetch({ budget });
-    for (let r = 0; r < 3; r++) {
-      rounds.bare.push(await cpuPerRequest((u, i) => fetch(u, i), url, count));
-      rounds.faultline.push(await cpuPerRequest(plain, url, count));
-      rounds.redis.push(await cpuPerRequest(shared, url, count));
-    }
-    return { bareUs: pct(rounds.bare, 50), faultlineUs: pct(rounds.faultline, 50), faultlineRedisUs: pct(rounds.redis, 50) };
-  } finally {
-    await budget.close();
-    server.close();
-  }
-}
-
 /** 100 concurrent requests at 20/s with a burst of 5 through createFetch: ideal time / actual time. */
 async function coldStart(withBudget: boolean): Promise<{ ratio: number; rejected: number; attempts: number }> {
   const server = await gcraServer({ rpm: 1200, burst: 5 });
@@ -241,7 +198,8 @@ try {
     process.stderr.write(`  ${peer}, 4 processes, charged ~15 % over the estimate: efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
   }
   const skipped = { bareUs: NaN, faultlineUs: NaN, faultlineRedisUs: NaN };
-  const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000);
+  const cpuBudget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
+  const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000, 3, cpuBudget).finally(() => cpuBudget.close());
   const noCold = { ratio: NaN, rejected: 0, attempts: 0 };
   const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStart(false), redis: await coldStart(true) };
   const acquire = costOnly ? '' : await acquireBench();
