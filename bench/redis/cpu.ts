@@ -20,7 +20,7 @@ async function cpuPerRequest(fetchFn: (url: string, init: RequestInit) => Promis
     const res = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await res.arrayBuffer();
   };
-  for (let i = 0; i < 200; i++) await send();
+  for (let i = 0; i < 1000; i++) await send(); // warm: the JIT, the connection pool
   const c0 = process.cpuUsage();
   for (let i = 0; i < count; i++) await send();
   const c = process.cpuUsage(c0);

