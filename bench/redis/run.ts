@@ -105,6 +105,9 @@ interface Row {
   worstWindow: number;
   worstShortWindow: number;
   makespanMs: number;
+  /** Admitted tokens and requests in each second of the run, from the mock's log (the chart's series). */
+  tokensPerSecond: number[];
+  requestsPerSecond: number[];
   redisCallsPerRequest?: number;
   acquireP50Ms?: number;
   acquireP99Ms?: number;
@@ -136,11 +139,33 @@ async function runPeer(peer: PeerName, processes: number, charged = false): Prom
       worstWindow: worstWindow(admitted, WINDOW_MS),
       worstShortWindow: worstWindow(admitted, SHORT_WINDOW_MS),
       makespanMs,
+      tokensPerSecond: perSecond(admitted, first, (e) => e.cost),
+      requestsPerSecond: perSecond(admitted, first, () => 1),
       ...(peer === 'faultline+redis' ? { redisCallsPerRequest: calls / Math.max(1, requests), acquireP50Ms: pct(acquires, 50), acquireP99Ms: pct(acquires, 99) } : {}),
     };
   } finally {
     await server.close();
   }
+}
+
+/** The sum of `of` over the admitted requests of each 1 s slot from `first` on. */
+function perSecond(admitted: readonly RequestLogEntry[], first: number, of: (e: RequestLogEntry) => number): number[] {
+  const out: number[] = [];
+  for (const e of admitted) {
+    const i = Math.floor((e.t - first) / 1000);
+    while (out.length <= i) out.push(0);
+    out[i]! += of(e);
+  }
+  return out;
+}
+
+/** Each second's use of the binding limit: the larger of its tokens and its requests against theirs. */
+const shareOfLimit = (r: Row): number[] => r.tokensPerSecond.map((t, i) => Math.max(t / (LIMITS.tpm / 60), r.requestsPerSecond[i]! / (LIMITS.rpm / 60)));
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+/** One character a second, its height the share of the limit (█ at or above it, `^` above 1.5 × it). */
+function sparkline(shares: readonly number[]): string {
+  return shares.map((v) => (v > 1.5 ? '^' : BLOCKS[Math.min(BLOCKS.length - 1, Math.floor(v * (BLOCKS.length - 1) + 0.5))]!)).join('');
 }
 
 /** With a cost model the charge is noisy: the oracle takes what the mock charged each job (its last attempt). */
@@ -221,6 +246,17 @@ try {
   for (const r of ours === undefined ? [] : rows.filter((x) => x.processes === top && x.peer !== 'faultline+redis' && x.work === 'small')) {
     lines.push(`- vs ${r.peer}: efficiency ×${(ours!.efficiency / r.efficiency).toFixed(2)}, 429 share ${(ours!.rejectedShare * 100).toFixed(2)} % vs ${(r.rejectedShare * 100).toFixed(2)} %, final failures ${ours!.finalFailures} vs ${r.finalFailures}`);
   }
+  lines.push(
+    '',
+    `Admitted tokens (and requests) per second over the run against the limit, one character a second: the share of the binding limit (${(LIMITS.tpm / 60).toFixed(0)} tokens/s or ${(LIMITS.rpm / 60).toFixed(0)} requests/s) = █; ^ = above 1.5 × it, which a 1 s burst allows for a moment. The series are in the JSON (tokensPerSecond, requestsPerSecond).`,
+    '',
+    '| peer | processes | work | admitted per second / limit | peak | mean |',
+    '| --- | --: | --- | --- | --: | --: |',
+    ...rows.map((r) => {
+      const shares = shareOfLimit(r);
+      return `| ${r.peer} | ${r.processes} | ${r.work} | \`${sparkline(shares)}\` | ${f3(Math.max(0, ...shares))} | ${f3(shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length))} |`;
+    }),
+  );
   lines.push(
     '',
     `Wrapper CPU per request (loopback server in-process, median of 3 interleaved rounds): bare fetch ${cpu.bareUs.toFixed(0)} µs, createFetch ${cpu.faultlineUs.toFixed(0)} µs (+${(cpu.faultlineUs - cpu.bareUs).toFixed(0)} µs), createFetch + Redis budget ${cpu.faultlineRedisUs.toFixed(0)} µs (+${(cpu.faultlineRedisUs - cpu.bareUs).toFixed(0)} µs)`,
