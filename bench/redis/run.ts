@@ -29,7 +29,7 @@ import type { RequestLogEntry } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { redisBudget } from '../../src/redis/index.ts';
 import { anyRedis, runWorker as runWorkerScript } from '../../test/redis/harness.ts';
-import { gcraServer } from '../../test/redis/gcra-server.ts';
+import { coldStart as coldStartRun } from '../pacing/cold-start.ts';
 import { oracleMakespan } from '../pacing/oracle.ts';
 import { workloads } from '../pacing/workloads.ts';
 import { LIMITS, PEER_NAMES, type PeerName } from './peers.ts';
@@ -176,25 +176,13 @@ function chargedCosts(log: readonly RequestLogEntry[], count: number): number[] 
   return costs.length === count ? costs : costs.concat(Array.from({ length: count - costs.length }, () => Math.max(...costs)));
 }
 
-/** 100 concurrent requests at 20/s with a burst of 5 through createFetch: ideal time / actual time. */
-async function coldStart(withBudget: boolean): Promise<{ ratio: number; rejected: number; attempts: number }> {
-  const server = await gcraServer({ rpm: 1200, burst: 5 });
-  const budget = withBudget ? redisBudget({ url: redisUrl, key: `bench-cold-${process.pid}-${Date.now()}`, commandTimeoutMs: 1000 }) : undefined;
-  const f = createFetch({ retries: 20, ...(budget !== undefined ? { budget } : {}) });
+/** The cold start with a fresh Redis budget (a key nobody has used, so nothing is remembered). */
+async function coldWithBudget(): Promise<Awaited<ReturnType<typeof coldStartRun>>> {
+  const budget = redisBudget({ url: redisUrl, key: `bench-cold-${process.pid}-${Date.now()}`, commandTimeoutMs: 1000 });
   try {
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 100 }, async (_, i) => {
-        const res = await f(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `n${i}` }], max_tokens: 8 }) });
-        await res.arrayBuffer();
-      }),
-    );
-    const elapsed = performance.now() - t0;
-    const ideal = ((100 - 5) / 20) * 1000;
-    return { ratio: ideal / elapsed, rejected: server.log.filter((a) => a.status === 429).length, attempts: server.log.length };
+    return await coldStartRun(budget);
   } finally {
-    await budget?.close();
-    await server.close();
+    await budget.close();
   }
 }
 
@@ -226,7 +214,7 @@ try {
   const cpuBudget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
   const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000, 3, cpuBudget).finally(() => cpuBudget.close());
   const noCold = { ratio: NaN, rejected: 0, attempts: 0 };
-  const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStart(false), redis: await coldStart(true) };
+  const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStartRun(), redis: await coldWithBudget() };
   const acquire = costOnly ? '' : await acquireBench();
 
   const f3 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '' : x.toFixed(3));
