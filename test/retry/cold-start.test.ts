@@ -10,8 +10,8 @@ import { createServer } from 'node:http';
 import { RateLimiter, readRateLimitHeaders } from '../../src/retry/index.ts';
 import { createFetch } from '../../src/retry/fetch.ts';
 
-const empty = (): Headers =>
-  new Headers({ 'x-ratelimit-limit-requests': '1200', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '250ms' });
+/** A reading of an empty requests bucket (1200 RPM, a burst of 5: 250 ms to full). */
+const EMPTY: Readonly<Record<string, string>> = { 'x-ratelimit-limit-requests': '1200', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '250ms' };
 
 test('a 429 whose own reading was observed keeps the pace; one without a reading of its own halves it (injected clock)', () => {
   let t = 1_000_000;
@@ -20,7 +20,7 @@ test('a 429 whose own reading was observed keeps the pace; one without a reading
   limiter.observe(readRateLimitHeaders(new Headers({ 'x-ratelimit-limit-requests': '1200', 'x-ratelimit-remaining-requests': '4', 'x-ratelimit-reset-requests': '50ms' })), probe);
   const g = limiter.acquire();
   t += 1;
-  const reading = readRateLimitHeaders(empty());
+  const reading = readRateLimitHeaders(new Headers(EMPTY));
   limiter.observe(reading, g);
   limiter.onRateLimited(30, g, reading);
   assert.equal(limiter.state().scale, 1);
@@ -39,7 +39,7 @@ test('createFetch against an independent loopback server: the first 429 (with it
     req.on('end', () => {
       n++;
       if (n === 2) {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '20', ...Object.fromEntries(empty()) });
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '20', ...EMPTY });
         res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }));
         return;
       }
