@@ -2,7 +2,8 @@
  * The cold start: the first 429 of a run, whose own `x-ratelimit-*` reading shows the bucket the local
  * pacer had not caught up with. The reading moves the bucket to the server's view, so the pace is right
  * from there: the 429 pauses for its `retry-after` but does not also halve the pace (which cost a short
- * run ~10 % of its time while the pace grew back). A 429 with no reading of its own still cuts it.
+ * run ~10 % of its time while the pace grew back). A 429 with no reading of its own, and every later
+ * 429, still cuts it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,12 @@ test('a 429 whose own reading was observed keeps the pace; one without a reading
   const h = limiter.acquire();
   limiter.onRateLimited(30, h, reading);
   assert.equal(limiter.state().scale, 0.5);
+  // Only the first is forgiven: a later 429 with its own reading cuts again.
+  t += 1000;
+  const k = limiter.acquire();
+  limiter.observe(reading, k);
+  limiter.onRateLimited(30, k, reading);
+  assert.equal(limiter.state().scale, 0.25);
 });
 
 test('createFetch against an independent loopback server: the first 429 (with its reading) pauses, is retried, and the pace stays whole', async () => {
