@@ -20,7 +20,6 @@
  * Uses FAULTLINE_REDIS_URL, or starts a private redis-server on 127.0.0.1. Writes bench/results/redis.json.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,10 +29,11 @@ import type { RequestLogEntry } from '../../src/mock/index.ts';
 import { createFetch } from '../../src/retry/index.ts';
 import { redisBudget } from '../../src/redis/index.ts';
 import { anyRedis, runWorker as runWorkerScript } from '../../test/redis/harness.ts';
-import { gcraServer } from '../../test/redis/gcra-server.ts';
+import { coldStart as coldStartRun } from '../pacing/cold-start.ts';
 import { oracleMakespan } from '../pacing/oracle.ts';
 import { workloads } from '../pacing/workloads.ts';
 import { LIMITS, PEER_NAMES, type PeerName } from './peers.ts';
+import { wrapperCost } from './cpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -105,6 +105,9 @@ interface Row {
   worstWindow: number;
   worstShortWindow: number;
   makespanMs: number;
+  /** Admitted tokens and requests in each second of the run, from the mock's log (the chart's series). */
+  tokensPerSecond: number[];
+  requestsPerSecond: number[];
   redisCallsPerRequest?: number;
   acquireP50Ms?: number;
   acquireP99Ms?: number;
@@ -136,11 +139,33 @@ async function runPeer(peer: PeerName, processes: number, charged = false): Prom
       worstWindow: worstWindow(admitted, WINDOW_MS),
       worstShortWindow: worstWindow(admitted, SHORT_WINDOW_MS),
       makespanMs,
+      tokensPerSecond: perSecond(admitted, first, (e) => e.cost),
+      requestsPerSecond: perSecond(admitted, first, () => 1),
       ...(peer === 'faultline+redis' ? { redisCallsPerRequest: calls / Math.max(1, requests), acquireP50Ms: pct(acquires, 50), acquireP99Ms: pct(acquires, 99) } : {}),
     };
   } finally {
     await server.close();
   }
+}
+
+/** The sum of `of` over the admitted requests of each 1 s slot from `first` on. */
+function perSecond(admitted: readonly RequestLogEntry[], first: number, of: (e: RequestLogEntry) => number): number[] {
+  const out: number[] = [];
+  for (const e of admitted) {
+    const i = Math.floor((e.t - first) / 1000);
+    while (out.length <= i) out.push(0);
+    out[i]! += of(e);
+  }
+  return out;
+}
+
+/** Each second's use of the binding limit: the larger of its tokens and its requests against theirs. */
+const shareOfLimit = (r: Row): number[] => r.tokensPerSecond.map((t, i) => Math.max(t / (LIMITS.tpm / 60), r.requestsPerSecond[i]! / (LIMITS.rpm / 60)));
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+/** One character a second, its height the share of the limit (█ at or above it, `^` above 1.5 × it). */
+function sparkline(shares: readonly number[]): string {
+  return shares.map((v) => (v > 1.5 ? '^' : BLOCKS[Math.min(BLOCKS.length - 1, Math.floor(v * (BLOCKS.length - 1) + 0.5))]!)).join('');
 }
 
 /** With a cost model the charge is noisy: the oracle takes what the mock charged each job (its last attempt). */
@@ -151,68 +176,13 @@ function chargedCosts(log: readonly RequestLogEntry[], count: number): number[] 
   return costs.length === count ? costs : costs.concat(Array.from({ length: count - costs.length }, () => Math.max(...costs)));
 }
 
-/** CPU time per request (µs) of `fetchFn` against a loopback server in this process, `count` in sequence. */
-async function cpuPerRequest(fetchFn: (url: string, init: RequestInit) => Promise<Response>, url: string, count: number): Promise<number> {
-  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there, how are you today?' }], max_tokens: 16 });
-  const send = async (): Promise<void> => {
-    const res = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    await res.arrayBuffer();
-  };
-  for (let i = 0; i < 200; i++) await send();
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < count; i++) await send();
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / count;
-}
-
-async function wrapperCost(count: number): Promise<{ bareUs: number; faultlineUs: number; faultlineRedisUs: number }> {
-  const reply = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [], usage: { prompt_tokens: 8, completion_tokens: 4 } });
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit-requests': '1000000', 'x-ratelimit-remaining-requests': '999999', 'x-ratelimit-reset-requests': '0s' });
-      res.end(reply);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions`;
-  const budget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
+/** The cold start with a fresh Redis budget (a key nobody has used, so nothing is remembered). */
+async function coldWithBudget(): Promise<Awaited<ReturnType<typeof coldStartRun>>> {
+  const budget = redisBudget({ url: redisUrl, key: `bench-cold-${process.pid}-${Date.now()}`, commandTimeoutMs: 1000 });
   try {
-    // Interleaved rounds, the median of each, so a busy neighbour skews all three alike.
-    const rounds = { bare: [] as number[], faultline: [] as number[], redis: [] as number[] };
-    const plain = createFetch();
-    const shared = createFetch({ budget });
-    for (let r = 0; r < 3; r++) {
-      rounds.bare.push(await cpuPerRequest((u, i) => fetch(u, i), url, count));
-      rounds.faultline.push(await cpuPerRequest(plain, url, count));
-      rounds.redis.push(await cpuPerRequest(shared, url, count));
-    }
-    return { bareUs: pct(rounds.bare, 50), faultlineUs: pct(rounds.faultline, 50), faultlineRedisUs: pct(rounds.redis, 50) };
+    return await coldStartRun(budget);
   } finally {
     await budget.close();
-    server.close();
-  }
-}
-
-/** 100 concurrent requests at 20/s with a burst of 5 through createFetch: ideal time / actual time. */
-async function coldStart(withBudget: boolean): Promise<{ ratio: number; rejected: number; attempts: number }> {
-  const server = await gcraServer({ rpm: 1200, burst: 5 });
-  const budget = withBudget ? redisBudget({ url: redisUrl, key: `bench-cold-${process.pid}-${Date.now()}`, commandTimeoutMs: 1000 }) : undefined;
-  const f = createFetch({ retries: 20, ...(budget !== undefined ? { budget } : {}) });
-  try {
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 100 }, async (_, i) => {
-        const res = await f(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `n${i}` }], max_tokens: 8 }) });
-        await res.arrayBuffer();
-      }),
-    );
-    const elapsed = performance.now() - t0;
-    const ideal = ((100 - 5) / 20) * 1000;
-    return { ratio: ideal / elapsed, rejected: server.log.filter((a) => a.status === 429).length, attempts: server.log.length };
-  } finally {
-    await budget?.close();
-    await server.close();
   }
 }
 
@@ -241,9 +211,10 @@ try {
     process.stderr.write(`  ${peer}, 4 processes, charged ~15 % over the estimate: efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
   }
   const skipped = { bareUs: NaN, faultlineUs: NaN, faultlineRedisUs: NaN };
-  const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000);
+  const cpuBudget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
+  const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000, 3, cpuBudget).finally(() => cpuBudget.close());
   const noCold = { ratio: NaN, rejected: 0, attempts: 0 };
-  const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStart(false), redis: await coldStart(true) };
+  const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStartRun(), redis: await coldWithBudget() };
   const acquire = costOnly ? '' : await acquireBench();
 
   const f3 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '' : x.toFixed(3));
@@ -263,6 +234,17 @@ try {
   for (const r of ours === undefined ? [] : rows.filter((x) => x.processes === top && x.peer !== 'faultline+redis' && x.work === 'small')) {
     lines.push(`- vs ${r.peer}: efficiency ×${(ours!.efficiency / r.efficiency).toFixed(2)}, 429 share ${(ours!.rejectedShare * 100).toFixed(2)} % vs ${(r.rejectedShare * 100).toFixed(2)} %, final failures ${ours!.finalFailures} vs ${r.finalFailures}`);
   }
+  lines.push(
+    '',
+    `Admitted tokens (and requests) per second over the run against the limit, one character a second: the share of the binding limit (${(LIMITS.tpm / 60).toFixed(0)} tokens/s or ${(LIMITS.rpm / 60).toFixed(0)} requests/s) = █; ^ = above 1.5 × it, which a 1 s burst allows for a moment. The series are in the JSON (tokensPerSecond, requestsPerSecond).`,
+    '',
+    '| peer | processes | work | admitted per second / limit | peak | mean |',
+    '| --- | --: | --- | --- | --: | --: |',
+    ...rows.map((r) => {
+      const shares = shareOfLimit(r);
+      return `| ${r.peer} | ${r.processes} | ${r.work} | \`${sparkline(shares)}\` | ${f3(Math.max(0, ...shares))} | ${f3(shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length))} |`;
+    }),
+  );
   lines.push(
     '',
     `Wrapper CPU per request (loopback server in-process, median of 3 interleaved rounds): bare fetch ${cpu.bareUs.toFixed(0)} µs, createFetch ${cpu.faultlineUs.toFixed(0)} µs (+${(cpu.faultlineUs - cpu.bareUs).toFixed(0)} µs), createFetch + Redis budget ${cpu.faultlineRedisUs.toFixed(0)} µs (+${(cpu.faultlineRedisUs - cpu.bareUs).toFixed(0)} µs)`,

@@ -21,6 +21,9 @@ export function attemptTimeoutError(ms: number): DOMException {
   return new DOMException(`The attempt took longer than ${ms} ms`, 'TimeoutError');
 }
 
+/** The reason the internal timer-stop signal aborts with (nobody reads it; the default builds a DOMException). */
+const ENDED = Symbol('faultline.attempt.ended');
+
 /**
  * A signal for one attempt: it follows `parent` and, when `ms` is given, aborts `ms` milliseconds of
  * `clock` time from now with {@link attemptTimeoutError}. A parent that aborts first wins: its reason is
@@ -28,23 +31,24 @@ export function attemptTimeoutError(ms: number): DOMException {
  */
 export function attemptDeadline(clock: Clock, parent: AbortSignal | undefined, ms: number | undefined): AttemptDeadline {
   const controller = new AbortController();
-  const stop = new AbortController();
+  // Only a timed attempt has a timer to stop (an AbortController and its abort cost a few µs each).
+  const stop = ms === undefined ? undefined : new AbortController();
   let timedOut = false;
   const forward = (): void => controller.abort(abortReason(parent!));
   if (parent?.aborted === true) forward();
   else parent?.addEventListener('abort', forward, { once: true });
-  if (ms !== undefined && !controller.signal.aborted) {
-    void sleepFor(clock, ms, undefined, stop.signal).then(() => {
+  if (stop !== undefined && !controller.signal.aborted) {
+    void sleepFor(clock, ms!, undefined, stop.signal).then(() => {
       if (stop.signal.aborted || controller.signal.aborted) return;
       timedOut = true;
-      controller.abort(attemptTimeoutError(ms));
+      controller.abort(attemptTimeoutError(ms!));
     });
   }
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
     end: () => {
-      stop.abort();
+      if (stop?.signal.aborted === false) stop.abort(ENDED);
       parent?.removeEventListener('abort', forward);
     },
   };

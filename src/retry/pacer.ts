@@ -35,6 +35,8 @@ export class Pacer {
    * Rejects with a {@link RetryTimeSpent} as soon as the turn is known to come after `deadlineAt`.
    */
   turn(tokens: number, order: number, signal?: AbortSignal, deadlineAt = Infinity): Promise<Grant> {
+    // Nobody waiting and a token free: the turn is now, as the queue would decide it, without a waiter.
+    if (this.#line.idle && signal?.aborted !== true && this.limiter.when(tokens) <= this.#clock.now()) return Promise.resolve(this.limiter.acquire(tokens));
     return this.#line.enter<Grant>(signal, (resolve, reject) => ({ order, tokens, deadlineAt, resolve, reject }));
   }
 
@@ -69,6 +71,9 @@ interface InLine {
   readonly deadlineAt: number;
   readonly reject: (reason: unknown) => void;
 }
+
+/** The reason a wake signal aborts with (nobody reads it; the default would capture a stack per poke). */
+const WAKE = Symbol('faultline.pacer.wake');
 
 /**
  * The FIFO line both pacers keep: a retry keeps its first place (`order`), an abort takes a waiter out,
@@ -126,7 +131,13 @@ class Line<W extends InLine> {
   }
 
   poke(): void {
-    this.#wake.abort();
+    // Aborting an aborted controller is a no-op that still builds its default DOMException (a stack trace).
+    if (!this.#wake.signal.aborted) this.#wake.abort(WAKE);
+  }
+
+  /** Nobody waits and no drain runs. */
+  get idle(): boolean {
+    return this.queue.length === 0 && !this.#running;
   }
 
   /** A fresh wake signal for the next sleep (the last one may have fired). */
