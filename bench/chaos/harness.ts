@@ -119,6 +119,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
   const live = new Map<string, Proc>();
   /** When each process exited, by tag (epoch ms). */
   const deaths = new Map<string, number>();
+  const killed = new Set<string>();
+  const leaseLostBy = new Set<string>();
   let stopping = false;
   let restarts = 0;
   let crashes = 0;
@@ -174,7 +176,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
     child.stderr.on('data', (d: Buffer) => (p.stderr = (p.stderr + d.toString()).slice(-4000)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (o.keep === true) p.stdout += line + '\n';
-      let ev: { ev?: string; us?: number; port?: number };
+      let ev: { ev?: string; us?: number; port?: number; key?: string };
       try {
         ev = JSON.parse(line) as typeof ev;
       } catch {
@@ -182,7 +184,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       }
       if (ev.ev === 'cpu' && typeof ev.us === 'number') p.cpuUs = Math.max(p.cpuUs, ev.us);
       else if (ev.ev === 'listening' && typeof ev.port === 'number') p.port = ev.port;
-      else if (ev.ev === 'lease_lost') leaseLost++;
+      else if (ev.ev === 'lease_lost') {
+        leaseLost++;
+        leaseLostBy.add(`${p.tag} ${String(ev.key)}`);
+      }
       else if (ev.ev === 'handler_error') handlerErrors++;
     });
     child.on('exit', (code, signal) => {
@@ -191,6 +196,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
       live.delete(p.tag);
       resolveExit();
       if (stopping) return;
+      if (signal === 'SIGKILL') killed.add(p.tag);
       if (restarts >= maxRestarts) {
         log(`${p.tag} not restarted: ${maxRestarts} restarts already`);
         return;
@@ -314,6 +320,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosFigures> {
         received: readLines<ReceivedLine>(received),
         droppedWebhooks: [...dropped],
         deaths,
+        killed,
+        leaseLost: leaseLostBy,
         kills,
         rows,
         requests: server?.requests() ?? 0,

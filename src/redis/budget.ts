@@ -191,8 +191,10 @@ class RedisBudget implements SharedBudget {
     const cap = this.#cap > 0 ? this.#cap : tpm !== undefined ? tpm / 10 : Infinity;
     const reserve = Math.max(Math.min(minTokens, tokens), Math.min(tokens, cap));
     const limiter = this.#localLimiter(model);
-    const now = this.#clock.now();
     const at = limiter.when(reserve);
+    // Read after when(), which reads the clock itself and never answers before its own now: read before,
+    // a millisecond ticking between the two reads made a free limiter answer "wait 1 ms".
+    const now = this.#clock.now();
     if (at > now) return { kind: 'wait', retryAt: at };
     const local = limiter.acquire(reserve);
     const grant: BudgetGrant = Object.freeze({ model, tokens: reserve, source: 'local' });

@@ -6,6 +6,11 @@
  * every job created is delivered, or delivered as lost with a reason; none is delivered twice, except a
  * redelivery (attempt 2) after its first deliverer was killed inside the handler, which the journal's
  * contract allows ("the handler must tolerate a repeat") and which is counted.
+ *
+ * The schedule is driven by counts, not by the clock: the first kill waits until the mock has answered
+ * enough creates, and a restarted machine is killed again only once it has said it is running (its first
+ * resumeAll pass done), so a busy machine (slow process start-up) changes when the kills land, never
+ * whether there is work for them to interrupt. Wall-clock bounds are only there to stop a hang.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,6 +63,27 @@ class Machine {
   }
 }
 
+/** Polls until `ok()`; fails after `ms`, which catches a hang, not a slow machine. */
+async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+type LogEntry = MockServerHandle['mock']['log'][number];
+
+/** A create the mock answered (200 with an id), tagged with its job key. */
+function isCreate(e: LogEntry): e is LogEntry & { benchId: string; objectId: string } {
+  return e.kind === 'request' && e.method === 'POST' && e.path === '/v1/responses' && e.status === 200 && e.benchId !== null && e.objectId !== null;
+}
+
+const createsOf = (server: MockServerHandle): number => server.mock.log.filter(isCreate).length;
+
+/** The counts the assertions need: so many creates before the first kill (of the 45 the machines make). */
+const CREATED_BEFORE_KILLS = 10;
+
 describe('Redis journal across machines, with kill -9', { skip: redisSkip(), timeout: 120_000 }, () => {
   let url = '';
   let stop: () => Promise<void> = async () => {};
@@ -83,11 +109,16 @@ describe('Redis journal across machines, with kill -9', { skip: redisSkip(), tim
     const common = (m: Machine): string[] => [server.url, url, name, m.name];
     machines.forEach((m, i) => m.start(['create', ...common(m), `m${i}-`, '15']));
     const kills: { machine: string; pid: number; at: number }[] = [];
+    const ready = (m: Machine): boolean => lines.some((l) => l.pid === m.proc.pid && (l.ev === 'ready' || l.ev === 'delivered'));
     try {
-      // Chaos: six kills at random moments, each machine restarted as a resumer shortly after.
+      // Readiness, by count: the kills start once enough jobs exist for them to interrupt.
+      await until(() => createsOf(server) >= CREATED_BEFORE_KILLS, `${CREATED_BEFORE_KILLS} creates answered by the mock`);
+      // Chaos: six kills at random moments, each machine restarted as a resumer shortly after; a machine
+      // is killed only once its current process is running (said so, or delivered something).
       for (let k = 0; k < 6; k++) {
         await new Promise((r) => setTimeout(r, 200 + random() * 400));
         const m = machines[Math.floor(random() * machines.length)]!;
+        await until(() => ready(m), `${m.name} (pid ${m.proc.pid}) running`);
         kills.push({ machine: m.name, pid: m.proc.pid!, at: Date.now() });
         await m.kill();
         await new Promise((r) => setTimeout(r, random() * 300));
@@ -114,12 +145,12 @@ describe('Redis journal across machines, with kill -9', { skip: redisSkip(), tim
     // Ground truth: every create the mock answered, by the job key its client sent.
     const created = new Map<string, string>();
     for (const e of server.mock.log) {
-      if (e.kind === 'request' && e.method === 'POST' && e.path === '/v1/responses' && e.status === 200 && e.benchId !== null && e.objectId !== null) {
+      if (isCreate(e)) {
         assert.ok(!created.has(e.benchId), `${e.benchId} created twice`);
         created.set(e.benchId, e.objectId);
       }
     }
-    assert.ok(created.size >= 10, `enough jobs were created before the kills: ${created.size}`);
+    assert.ok(created.size >= CREATED_BEFORE_KILLS, `enough jobs were created before the kills: ${created.size}`);
     const store = new RedisJournalStore({ url, name });
     try {
       assert.deepEqual(await store.listUnfinished(), [], 'nothing left unfinished');
