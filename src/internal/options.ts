@@ -62,11 +62,44 @@ export function rejectRenamed(owner: Owner, options: object, renamed: Readonly<R
   }
 }
 
+/** The edit distance (insertions, deletions, substitutions) between `a` and `b`, given up above `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The known key closest to `key`, when one is within `maxDistance` edits (default 2), for a "did you
+ * mean" hint. A difference of case only (`timeoutMS` for `timeoutMs`) counts as closest of all; on a tie
+ * the first key of `known` wins. `undefined` when no key is that close.
+ */
+export function closestKey(key: string, known: Iterable<string>, maxDistance = 2): string | undefined {
+  let best: string | undefined;
+  let bestDistance = maxDistance + 1;
+  for (const candidate of known) {
+    const d = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate, maxDistance);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 /**
  * Throws a `TypeError` at once when `options` has a key its owner does not know, since a typo or a
  * misplaced option would otherwise be ignored in silence: `owner: options.x is not an option of
  * owner()`. `path` names a nested object (`'webhooks'` → `options.webhooks.x`); `elsewhere(key)` gives
- * the path where a misplaced key belongs (`'mock'` → `; pass it as options.mock.x`). A key whose value
+ * the path where a misplaced key belongs (`'mock'` → `; pass it as options.mock.x`); otherwise a known
+ * key within two edits is suggested (`; did you mean options.retries?`). A key whose value
  * is `undefined` changes nothing and is let through; a key that is not an identifier is not shown (it
  * could be anything, a secret included).
  */
@@ -81,7 +114,9 @@ export function rejectUnknown(
     const shown = /^[A-Za-z_$][\w$]{0,39}$/.test(key) ? key : '<a key that is not an identifier, not shown>';
     const name = spec.path === undefined ? shown : `${spec.path}.${shown}`;
     const where = spec.elsewhere?.(key);
-    const hint = where === undefined ? '' : `; pass it as options.${where}.${shown}`;
+    const near = where === undefined && shown === key ? closestKey(key, known) : undefined;
+    const hint =
+      where !== undefined ? `; pass it as options.${where}.${shown}` : near === undefined ? '' : `; did you mean options.${spec.path === undefined ? '' : `${spec.path}.`}${near}?`;
     throw new TypeError(`${owner}: options.${name} is not an option of ${owner}()${hint}`);
   }
 }

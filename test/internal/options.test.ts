@@ -2,6 +2,7 @@ import { describe as suite, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   clock,
+  closestKey,
   count,
   describe,
   durationMs,
@@ -14,6 +15,7 @@ import {
   oneOf,
   optionsObject,
   rejectRenamed,
+  rejectUnknown,
   signal,
 } from '../../src/internal/options.ts';
 
@@ -47,6 +49,35 @@ suite('internal/options: one message format, owner: options.x must be â€¦, got â
     const table = { timeout: 'attemptTimeoutMs (0.2.0)' };
     throwsWith(() => rejectRenamed('retry', { timeout: 5 }, table), TypeError, 'retry: options.timeout was renamed to options.attemptTimeoutMs (0.2.0)');
     rejectRenamed('retry', { timeout: undefined, attemptTimeoutMs: 5 }, table);
+  });
+
+  test('closestKey: the nearest known key within two edits, case-only differences first, the first on a tie', () => {
+    const known = ['retries', 'maxRetryTimeMs', 'attemptTimeoutMs', 'timeoutMs', 'random'];
+    assert.equal(closestKey('retires', known), 'retries'); // two substitutions (a swap)
+    assert.equal(closestKey('retry', known), undefined); // three edits
+    assert.equal(closestKey('timeoutMS', known), 'timeoutMs'); // case only
+    assert.equal(closestKey('TIMEOUTMS', known), 'timeoutMs'); // case only, though 9 substitutions apart
+    assert.equal(closestKey('timeout', known), 'timeoutMs'); // two insertions
+    assert.equal(closestKey('timeou', known), undefined); // three insertions
+    assert.equal(closestKey('randm', known), 'random'); // one insertion
+    assert.equal(closestKey('xyz', known), undefined);
+    assert.equal(closestKey('retries', []), undefined);
+    assert.equal(closestKey('ab', ['ac', 'ad']), 'ac'); // a tie: the first known key
+    assert.equal(closestKey('ab', ['ad', 'abc']), 'ad'); // a tie again, in the other order
+    assert.equal(closestKey('rpd', ['tpm', 'rpm']), 'rpm'); // one edit beats two, whatever the order
+    assert.equal(closestKey('retires', known, 1), undefined); // a smaller bound
+  });
+
+  test('rejectUnknown names the key and the owner, suggests the closest known key, lets undefined through', () => {
+    const known = new Set(['retries', 'attemptTimeoutMs']);
+    throwsWith(() => rejectUnknown('retry', { retires: 3 }, known), TypeError, 'retry: options.retires is not an option of retry(); did you mean options.retries?');
+    throwsWith(() => rejectUnknown('retry', { colour: 3 }, known), TypeError, 'retry: options.colour is not an option of retry()');
+    throwsWith(() => rejectUnknown('createMock', { rpd: 3 }, new Set(['rpm']), { path: 'rateLimit' }), TypeError, 'createMock: options.rateLimit.rpd is not an option of createMock(); did you mean options.rateLimit.rpm?');
+    // A place elsewhere wins over a suggestion.
+    throwsWith(() => rejectUnknown('listen', { retires: 3 }, known, { elsewhere: () => 'mock' }), TypeError, 'listen: options.retires is not an option of listen(); pass it as options.mock.retires');
+    // A key that is not an identifier is neither shown nor matched (it could be a secret).
+    assert.throws(() => rejectUnknown('retry', { 'retries ': 3 }, known), (e: unknown) => e instanceof TypeError && !e.message.includes('did you mean') && e.message.includes('not shown'));
+    rejectUnknown('retry', { retires: undefined, retries: 3 }, known);
   });
 
   test('durationMs: type, range, Infinity only when allowed, exclusive minimum, default', () => {

@@ -54,12 +54,12 @@ test('an unknown key throws at once, naming it; a createMock option given to lis
       key,
     );
   }
-  await assert.rejects(listen({ prot: 0 } as never), (e: unknown) => e instanceof TypeError && e.message === 'listen: options.prot is not an option of listen()');
+  await assert.rejects(listen({ prot: 0 } as never), (e: unknown) => e instanceof TypeError && e.message === 'listen: options.prot is not an option of listen(); did you mean options.port?');
   const cases: Array<[object, string]> = [
-    [{ apikeys: [] }, 'createMock: options.apikeys is not an option of createMock()'],
+    [{ apikeys: [] }, 'createMock: options.apikeys is not an option of createMock(); did you mean options.apiKeys?'],
     [{ port: 0 }, 'createMock: options.port is not an option of createMock()'],
-    [{ rateLimit: { rpm: 10, rpd: 5 } }, 'createMock: options.rateLimit.rpd is not an option of createMock()'],
-    [{ background: { runMS: 5 } }, 'createMock: options.background.runMS is not an option of createMock()'],
+    [{ rateLimit: { rpm: 10, rpd: 5 } }, 'createMock: options.rateLimit.rpd is not an option of createMock(); did you mean options.rateLimit.rpm?'],
+    [{ background: { runMS: 5 } }, 'createMock: options.background.runMS is not an option of createMock(); did you mean options.background.runMs?'],
     [{ batch: { queuedMs: 5 } }, 'createMock: options.batch.queuedMs is not an option of createMock()'],
     [{ webhooks: { url: 'http://127.0.0.1:1/hook', secret: 'whsec_' + btoa('k'.repeat(24)), retry: 1 } }, 'createMock: options.webhooks.retry is not an option of createMock()'],
     [{ log: 'x' }, 'createMock: options.log was renamed to options.onLog (0.2.0: a callback; to write a file, use listen({ logFile }) or faultline mock --log)'],
@@ -68,7 +68,7 @@ test('an unknown key throws at once, naming it; a createMock option given to lis
     assert.throws(() => createMock(options as never), (e: unknown) => e instanceof TypeError && e.message === message, JSON.stringify(options));
   }
   // Through listen(), a bad mock option is createMock's.
-  await assert.rejects(listen({ mock: { apikeys: [] } as never }), (e: unknown) => e instanceof TypeError && e.message === 'createMock: options.apikeys is not an option of createMock()');
+  await assert.rejects(listen({ mock: { apikeys: [] } as never }), (e: unknown) => e instanceof TypeError && e.message === 'createMock: options.apikeys is not an option of createMock(); did you mean options.apiKeys?');
   // A key that is not an identifier is not echoed (it could be a secret pasted in the wrong place).
   const key = ['sk', 'proj', String(Date.now())].join('-');
   assert.throws(() => createMock({ [key]: true } as never), (e: unknown) => e instanceof TypeError && !e.message.includes(key) && /not an identifier, not shown/.test(e.message));
