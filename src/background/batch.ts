@@ -178,10 +178,18 @@ export function waitForBatch(client: BatchesClient, id: string, options: BatchWa
   return observeWait({ operation: 'waitForBatch', kind: 'batch', target: id }, () => waitForBatchNow(client, id, options));
 }
 
+/** Every key of {@link BatchWaitOptions}: the wait options it picks, and its own. */
+const BATCH_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...{ timeoutMs: true, deadline: true, signal: true, abort: true, maxTransientErrors: true, requestTimeoutMs: true, clock: true, random: true },
+    ...{ minDelayMs: true, maxDelayMs: true, ageFactor: true, jitter: true, onProgress: true, failure: true, readLines: true },
+  } satisfies Record<keyof BatchWaitOptions, true>),
+);
+
 async function waitForBatchNow(client: BatchesClient, id: string, options: BatchWaitOptions): Promise<BatchReport> {
   assertClient(client);
   if (typeof id !== 'string' || id === '') throw misuse('type', OWNER, '#id', 'a non-empty batch id', id);
-  const r = resolveOptions(options as WaitOptions, undefined, OWNER, BATCH_RENAMED);
+  const r = resolveOptions(options as WaitOptions, undefined, OWNER, BATCH_RENAMED, BATCH_KEYS);
   const throwOnFailure = oneOf(OWNER, 'failure', options.failure, ['throw', 'return'] as const, 'throw') === 'throw';
   const readLines = oneOf(OWNER, 'readLines', options.readLines, [true, false], true);
   fn(OWNER, 'onProgress', options.onProgress);

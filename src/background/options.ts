@@ -7,7 +7,7 @@ import { ERROR_CLASSES, type FaultlineError } from '../core/errors.ts';
 import { failureOf } from '../core/failure.ts';
 import type { Clock } from '../internal/clock.ts';
 import { journalPort, type JournalPort, type WaitJournal } from '../internal/journal-port.ts';
-import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, signal as signalOption } from '../internal/options.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, moment, nonEmptyString, oneOf, rejectRenamed, rejectUnknown, signal as signalOption } from '../internal/options.ts';
 import type { ResultHub } from './hub.ts';
 import { pollPolicyOf, type PollOptions, type PollPolicy } from './poll-backoff.ts';
 import type { WaitToken } from './token.ts';
@@ -166,6 +166,32 @@ const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 /** Keys of the wait options renamed before 1.0 (CHANGELOG, **breaking**); a call that passes one fails at once. */
 export const WAIT_RENAMED: Readonly<Record<string, string>> = Object.freeze({ onAbort: 'abort (0.2.0)', now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
 
+/** Every key of {@link WaitOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+export const WAIT_OPTION_KEYS: Readonly<Record<keyof WaitOptions, true>> = {
+  timeoutMs: true,
+  deadline: true,
+  signal: true,
+  abort: true,
+  stream: true,
+  maxReconnects: true,
+  streamIdleTimeoutMs: true,
+  maxTransientErrors: true,
+  requestTimeoutMs: true,
+  incomplete: true,
+  onIncomplete: true,
+  onProgress: true,
+  journal: true,
+  jobKey: true,
+  hub: true,
+  clock: true,
+  random: true,
+  minDelayMs: true,
+  maxDelayMs: true,
+  ageFactor: true,
+  jitter: true,
+};
+const WAIT_KEYS: ReadonlySet<string> = new Set(Object.keys(WAIT_OPTION_KEYS));
+
 /** Validated wait options. */
 export interface Resolved {
   readonly clock: Clock;
@@ -189,11 +215,18 @@ export interface Resolved {
  * Validate the wait options of `owner` (every check through `internal/options.ts`) and decide
  * the deadline: `deadline`, else `timeoutMs` from now, else the resume token's; one is required.
  */
-export function resolveOptions(options: WaitOptions | undefined, tokenDeadline: number | undefined, owner: string, renamed: Readonly<Record<string, string>> = WAIT_RENAMED): Resolved {
+export function resolveOptions(
+  options: WaitOptions | undefined,
+  tokenDeadline: number | undefined,
+  owner: string,
+  renamed: Readonly<Record<string, string>> = WAIT_RENAMED,
+  known: ReadonlySet<string> = WAIT_KEYS,
+): Resolved {
   if (typeof options !== 'object' || options === null) {
     throw misuse('type', owner, 'timeoutMs', 'a number of milliseconds, or options.deadline a moment (an unbounded wait on a background job is a leak)', options);
   }
   rejectRenamed(owner, options, renamed);
+  rejectUnknown(owner, options, known);
   const o = options as Record<string, unknown>;
   const clock = clockOption(owner, o['clock']);
   const startedAt = clock.now();

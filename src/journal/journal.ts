@@ -22,12 +22,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { toError, type FaultlineError, ExpiredError } from '../core/errors.ts';
 import type { Clock } from '../internal/clock.ts';
-import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, nonEmptyString, oneOf, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
 import type { ResponsesClient } from '../background/types.ts';
 import { registerJournal, type HeldElsewhere, type JournalLink, type TrackRequest, type WaitJournal } from '../internal/journal-port.ts';
 import { isAlive, localHolderPid } from '../internal/holder.ts';
 import { isTerminal, withOutputText } from '../background/types.ts';
-import { resolveOptions, type Resolved, type WaitOptions } from '../background/options.ts';
+import { resolveOptions, WAIT_OPTION_KEYS, type Resolved, type WaitOptions } from '../background/options.ts';
 import { waitLinked, JOB_METADATA_KEY } from '../background/wait.ts';
 import { detectFailure } from '../core/classify/index.ts';
 import { redact } from '../core/redact.ts';
@@ -166,6 +166,7 @@ export class Journal implements WaitJournal {
     const caller = (typeof options === 'object' && options !== null ? CALLED_AS.get(options) : undefined) ?? OWNER;
     const o = optionsObject(caller, options) as JournalOptions;
     rejectRenamed(caller, o, JOURNAL_RENAMED);
+    rejectUnknown(caller, o, JOURNAL_KEYS);
     if (o.store !== undefined) this.store = storeOption(o.store);
     else this.store = new SqliteJournalStore(nonEmptyString(caller, 'path', o.path) ?? missing('path', 'a SQLite file path (or options.store a JournalStore)'));
     this.owner = nonEmptyString(caller, 'owner', o.owner) ?? `${HOST}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -485,7 +486,7 @@ export class Journal implements WaitJournal {
     // One deadline and one set of wait rules for every job, decided where every wait decides them.
     // Detached on abort, never cancelled: other processes may be about to take these jobs over.
     if (typeof options === 'object' && options !== null) oneOf('resumeAll', 'abort', (options as { abort?: unknown }).abort, ['detach'], 'detach');
-    const r = resolveOptions(typeof options === 'object' && options !== null ? { clock, ...options, abort: 'detach' } : options, undefined, 'resumeAll');
+    const r = resolveOptions(typeof options === 'object' && options !== null ? { clock, ...options, abort: 'detach' } : options, undefined, 'resumeAll', undefined, RESUME_KEYS);
     const deadlineAt = r.deadlineAt;
     const concurrency = count('resumeAll', 'concurrency', options.concurrency, { default: 16, min: 1 });
     const signal = options.signal;
@@ -647,6 +648,20 @@ export const CALLED_AS = new WeakMap<object, string>();
 
 /** Keys of the journal options renamed before 1.0 (CHANGELOG, **breaking**). */
 const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: 'clock (0.2.0)', sleep: 'clock (0.2.0)' });
+
+/** Every key of {@link JournalOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+const JOURNAL_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...{ path: true, store: true, owner: true, leaseMs: true, watchIntervalMs: true, orphanAfterMs: true },
+    ...{ onResult: true, scrub: true, onHandlerError: true, onLeaseLost: true, clock: true },
+  } satisfies Record<keyof JournalOptions, true>),
+);
+/** `resumeAll`'s own keys, beyond the wait options {@link ResumeOptions} keeps. */
+const RESUME_OWN_KEYS: Readonly<Record<Exclude<keyof ResumeOptions, keyof WaitOptions>, true>> = { concurrency: true };
+/** The wait options `resumeAll` leaves out (`abort` is kept: it may only be `'detach'`, checked apart). */
+const RESUME_OMITTED: ReadonlySet<string> = new Set(['journal', 'jobKey', 'onProgress'] satisfies (keyof WaitOptions)[]);
+/** Every key of {@link ResumeOptions}. */
+const RESUME_KEYS: ReadonlySet<string> = new Set([...Object.keys(WAIT_OPTION_KEYS).filter((k) => !RESUME_OMITTED.has(k)), ...Object.keys(RESUME_OWN_KEYS)]);
 
 const STORE_METHODS = ['insert', 'get', 'acquireLease', 'renewLease', 'releaseLease', 'claimDelivery', 'markDelivered', 'close'] as const;
 

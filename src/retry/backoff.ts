@@ -24,7 +24,7 @@ export interface Backoff {
   next(): BackoffStep;
 }
 
-import { durationMs, finite, fn, fraction, misuse, optionsObject, type Owner } from '../internal/options.ts';
+import { durationMs, finite, fn, fraction, misuse, optionsObject, rejectUnknown, type Owner } from '../internal/options.ts';
 
 /** Options of {@link exponentialBackoff}. */
 export interface ExponentialBackoffOptions {
@@ -107,9 +107,14 @@ function jitterOf(owner: Owner, value: unknown): number {
  * for (let i = 0; i < 4; i++) { const s = b.next(); delays.push(s.delayMs); b = s.backoff; }
  * // delays: [500, 1000, 2000, 4000]
  */
+const BACKOFF_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({ initialDelayMs: true, factor: true, maxDelayMs: true, jitter: true, random: true } satisfies Record<keyof ExponentialBackoffOptions, true>),
+);
+
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
   const owner = 'exponentialBackoff';
   const o = optionsObject(owner, options);
+  rejectUnknown(owner, o, BACKOFF_KEYS);
   const initialDelayMs = durationMs(owner, 'initialDelayMs', o['initialDelayMs'], { default: 500 });
   const factor = finite(owner, 'factor', o['factor'], { default: 2, min: 1 });
   const maxDelayMs = durationMs(owner, 'maxDelayMs', o['maxDelayMs'], { default: 30_000 });

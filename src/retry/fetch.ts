@@ -20,7 +20,7 @@
  */
 import type { Clock } from '../internal/clock.ts';
 import { attemptDeadline } from '../internal/deadline.ts';
-import { finite, fn, misuse, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { finite, fn, misuse, oneOf, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
 import { classify } from '../core/classify/index.ts';
 import { errorFor, FaultlineError } from '../core/errors.ts';
 import type { Failure } from '../core/failure.ts';
@@ -30,7 +30,7 @@ import { readRateLimitHeaders } from './headers.ts';
 import { pacingLimitsOf, RateLimiter, type Grant } from './limiter.ts';
 import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
 import type { SharedBudget } from './budget.ts';
-import { resolveRetryPlan, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
+import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
 
@@ -200,9 +200,27 @@ const RENAMED: Readonly<Record<string, string>> = {
  * import { createFetch } from 'faultline';
  * const client = new OpenAI({ fetch: createFetch(), maxRetries: 0 });
  */
+/** Every key of {@link CreateFetchOptions}: retry()'s and its own (the compiler keeps the list complete). */
+const FETCH_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...RETRY_OPTION_KEYS,
+    fetch: true,
+    limits: true,
+    pacing: true,
+    headroom: true,
+    limiter: true,
+    expectedOutputTokens: true,
+    failure: true,
+    budget: true,
+  } satisfies Record<keyof CreateFetchOptions, true>),
+);
+
 export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
   const owner = 'createFetch';
-  rejectRenamed(owner, optionsObject(owner, options), RENAMED);
+  const given = optionsObject(owner, options);
+  rejectRenamed(owner, given, RENAMED);
+  rejectRenamed(owner, given, RETRY_RENAMED);
+  rejectUnknown(owner, given, FETCH_KEYS);
   const { fetch: underlyingOption, limits, pacing: pacingOption, headroom, limiter, expectedOutputTokens, failure: failureOption, budget: budgetOption, ...retryOptions } = options;
   const underlying = fn<FetchFunction>(owner, 'fetch', underlyingOption);
   const pacing = oneOf(owner, 'pacing', pacingOption, [true, false], true);

@@ -24,7 +24,7 @@
  * @see https://platform.openai.com/docs/guides/rate-limits
  */
 import type { Clock } from '../internal/clock.ts';
-import { clock, durationMs, finite, fn, fraction, oneOf, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { clock, durationMs, finite, fn, fraction, oneOf, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
 import type { RateLimitHeaders } from './headers.ts';
 
 const MINUTE = 60_000;
@@ -179,6 +179,20 @@ const RENAMED: Readonly<Record<string, string>> = {
   pauseJitter: 'spread (0.2.0)',
   now: 'clock (0.2.0)',
 };
+const LIMITER_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    rpm: true,
+    tpm: true,
+    burstWindowMs: true,
+    learn: true,
+    headroom: true,
+    initialRpm: true,
+    probeTimeoutMs: true,
+    spread: true,
+    clock: true,
+    random: true,
+  } satisfies Record<keyof RateLimiterOptions, true>),
+);
 
 /** A limit per minute: a finite number > 0, or undefined when absent (then it is learned). */
 function limit(owner: string, name: string, value: unknown): number | undefined {
@@ -249,6 +263,7 @@ export class RateLimiter {
     const owner = 'RateLimiter';
     const o = optionsObject(owner, options);
     rejectRenamed(owner, o, RENAMED);
+    rejectUnknown(owner, o, LIMITER_KEYS);
     const limits = pacingLimitsOf(owner, o, o['headroom']);
     this.#rpm = limits.rpm;
     this.#tpm = limits.tpm;

@@ -10,7 +10,7 @@
 import { abortReason, raceAbort, throwIfAborted } from '../internal/abort.ts';
 import { sleepFor, type Clock } from '../internal/clock.ts';
 import { attemptDeadline } from '../internal/deadline.ts';
-import { clock, count, durationMs, fn, misuse, optionsObject, rejectRenamed, signal } from '../internal/options.ts';
+import { clock, count, durationMs, fn, misuse, optionsObject, rejectRenamed, rejectUnknown, signal } from '../internal/options.ts';
 import { isRetryableFailure } from '../core/catalog.ts';
 import { classify } from '../core/classify/index.ts';
 import { errorFor } from '../core/errors.ts';
@@ -124,14 +124,29 @@ export interface RetryPlan {
 /** However failures are counted, no request makes more attempts than this. */
 const MAX_ATTEMPTS = 100;
 
-/** Keys of {@link RetryOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
-const RETRY_RENAMED: Readonly<Record<string, string>> = {
+/** @internal Keys of {@link RetryOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
+export const RETRY_RENAMED: Readonly<Record<string, string>> = {
   timeout: 'attemptTimeoutMs (0.2.0)',
   maxRetryTime: 'maxRetryTimeMs (0.2.0)',
   maxRetryAfter: 'maxRetryAfterMs (0.2.0)',
   now: 'clock (0.2.0)',
   sleep: 'clock (0.2.0)',
 };
+
+/** @internal Every key of {@link RetryOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+export const RETRY_OPTION_KEYS: Readonly<Record<keyof RetryOptions, true>> = {
+  retries: true,
+  maxRetryTimeMs: true,
+  attemptTimeoutMs: true,
+  backoff: true,
+  maxRetryAfterMs: true,
+  signal: true,
+  shouldRetry: true,
+  onRetry: true,
+  clock: true,
+  random: true,
+};
+const RETRY_KEYS: ReadonlySet<string> = new Set(Object.keys(RETRY_OPTION_KEYS));
 
 function backoffOf(owner: string, value: unknown, random: () => number): Backoff {
   if (value === undefined) return exponentialBackoff({ random });
@@ -145,6 +160,7 @@ function backoffOf(owner: string, value: unknown, random: () => number): Backoff
 export function resolveRetryPlan(owner: string, options: RetryOptions): RetryPlan {
   const o = optionsObject(owner, options);
   rejectRenamed(owner, o, RETRY_RENAMED);
+  rejectUnknown(owner, o, RETRY_KEYS);
   const random = fn<() => number>(owner, 'random', o['random']) ?? Math.random;
   const attemptTimeoutMs = durationMs(owner, 'attemptTimeoutMs', o['attemptTimeoutMs'], { exclusiveMin: true, infinity: true });
   return {
