@@ -34,7 +34,7 @@ import type { Failure } from '../core/failure.ts';
 import { redact } from '../core/redact.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { attachSink, type RequestObserver, type RequestStart, type RetryObservation, type TelemetrySink, type WaitEvent, type WaitStart } from '../internal/telemetry.ts';
-import { misuse, oneOf, optionsObject } from '../internal/options.ts';
+import { misuse, oneOf, optionsObject, rejectUnknown } from '../internal/options.ts';
 import { readRateLimitHeaders } from '../retry/headers.ts';
 import { ATTR, METRIC, operationOf, providerOf, REQUEST_EVENT, RETRY_EVENT, SUCCESS, WAIT_EVENT, WAIT_RETRY_EVENT, WAIT_STATUS_EVENT } from './semconv.ts';
 
@@ -413,6 +413,8 @@ class OtelSink implements TelemetrySink {
   }
 }
 
+const INSTRUMENT_KEYS: ReadonlySet<string> = new Set(Object.keys({ tracerProvider: true, meterProvider: true, record: true } satisfies Record<keyof InstrumentOptions, true>));
+
 /**
  * Records every `createFetch` request and every background wait (`waitForResponse`, `createAndWait`,
  * `waitForBatch`, the journal's `resumeAll`) of this process as OpenTelemetry spans and metrics, from
@@ -435,6 +437,7 @@ class OtelSink implements TelemetrySink {
 export function instrument(options: InstrumentOptions = {}): FaultlineInstrumentation {
   const owner = 'instrument';
   const o = optionsObject(owner, options);
+  rejectUnknown(owner, o, INSTRUMENT_KEYS);
   const tracerProvider = provider(owner, 'tracerProvider', o['tracerProvider'], 'getTracer') as TracerProvider | undefined;
   const meterProvider = (provider(owner, 'meterProvider', o['meterProvider'], 'getMeter') as MeterProvider | undefined) ?? metrics.getMeterProvider();
   const record = oneOf(owner, 'record', o['record'], ['spans', 'events'], 'spans');

@@ -19,9 +19,17 @@ import type { RateLimitHeaders } from '../retry/headers.ts';
 import { Connection } from './connection.ts';
 import { ACQUIRE, ADJUST, OBSERVE, PAUSE, type Script } from './scripts.ts';
 import { fn, nonEmptyString, numberAtLeast, optionsObject, share } from './options.ts';
+import { rejectUnknown } from '../internal/options.ts';
 import type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, RedisBudgetOptions, SharedBudget } from './types.ts';
 
 const OWNER = 'redisBudget';
+/** Every key of {@link RedisBudgetOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
+const BUDGET_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...{ url: true, client: true, key: true, rpm: true, tpm: true, burstWindowMs: true, maxReservedTokens: true, maxAheadMs: true },
+    ...{ probeTimeoutMs: true, stateTtlMs: true, commandTimeoutMs: true, fallbackShare: true, recoverCheckMs: true, onFallback: true, onRecover: true, clock: true },
+  } satisfies Record<keyof RedisBudgetOptions, true>),
+);
 /** Fallback limiters and last-known limits kept at most for this many models (oldest dropped). */
 const MAX_MODELS = 1000;
 
@@ -95,6 +103,7 @@ class RedisBudget implements SharedBudget {
 
   constructor(options: RedisBudgetOptions) {
     const o = optionsObject(OWNER, options);
+    rejectUnknown(OWNER, o, BUDGET_KEYS);
     const key = nonEmptyString(OWNER, 'key', o['key']);
     if (key === undefined) throw new TypeError(`${OWNER}: options.key must be a non-empty string, got undefined`);
     this.#prefix = `faultline:budget:${key}:`;

@@ -97,6 +97,10 @@ function jitterOf(owner: Owner, value: unknown): number {
   return fraction(owner, 'jitter', value, { default: 1 });
 }
 
+const BACKOFF_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({ initialDelayMs: true, factor: true, maxDelayMs: true, jitter: true, random: true } satisfies Record<keyof ExponentialBackoffOptions, true>),
+);
+
 /**
  * Exponential backoff with a cap and full jitter: the n-th delay (from 0) is drawn from
  * `[0, min(maxDelayMs, initialDelayMs × factor^n)]` (from `[d × (1 − jitter), d]` with less jitter).
@@ -107,10 +111,6 @@ function jitterOf(owner: Owner, value: unknown): number {
  * for (let i = 0; i < 4; i++) { const s = b.next(); delays.push(s.delayMs); b = s.backoff; }
  * // delays: [500, 1000, 2000, 4000]
  */
-const BACKOFF_KEYS: ReadonlySet<string> = new Set(
-  Object.keys({ initialDelayMs: true, factor: true, maxDelayMs: true, jitter: true, random: true } satisfies Record<keyof ExponentialBackoffOptions, true>),
-);
-
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
   const owner = 'exponentialBackoff';
   const o = optionsObject(owner, options);

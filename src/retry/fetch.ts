@@ -190,16 +190,6 @@ const RENAMED: Readonly<Record<string, string>> = {
   errors: "failure (0.2.0; 'response' is now 'return')",
 };
 
-/**
- * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
- * and never retries what cannot succeed. See the module comment for the flow and
- * {@link CreateFetchOptions} for every option.
- *
- * @example
- * import OpenAI from 'openai';
- * import { createFetch } from 'faultline';
- * const client = new OpenAI({ fetch: createFetch(), maxRetries: 0 });
- */
 /** Every key of {@link CreateFetchOptions}: retry()'s and its own (the compiler keeps the list complete). */
 const FETCH_KEYS: ReadonlySet<string> = new Set(
   Object.keys({
@@ -215,6 +205,16 @@ const FETCH_KEYS: ReadonlySet<string> = new Set(
   } satisfies Record<keyof CreateFetchOptions, true>),
 );
 
+/**
+ * Returns a `fetch` that paces requests to the rate limits, retries retryable failures by catalog code,
+ * and never retries what cannot succeed. See the module comment for the flow and
+ * {@link CreateFetchOptions} for every option.
+ *
+ * @example
+ * import OpenAI from 'openai';
+ * import { createFetch } from 'faultline';
+ * const client = new OpenAI({ fetch: createFetch(), maxRetries: 0 });
+ */
 export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
   const owner = 'createFetch';
   const given = optionsObject(owner, options);

@@ -11,7 +11,7 @@ import { detectFailure } from '../core/classify/index.ts';
 import type { Failure } from '../core/failure.ts';
 import { redact } from '../core/redact.ts';
 import type { Clock } from '../internal/clock.ts';
-import { clock as clockOption, count, durationMs, fn, misuse, optionsObject, rejectRenamed } from '../internal/options.ts';
+import { clock as clockOption, count, durationMs, fn, misuse, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
 import { TOLERANCE_RENAMED, toleranceOf, verifyWithKeys, webhookKeys, type WebhookHeaderInput } from './standard-webhooks.ts';
 import type { ResultHub } from '../background/hub.ts';
 import type { CallOptions } from '../background/types.ts';
@@ -106,6 +106,12 @@ const reply = (status: number, data: Record<string, unknown>, extra: Partial<Web
 
 /** Keys of {@link WebhookHandlerOptions} renamed before 1.0 (CONTRIBUTING.md, rule 9); deleted at 1.0. */
 const RENAMED: Readonly<Record<string, string>> = { ...TOLERANCE_RENAMED, now: 'clock (0.2.0)' };
+const HANDLER_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    ...{ secret: true, secrets: true, toleranceMs: true, client: true, journal: true },
+    ...{ hub: true, onEvent: true, dedupeSize: true, requestTimeoutMs: true, clock: true },
+  } satisfies Record<keyof WebhookHandlerOptions, true>),
+);
 
 /**
  * Create a webhook handler.
@@ -124,6 +130,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (request: 
   if (options === undefined) throw misuse('type', owner, '#options', 'an object with at least secret and client', options);
   const o = optionsObject(owner, options);
   rejectRenamed(owner, o, RENAMED);
+  rejectUnknown(owner, o, HANDLER_KEYS);
   // Decoded once here: a malformed secret is misuse now, not a throw at every delivery.
   const keys = webhookKeys(o, owner);
   const tolerance = toleranceOf(o['toleranceMs'], owner);

@@ -14,7 +14,7 @@
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { durationMs, fn, misuse, moment, nonEmptyString, optionsObject, rejectRenamed, type Owner } from '../internal/options.ts';
+import { durationMs, fn, misuse, moment, nonEmptyString, optionsObject, rejectRenamed, rejectUnknown, type Owner } from '../internal/options.ts';
 
 /**
  * The three headers of a signed delivery. (A type alias, not an interface, so it can be passed straight
@@ -53,6 +53,11 @@ export const TOLERANCE_RENAMED: Readonly<Record<string, string>> = {
   toleranceSeconds: 'toleranceMs (0.2.0; milliseconds, no longer seconds)',
 };
 
+const SIGN_KEYS: ReadonlySet<string> = new Set(Object.keys({ id: true, sentAt: true, body: true, secret: true } satisfies Record<keyof SignWebhookInput, true>));
+const VERIFY_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({ body: true, headers: true, secret: true, secrets: true, toleranceMs: true, now: true } satisfies Record<keyof VerifyWebhookInput, true>),
+);
+
 /** A required option: its check passes `undefined` through, so absence is refused here. */
 function required<T>(owner: Owner, name: string, value: T | undefined, expectation: string): T {
   if (value === undefined) throw misuse('type', owner, name, expectation, value);
@@ -70,6 +75,7 @@ export function signWebhook(input: SignWebhookInput): WebhookHeaders {
   const owner = 'signWebhook';
   const o = optionsObject(owner, input);
   rejectRenamed(owner, o, SIGN_RENAMED);
+  rejectUnknown(owner, o, SIGN_KEYS);
   const id = required(owner, 'id', nonEmptyString(owner, 'id', o['id']), 'a non-empty string');
   const body = o['body'];
   if (typeof body !== 'string') throw misuse('type', owner, 'body', 'a string (the exact body that is sent)', body);
@@ -152,6 +158,7 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   const owner = 'verifyWebhook';
   const o = optionsObject(owner, input);
   rejectRenamed(owner, o, TOLERANCE_RENAMED);
+  rejectUnknown(owner, o, VERIFY_KEYS);
   const keys = webhookKeys(o, owner);
   const nowMs = moment(owner, 'now', o['now']) ?? Date.now();
   return verifyWithKeys(input, keys, toleranceOf(o['toleranceMs'], owner), nowMs);
