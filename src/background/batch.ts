@@ -181,8 +181,8 @@ export function waitForBatch(client: BatchesClient, id: string, options: BatchWa
 /** Every key of {@link BatchWaitOptions}: the wait options it picks, and its own. */
 const BATCH_KEYS: ReadonlySet<string> = new Set(
   Object.keys({
-    ...{ timeoutMs: true, deadline: true, signal: true, abort: true, maxTransientErrors: true, requestTimeoutMs: true, clock: true, random: true },
-    ...{ minDelayMs: true, maxDelayMs: true, ageFactor: true, jitter: true, onProgress: true, failure: true, readLines: true },
+    timeoutMs: true, deadline: true, signal: true, abort: true, maxTransientErrors: true, requestTimeoutMs: true, clock: true, random: true,
+    minDelayMs: true, maxDelayMs: true, ageFactor: true, jitter: true, onProgress: true, failure: true, readLines: true,
   } satisfies Record<keyof BatchWaitOptions, true>),
 );
 

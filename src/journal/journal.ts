@@ -652,8 +652,8 @@ const JOURNAL_RENAMED: Readonly<Record<string, string>> = Object.freeze({ now: '
 /** Every key of {@link JournalOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
 const JOURNAL_KEYS: ReadonlySet<string> = new Set(
   Object.keys({
-    ...{ path: true, store: true, owner: true, leaseMs: true, watchIntervalMs: true, orphanAfterMs: true },
-    ...{ onResult: true, scrub: true, onHandlerError: true, onLeaseLost: true, clock: true },
+    path: true, store: true, owner: true, leaseMs: true, watchIntervalMs: true, orphanAfterMs: true,
+    onResult: true, scrub: true, onHandlerError: true, onLeaseLost: true, clock: true,
   } satisfies Record<keyof JournalOptions, true>),
 );
 /** `resumeAll`'s own keys, beyond the wait options {@link ResumeOptions} keeps. */

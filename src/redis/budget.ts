@@ -26,8 +26,8 @@ const OWNER = 'redisBudget';
 /** Every key of {@link RedisBudgetOptions} (a `Record` over `keyof`, so the compiler keeps the list complete). */
 const BUDGET_KEYS: ReadonlySet<string> = new Set(
   Object.keys({
-    ...{ url: true, client: true, key: true, rpm: true, tpm: true, burstWindowMs: true, maxReservedTokens: true, maxAheadMs: true },
-    ...{ probeTimeoutMs: true, stateTtlMs: true, commandTimeoutMs: true, fallbackShare: true, recoverCheckMs: true, onFallback: true, onRecover: true, clock: true },
+    url: true, client: true, key: true, rpm: true, tpm: true, burstWindowMs: true, maxReservedTokens: true, maxAheadMs: true,
+    probeTimeoutMs: true, stateTtlMs: true, commandTimeoutMs: true, fallbackShare: true, recoverCheckMs: true, onFallback: true, onRecover: true, clock: true,
   } satisfies Record<keyof RedisBudgetOptions, true>),
 );
 /** Fallback limiters and last-known limits kept at most for this many models (oldest dropped). */

@@ -108,8 +108,8 @@ const reply = (status: number, data: Record<string, unknown>, extra: Partial<Web
 const RENAMED: Readonly<Record<string, string>> = { ...TOLERANCE_RENAMED, now: 'clock (0.2.0)' };
 const HANDLER_KEYS: ReadonlySet<string> = new Set(
   Object.keys({
-    ...{ secret: true, secrets: true, toleranceMs: true, client: true, journal: true },
-    ...{ hub: true, onEvent: true, dedupeSize: true, requestTimeoutMs: true, clock: true },
+    secret: true, secrets: true, toleranceMs: true, client: true, journal: true,
+    hub: true, onEvent: true, dedupeSize: true, requestTimeoutMs: true, clock: true,
   } satisfies Record<keyof WebhookHandlerOptions, true>),
 );
 
