@@ -337,7 +337,9 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         const done = (seen: StreamSeen): void => {
           if (seen.usage !== undefined) learnOutput(estimate, seen.usage.output);
           const guess = Math.min(shareGrant.tokens, estimate.promptTokens + (estimate.maxOutputTokens ?? seen.events));
-          settle({ charged: seen.usage !== undefined ? actualCost(estimate, seen.usage) : seen.end === 'error' ? 'unknown' : guess });
+          // A body that failed keeps its reservation, unless the failure is the caller's own abort (a cancel).
+          const failed = seen.end === 'error' && signal?.aborted !== true;
+          settle({ charged: seen.usage !== undefined ? actualCost(estimate, seen.usage) : failed ? 'unknown' : guess });
         };
         return new BufferedResponse(observeSse(res.body, done), { status: res.status, statusText: res.statusText, headers: res.headers }, res);
       }

@@ -171,6 +171,26 @@ test('a stream cancelled by the caller gives the unused part back once, and the 
   }
 });
 
+test("the caller's abort mid-stream is a cancel too: the unused part goes back once", { timeout: 10_000 }, async () => {
+  const parts = ['data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n', 'never sent'];
+  const server = await sseServer(parts, [Promise.resolve(), new Promise(() => {})], false);
+  const budget = recordingBudget();
+  const controller = new AbortController();
+  try {
+    const res = await createFetch({ budget })(server.url, { method: 'POST', body: uncapped, signal: controller.signal });
+    const reader = res.body!.getReader();
+    assert.equal(decoder.decode((await reader.read()).value), parts[0]);
+    controller.abort();
+    await assert.rejects(reader.read());
+    await server.gone;
+    await settled();
+    const prompt = estimateCost(JSON.parse(uncapped), 256).promptTokens;
+    assert.deepEqual(budget.calls.filter((c) => c.op === 'reconcile'), [{ op: 'reconcile', tokens: reservedOf(budget), actual: prompt + 1 }]);
+  } finally {
+    await server.close();
+  }
+});
+
 test('a stream that ends without usage keeps the prompt and the cap (max_tokens is charged at admission)', { timeout: 10_000 }, async () => {
   const parts = ['data: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n'];
   const server = await sseServer(parts, []);
