@@ -128,8 +128,8 @@ class RedisBudget implements SharedBudget {
   }
 
   /** One script call, bounded by `commandTimeoutMs` (connecting included). */
-  #run(script: Script, stateKey: string, args: readonly (string | number)[]): Promise<unknown> {
-    return this.#redis.script(script, [stateKey], args);
+  #run(script: Script, stateKey: string, args: readonly (string | number)[], onLate?: (reply: unknown) => void): Promise<unknown> {
+    return this.#redis.script(script, [stateKey], args, onLate);
   }
 
   /** Whether to skip Redis for now (in fallback, between two recovery checks). */
@@ -221,14 +221,17 @@ class RedisBudget implements SharedBudget {
     if (this.#skipRedis()) return this.#acquireLocal(model, tokens, minTokens);
     const stateKey = this.#stateKey(model);
     const { rpm, tpm } = this.#explicit;
-    const call = this.#run(ACQUIRE, stateKey, [tokens, minTokens, rpm ?? 0, tpm ?? 0, this.#burstMs, this.#cap, this.#aheadMs, this.#probeMs, this.#ttlMs]);
+    // A call cut at commandTimeoutMs may still run in Redis afterwards and book a slot nobody holds: its
+    // late answer gives that reservation back (Redis has just answered, so even in the fallback).
+    const giveBack = (r: unknown): void => this.#giveBack(model, stateKey, r);
+    const call = this.#run(ACQUIRE, stateKey, [tokens, minTokens, rpm ?? 0, tpm ?? 0, this.#burstMs, this.#cap, this.#aheadMs, this.#probeMs, this.#ttlMs], giveBack);
     let reply: unknown;
     try {
       reply = await raceAbort(call, signal);
     } catch (e) {
       if (signal !== undefined && isAborted(signal)) {
         // The reservation may still be made: give it back when it arrives.
-        void call.then((r) => this.#grantOf(model, stateKey, r)).then((d) => (d?.kind === 'grant' ? this.release(d.grant) : undefined), () => {});
+        call.then(giveBack, () => {});
         throw abortReason(signal);
       }
       this.#fail(e);
@@ -261,6 +264,18 @@ class RedisBudget implements SharedBudget {
     const after = [8, 9, 10, 11].map((i) => (typeof reply[i] === 'string' && Number.isFinite(Number(reply[i])) ? (reply[i] as string) : '-1')) as [string, string, string, string];
     grants.set(grant, { source: 'shared', stateKey, sentAt: num(5) + num(1), ri: num(3), ti: num(4), after, settled: false });
     return { kind: 'grant', grant, sendAt: now + num(1) };
+  }
+
+  /**
+   * Gives back the reservation of an acquire whose caller no longer waits (aborted, or cut at the
+   * timeout). Best effort and straight to Redis, which has just answered: not skipped in the fallback.
+   */
+  #giveBack(model: string, stateKey: string, reply: unknown): void {
+    const d = this.#grantOf(model, stateKey, reply);
+    if (d?.kind !== 'grant') return;
+    const s = this.#settle(d.grant);
+    if (s?.source !== 'shared' || this.#redis.closed) return;
+    this.#run(ADJUST, stateKey, [-1, -d.grant.tokens, s.ri, s.ti, this.#ttlMs]).catch(() => {});
   }
 
   /** A best-effort write: a failure sends the budget to its fallback, never to the caller. */

@@ -142,7 +142,7 @@ export class Connection {
     return this.#closed;
   }
 
-  #bounded<T>(work: (c: RedisClientLike) => Promise<T>, what: string): Promise<T> {
+  #bounded<T>(work: (c: RedisClientLike) => Promise<T>, what: string, onLate?: (value: T) => void): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`${this.#owner}: closed`));
     const run = (async () => {
       if (this.#client === undefined) {
@@ -152,7 +152,10 @@ export class Connection {
       return work(this.#client);
     })();
     run.catch(() => {}); // a late failure after the timeout is not unhandled
-    return bounded(run, this.#timeoutMs, `${this.#owner} ${what}`);
+    const out = bounded(run, this.#timeoutMs, `${this.#owner} ${what}`);
+    // A cut call may still run in Redis: whoever needs its effect undone hears its late answer.
+    if (onLate !== undefined) out.catch((e: unknown) => (e instanceof RedisTimeout ? run.then(onLate, () => {}) : undefined));
+    return out;
   }
 
   /** One command. */
@@ -160,9 +163,12 @@ export class Connection {
     return this.#bounded((c) => c.call(command, ...args), command);
   }
 
-  /** One script (see {@link runScript}). */
-  script(script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return this.#bounded((c) => runScript(c, script, keys, args), script.name);
+  /**
+   * One script (see {@link runScript}). `onLate` hears the script's answer when it arrives after the call
+   * was cut at the timeout (Redis may run a command it has already received long after the cut).
+   */
+  script(script: Script, keys: readonly string[], args: readonly (string | number)[], onLate?: (reply: unknown) => void): Promise<unknown> {
+    return this.#bounded((c) => runScript(c, script, keys, args), script.name, onLate);
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,8 @@ import { actualCost, estimateCost, readUsage, type CostEstimate } from './estima
 import { readRateLimitHeaders } from './headers.ts';
 import { pacingLimitsOf, RateLimiter, type Grant } from './limiter.ts';
 import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
-import type { SharedBudget } from './budget.ts';
+import type { BudgetGrant, SharedBudget } from './budget.ts';
+import { observeSse, type StreamSeen } from './stream-usage.ts';
 import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
@@ -134,14 +135,14 @@ function rebuild(original: Response, body: ArrayBuffer | string | null, failure?
 }
 
 /**
- * A `Response` rebuilt around a body read in full, keeping what a fresh Response cannot be constructed
+ * A `Response` rebuilt around a body read in full (or an observed stream), keeping what a fresh Response cannot be constructed
  * with (SDKs log the URL). Getters on a subclass, not `Object.defineProperty` on each answer: defining
  * own properties on a Response cost about 9 µs per request (measured).
  */
 class BufferedResponse extends Response {
   readonly #url: string;
   readonly #redirected: boolean;
-  constructor(body: ArrayBuffer | string | null, init: ResponseInit, original: Response) {
+  constructor(body: BodyInit | null, init: ResponseInit, original: Response) {
     super(body, init);
     this.#url = original.url;
     this.#redirected = original.redirected;
@@ -310,13 +311,13 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       try {
         // The caller's own signal goes to the underlying fetch directly, so it can still cancel a
         // streaming body after this fetch has returned.
-        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered, settle);
+        return await sendOnce(signal === undefined ? attemptSignal : AbortSignal.any([signal, attemptSignal]), grant, markDelivered, settle, shareGrant);
       } finally {
         deadline?.end();
       }
     };
 
-    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void): Promise<Response> => {
+    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void, shareGrant?: BudgetGrant): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {
@@ -342,9 +343,23 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
-        settle?.({ headers, charged: 'unknown' });
         markDelivered();
-        return res;
+        if (settle === undefined || shareGrant === undefined || res.body === null || estimate === undefined) {
+          settle?.({ headers, charged: 'unknown' });
+          return res;
+        }
+        // The headers teach every process now; the reservation is corrected once, when the stream ends:
+        // from the `usage` it carries, else (no usage, or cancelled) from what it showed, never above the
+        // reservation.
+        if (headers !== undefined) void shared!.budget.observe(shared!.model, headers, shareGrant).then(() => shared!.poke(), () => {});
+        const done = (seen: StreamSeen): void => {
+          if (seen.usage !== undefined) learnOutput(estimate, seen.usage.output);
+          const guess = Math.min(shareGrant.tokens, estimate.promptTokens + (estimate.maxOutputTokens ?? seen.events));
+          // A body that failed keeps its reservation, unless the failure is the caller's own abort (a cancel).
+          const failed = seen.end === 'error' && signal?.aborted !== true;
+          settle({ charged: seen.usage !== undefined ? actualCost(estimate, seen.usage) : failed ? 'unknown' : guess });
+        };
+        return new BufferedResponse(observeSse(res.body, done), { status: res.status, statusText: res.statusText, headers: res.headers }, res);
       }
       let body: ArrayBuffer;
       try {

@@ -393,7 +393,9 @@ describe('redisBudget when Redis is down or slow', { skip: redisSkip(true), time
       // Between recovery checks Redis is not called at all: a slow Redis costs nothing per request.
       assert.equal((await budget.acquire('m', 0)).kind, 'grant');
       await slow;
-      assert.equal((await scriptCalls()) - callsBefore, 1, 'only the cut call reached Redis');
+      // The cut call, and (once its late answer is in) the give-back of the slot it booked: nothing else.
+      const calls = (await scriptCalls()) - callsBefore;
+      assert.ok(calls >= 1 && calls <= 2, `only the cut call (and its give-back) reached Redis: ${calls}`);
     } finally {
       await budget.close();
       raw.disconnect();
