@@ -210,12 +210,6 @@ const SCALE_RECOVERY = 0.02;
 const DECREASE = 0.5;
 /** The pace never drops below this share of learned limits (below it, the pauses do the work). */
 const MIN_SCALE = 1 / 16;
-/**
- * The share of its own learned burst window the tokens bucket may spend at once. The server's charge is
- * never the estimate (±15 % measured against an independent server) and a correction comes one round trip
- * after the send; 0.7 drew 429s in the first second (the probe's waiters all go at once), 0.5 none.
- */
-const TOKENS_BURST_SHARE = 0.5;
 /** A header reading repeated this many times in a row while 429s claim room is taken for a fake. */
 const STATIC_READINGS = 3;
 
@@ -293,22 +287,9 @@ export class RateLimiter {
     return learned.length > 0 ? Math.min(...learned) : 1000;
   }
 
-  /**
-   * A bucket's burst window: the explicit option, else the smallest learned (1000 ms before any), except
-   * that the tokens bucket may use up to {@link TOKENS_BURST_SHARE} of its own learned window when that
-   * is more. Pacing it with the requests bucket's often far smaller window left much of the token budget
-   * unused; spending its whole window at the estimate overfills the server's bucket by the estimate's
-   * error before the first reading shows it.
-   */
-  #burstOf(b: Bucket): number {
-    const smallest = this.#burstMs();
-    if (this.#burst !== undefined || b !== this.#tokens || b.burst === undefined) return smallest;
-    return Math.max(smallest, b.burst * TOKENS_BURST_SHARE);
-  }
-
   /** Earliest time a bucket admits `cost` units (may be in the past). */
   #admitAt(b: Bucket, interval: number, cost: number): number {
-    const tolerance = this.#adaptive() ? interval : Math.max(this.#burstOf(b), interval);
+    const tolerance = this.#adaptive() ? interval : Math.max(this.#burstMs(), interval);
     const need = cost * interval;
     // A request bigger than the burst fits into an empty bucket: the burst is never below it.
     return b.tat + need - Math.max(tolerance, need);
