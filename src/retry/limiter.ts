@@ -347,8 +347,8 @@ export class RateLimiter {
 
   /**
    * Learns from the rate-limit headers of the answer to `grant` (pass `undefined` when the answer had
-   * none). Limits and burst are learned; the local buckets are moved forward when the server's are
-   * further ahead than we thought.
+   * none). Limits and burst are learned; the local buckets are moved to the server's state as of the
+   * grant's send (forward or back; only forward for a grant this limiter did not issue).
    */
   observe(headers: RateLimitHeaders | undefined, grant?: Grant): void {
     if (headers !== undefined) {
@@ -379,7 +379,10 @@ export class RateLimiter {
     }
     const serverTat = (sentAt ?? this.#now()) + r.resetMs;
     const behind = localTat !== undefined && shiftAtSend !== undefined ? serverTat - localTat - (b.shift - shiftAtSend) : serverTat - b.tat;
-    if (behind > 0) {
+    // Measured against the grant's own state (what the buckets held right after its charge, and the
+    // corrections applied since), the reading is exact: follow it both ways, so an overcharge is given
+    // back and the server's noise does not ratchet the bucket ahead. Without that state only forward.
+    if (behind > 0 || (behind < 0 && localTat !== undefined && shiftAtSend !== undefined)) {
       b.tat += behind;
       b.shift += behind;
     }
