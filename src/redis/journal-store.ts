@@ -92,11 +92,14 @@ redis.call('HSET', KEYS[1], 'cursor', ARGV[1], 'updated_at', ARGV[2])
 return 1`,
 );
 
+/** The guard of every transition out of an unfinished job: a job already terminal or lost is left alone. */
+const ONLY_UNFINISHED = `local s = get('state')
+if s ~= 'creating' and s ~= 'pending' then return 0 end`;
+
 // KEYS: job. ARGV: result JSON, failureCode ('' none), now.
 const TERMINAL = script(
   'recordTerminal',
-  `local s = get('state')
-if s ~= 'creating' and s ~= 'pending' then return 0 end
+  `${ONLY_UNFINISHED}
 redis.call('HSET', KEYS[1], 'state', 'terminal', 'result', ARGV[1], 'updated_at', ARGV[3])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'failure_code', ARGV[2]) else redis.call('HDEL', KEYS[1], 'failure_code') end
 return 1`,
@@ -105,8 +108,7 @@ return 1`,
 // KEYS: job. ARGV: reason, now.
 const LOST = script(
   'markLost',
-  `local s = get('state')
-if s ~= 'creating' and s ~= 'pending' then return 0 end
+  `${ONLY_UNFINISHED}
 redis.call('HSET', KEYS[1], 'state', 'lost', 'lost_reason', ARGV[1], 'updated_at', ARGV[2])
 return 1`,
 );
