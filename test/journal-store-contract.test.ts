@@ -16,7 +16,7 @@ import type { JournalStore } from '../src/journal/store.ts';
 import { RedisJournalStore } from '../src/redis/journal-store.ts';
 import { createAndWait, type WaitOptions } from '../src/background/wait.ts';
 import { ExpiredError, UserAbortError } from '../src/core/errors.ts';
-import { FakeResponses, tapRetrieves } from './background/fake-client.ts';
+import { FakeResponses, resumeSplit } from './background/fake-client.ts';
 import { createManualClock, type ManualClock } from '../src/mock/index.ts';
 import { anyRedis, redisSkip, uniqueKey } from './redis/harness.ts';
 
@@ -259,20 +259,7 @@ for (const backend of backends) {
       const ob: JobOutcome[] = [];
       const a = journal({}, oa);
       const b = journal({}, ob);
-      const ids: string[] = [];
-      for (let i = 0; i < 8; i++) {
-        const id = fake.add({ durationMs: 10_000 + i * 7_000 });
-        ids.push(id);
-        await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
-      }
-      const polledBy = new Map<string, Set<string>>();
-      const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
-      const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
-      const keys = [...oa, ...ob].map((o) => o.key).sort();
-      assert.equal(keys.length, 8);
-      assert.equal(new Set(keys).size, 8, 'no job delivered twice');
-      assert.equal(ra.delivered + rb.delivered, 8);
-      for (const id of ids) assert.equal(polledBy.get(id)?.size, 1, `${id} polled by one owner`);
+      await resumeSplit(clock, fake, [a, b], [oa, ob], 8);
     });
 
     test('an orphan is marked lost after orphanAfterMs and delivered as lost', async () => {

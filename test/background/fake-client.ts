@@ -5,6 +5,8 @@
  * Errors are the real `openai` SDK error classes, so the classifier sees what it sees in production.
  */
 import { APIConnectionError, APIUserAbortError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
+import assert from 'node:assert/strict';
+import type { JobOutcome, Journal, ResumeReport } from '../../src/journal/index.ts';
 import type { ManualClock } from '../../src/mock/index.ts';
 
 export interface JobScript {
@@ -236,4 +238,32 @@ export function tapRetrieves(fake: FakeResponses, polledBy: Map<string, Set<stri
       create: fake.responses.create,
     },
   };
+}
+
+/**
+ * Two journals on one store resume `count` jobs together (concurrency 3 each); asserts what both callers
+ * prove: every job delivered once across the two, and each id polled by one owner only.
+ */
+export async function resumeSplit(
+  clock: ManualClock,
+  fake: FakeResponses,
+  [a, b]: readonly [Journal, Journal],
+  [oa, ob]: readonly [readonly JobOutcome[], readonly JobOutcome[]],
+  count: number,
+): Promise<[ResumeReport, ResumeReport]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = fake.add({ durationMs: 10_000 + i * 7_000 });
+    ids.push(id);
+    await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
+  }
+  const polledBy = new Map<string, Set<string>>();
+  const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
+  const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
+  const keys = [...oa, ...ob].map((o) => o.key).sort();
+  assert.equal(keys.length, count);
+  assert.equal(new Set(keys).size, count, 'no job delivered twice');
+  assert.equal(ra.delivered + rb.delivered, count);
+  for (const id of ids) assert.equal(polledBy.get(id)?.size, 1, `${id} polled by one owner`);
+  return [ra, rb];
 }

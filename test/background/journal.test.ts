@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Journal, openJournal, type JobOutcome } from '../../src/journal/index.ts';
 import { createAndWait, waitForResponse, type WaitOptions } from '../../src/background/wait.ts';
 import { ConflictError, RateLimitError, UserAbortError, ExpiredError } from '../../src/core/errors.ts';
-import { FakeResponses, tapRetrieves } from './fake-client.ts';
+import { FakeResponses, resumeSplit } from './fake-client.ts';
 import { createManualClock } from '../../src/mock/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-journal-'));
@@ -121,21 +121,8 @@ describe('leases', () => {
     const { clock, fake, journal: a, outcomes: oa } = setup(path);
     const ob: JobOutcome[] = [];
     const b = new Journal({ path, clock, onResult: (o) => void ob.push(o) });
-    const ids: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const id = fake.add({ durationMs: 10_000 + i * 7_000 });
-      ids.push(id);
-      await a.store.insert({ key: `job${i}`, kind: 'response', stream: false, objectId: id }, clock.now());
-    }
-    const polledBy = new Map<string, Set<string>>();
-    const tap = (owner: string) => tapRetrieves(fake, polledBy, owner);
-    const [ra, rb] = await clock.run(Promise.all([a.resumeAll(tap('a'), { timeoutMs: 600_000, concurrency: 3 }), b.resumeAll(tap('b'), { timeoutMs: 600_000, concurrency: 3 })]));
-    const keys = [...oa, ...ob].map((o) => o.key).sort();
-    assert.equal(keys.length, 12);
-    assert.equal(new Set(keys).size, 12, 'no job delivered twice');
-    assert.equal(ra.delivered + rb.delivered, 12);
+    const [ra, rb] = await resumeSplit(clock, fake, [a, b], [oa, ob], 12);
     assert.ok(ra.delivered > 0 && rb.delivered > 0, `both worked: ${ra.delivered}/${rb.delivered}`);
-    for (const id of ids) assert.equal(polledBy.get(id)?.size, 1, `${id} polled by one owner`);
     await a.close();
     await b.close();
   });
