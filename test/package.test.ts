@@ -47,12 +47,14 @@ describe('the packed package', { timeout: 240_000 }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('ships dist, README, CHANGELOG and docs, and no sources or tests', () => {
+  test('ships dist, README, CHANGELOG and docs, and no sources, tests or working notes', () => {
     const files = execFileSync('find', ['.', '-type', 'f'], { cwd: pkgDir, encoding: 'utf8' }).split('\n');
     assert.ok(files.includes('./dist/index.js'));
     assert.ok(files.includes('./dist/index.d.ts'));
     assert.ok(files.includes('./docs/codes.md'));
     assert.ok(!files.some((f) => f.startsWith('./src/') || f.startsWith('./test/') || f.includes('.test.')), files.join('\n'));
+    // docs/plans/ holds the engineers' notes between sessions, not user documentation.
+    assert.ok(!files.some((f) => f.startsWith('./docs/plans/')), files.join('\n'));
   });
 
   test('the core has no runtime dependencies', () => {
