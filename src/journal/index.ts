@@ -4,7 +4,7 @@
  */
 export { Journal, outcomeOf } from './journal.ts';
 export type { JobOutcome, JournalOptions, OutcomeHandler, ResumeOptions, ResumeReport } from './journal.ts';
-export { SqliteJournalStore } from './sqlite.ts';
+export { JournalSchemaError, SqliteJournalStore } from './sqlite.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
 // Every type a signature of this entry uses, so a user can name it from here (types only: no code).

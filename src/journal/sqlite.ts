@@ -5,8 +5,30 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from './store.ts';
-import { count, misuse } from '../internal/options.ts';
+import { count, misuse, optionsObject, rejectUnknown } from '../internal/options.ts';
 import { inferSchemaVersion, JOURNAL_SCHEMA_VERSION } from './schema.ts';
+
+/**
+ * A journal file written by a newer faultline (its `PRAGMA user_version` is above
+ * {@link JOURNAL_SCHEMA_VERSION}): its rows may carry meaning this faultline cannot read or keep, so
+ * writing to it could lose paid work. It is left exactly as it is; `faultline doctor` names it too.
+ */
+export class JournalSchemaError extends Error {
+  /** `'JournalSchemaError'`. */
+  override readonly name = 'JournalSchemaError';
+  /** `'FAULTLINE_JOURNAL_SCHEMA'`, for a check that does not import the class. */
+  readonly code = 'FAULTLINE_JOURNAL_SCHEMA';
+  /** The version the file records. */
+  readonly found: number;
+  /** The newest version this faultline reads. */
+  readonly supported: number = JOURNAL_SCHEMA_VERSION;
+  constructor(found: number) {
+    super(`SqliteJournalStore: the journal file has schema version ${found}, newer than this faultline's ${JOURNAL_SCHEMA_VERSION}; upgrade faultline to open it (the file was not changed)`);
+    this.found = found;
+  }
+}
+
+const SQLITE_STORE_KEYS: ReadonlySet<string> = new Set(['busyTimeoutMs']);
 
 /** Options for {@link SqliteJournalStore}. */
 export interface SqliteStoreOptions {
@@ -96,11 +118,24 @@ export class SqliteJournalStore implements JournalStore {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw misuse('type', 'SqliteJournalStore', '#path', 'a non-empty file path', path);
     // A whole number: it is written into the PRAGMA, and SQLite's busy timeout is a C int.
-    const busy = count('SqliteJournalStore', 'busyTimeoutMs', options.busyTimeoutMs, { default: 5000, max: 2_147_483_647 });
+    const o = optionsObject('SqliteJournalStore', options);
+    rejectUnknown('SqliteJournalStore', o, SQLITE_STORE_KEYS);
+    const busy = count('SqliteJournalStore', 'busyTimeoutMs', o['busyTimeoutMs'], { default: 5000, max: 2_147_483_647 });
     this.#db = new DatabaseSync(path);
     this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
-    if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    this.#migrate();
+    try {
+      // Before anything writes (even the journal mode is written into the file's header).
+      if (this.#recorded() > JOURNAL_SCHEMA_VERSION) throw new JournalSchemaError(this.#recorded());
+      if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      this.#migrate();
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
+  }
+
+  #recorded(): number {
+    return Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
   }
 
   /**
@@ -109,11 +144,12 @@ export class SqliteJournalStore implements JournalStore {
    * migrate it once (the second waits for the lock, then finds the version written).
    */
   #migrate(): void {
-    const recorded = (): number => Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-    if (recorded() >= JOURNAL_SCHEMA_VERSION) return;
+    if (this.#recorded() >= JOURNAL_SCHEMA_VERSION) return;
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      let version = recorded();
+      let version = this.#recorded();
+      // A newer faultline may have written it between the first reading and the lock.
+      if (version > JOURNAL_SCHEMA_VERSION) throw new JournalSchemaError(version);
       if (version === 0) {
         // No version recorded: a new file, or one written before the version was (read from its columns).
         const columns = (this.#db.prepare('PRAGMA table_info(faultline_jobs)').all() as { name: string }[]).map((c) => c.name);

@@ -1,14 +1,16 @@
 /**
  * SqliteJournalStore records its schema version in `PRAGMA user_version` and migrates files written
- * before it did (schema 1 without `window_ms`, schema 2 without a recorded version), keeping their jobs.
+ * before it did (schema 1 without `window_ms`, schema 2 without a recorded version), keeping their jobs;
+ * a file of a newer schema is refused, untouched.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteJournalStore } from '../../src/journal/sqlite.ts';
+import { JournalSchemaError, SqliteJournalStore } from '../../src/journal/sqlite.ts';
+import { openJournal } from '../../src/journal/index.ts';
 
 const V1_TABLE = `CREATE TABLE faultline_jobs (key TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, object_id TEXT UNIQUE, stream INTEGER NOT NULL DEFAULT 0, cursor INTEGER, result TEXT, failure_code TEXT, lost_reason TEXT, lease_owner TEXT, lease_until INTEGER, delivery_attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deadline_at INTEGER)`;
 
@@ -88,4 +90,31 @@ test('path is checked with the one misuse format', () => {
   for (const bad of ['', 5, undefined, null]) {
     assert.throws(() => new SqliteJournalStore(bad as never), (e: unknown) => e instanceof TypeError && /^SqliteJournalStore: path must be a non-empty file path, got /.test(e.message), String(bad));
   }
+});
+
+test('a file of a newer schema is refused with JournalSchemaError and left exactly as it was', async () => {
+  const path = file('newer.db');
+  const db = new DatabaseSync(path);
+  // What a later faultline might write: a column this one does not know, and its version.
+  db.exec(`${V1_TABLE}; ALTER TABLE faultline_jobs ADD COLUMN window_ms INTEGER; ALTER TABLE faultline_jobs ADD COLUMN future TEXT NOT NULL DEFAULT 'x';
+    INSERT INTO faultline_jobs (key, kind, state, object_id, created_at, updated_at) VALUES ('paid', 'response', 'pending', 'resp_9', 1, 2);
+    PRAGMA user_version = 3;`);
+  db.close();
+  const before = readFileSync(path);
+  for (const open of [() => new SqliteJournalStore(path), () => openJournal(path)]) {
+    assert.throws(open, (e: unknown) => {
+      assert.ok(e instanceof JournalSchemaError);
+      assert.equal(e.code, 'FAULTLINE_JOURNAL_SCHEMA');
+      assert.equal(e.found, 3);
+      assert.equal(e.supported, 2);
+      assert.match(e.message, /schema version 3, newer than this faultline's 2; upgrade faultline/);
+      return true;
+    });
+  }
+  assert.equal(inspect(path).version, 3);
+  assert.ok(readFileSync(path).equals(before), 'not a byte of the file changed');
+  // The refused store closed its connection: the file can be removed and reopened at once.
+  const plain = new DatabaseSync(path);
+  assert.equal((plain.prepare('SELECT object_id FROM faultline_jobs').get() as { object_id: string }).object_id, 'resp_9');
+  plain.close();
 });
