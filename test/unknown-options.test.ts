@@ -11,6 +11,7 @@ import * as journal from '../src/journal/index.ts';
 import * as webhooks from '../src/webhooks/index.ts';
 import * as redis from '../src/redis/index.ts';
 import * as otel from '../src/otel/index.ts';
+import * as mock from '../src/mock/index.ts';
 
 const client = { responses: { retrieve: async () => ({}), cancel: async () => ({}), create: async () => ({}) }, batches: { retrieve: async () => ({}) }, files: { content: async () => ({}) } } as never;
 const secret = (): string => webhooks.generateWebhookSecret();
@@ -37,6 +38,9 @@ const owners: Record<string, Call> = {
   verifyWebhook: (x) => webhooks.verifyWebhook({ body: '', headers: {}, secret: secret(), ...x }),
   redisBudget: (x) => redis.redisBudget({ client: redisClient, key: 'k', ...x } as never),
   instrument: (x) => otel.instrument(x),
+  SqliteJournalStore: (x) => new journal.SqliteJournalStore(':memory:', x).close(),
+  RedisJournalStore: (x) => new redis.RedisJournalStore({ client: redisClient, ...x } as never).close(),
+  createManualClock: (x) => mock.createManualClock(x),
 };
 
 /** [owner, the typo, the key it is closest to (or none)] */
@@ -67,6 +71,10 @@ const cases: [string, string, string | undefined][] = [
   ['verifyWebhook', 'sentAt', undefined], // signWebhook's, not verifyWebhook's
   ['redisBudget', 'fallbackShares', 'fallbackShare'],
   ['instrument', 'tracerProvidr', 'tracerProvider'],
+  ['SqliteJournalStore', 'busyTimeoutMS', 'busyTimeoutMs'],
+  ['RedisJournalStore', 'retentionMS', 'retentionMs'],
+  ['RedisJournalStore', 'leaseMs', undefined], // a Journal option, not the store's
+  ['createManualClock', 'autoadvance', 'autoAdvance'],
 ];
 
 async function errorOf(call: () => unknown): Promise<unknown> {

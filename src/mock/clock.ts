@@ -8,7 +8,7 @@
  * {@link Clock} contract (a sleep resolves on abort, never rejects) by construction.
  */
 import { unrefClock, type Clock } from '../internal/clock.ts';
-import { durationMs, finite, fn, oneOf, optionsObject, count } from '../internal/options.ts';
+import { durationMs, finite, fn, oneOf, optionsObject, count, rejectUnknown } from '../internal/options.ts';
 
 /**
  * A {@link Clock} (the library's one clock contract: `sleep()` resolves after `ms` milliseconds of this
@@ -87,6 +87,8 @@ async function turns(): Promise<void> {
 
 const OWNER = 'createManualClock';
 
+const CLOCK_KEYS: ReadonlySet<string> = new Set(['start', 'autoAdvance', 'settle'] satisfies (keyof ManualClockOptions)[]);
+
 /**
  * Creates a {@link ManualClock}.
  *
@@ -96,6 +98,7 @@ const OWNER = 'createManualClock';
 export function createManualClock(options?: number | ManualClockOptions): ManualClock {
   const positional = typeof options === 'number';
   const raw: Record<string, unknown> = positional ? { start: options } : optionsObject(OWNER, options);
+  if (!positional) rejectUnknown(OWNER, raw, CLOCK_KEYS);
   const start = finite(OWNER, positional ? '#start' : 'start', raw.start, { default: 1_767_225_600_000 });
   const autoAdvance = oneOf(OWNER, 'autoAdvance', raw.autoAdvance, [true, false], false);
   const settle = fn<() => Promise<void>>(OWNER, 'settle', raw.settle) ?? turns;

@@ -16,6 +16,7 @@ import { Connection } from './connection.ts';
 import { defineScript, type Script } from './scripts.ts';
 import type { RedisClientLike } from './types.ts';
 import { nonEmptyString, numberAtLeast, optionsObject } from './options.ts';
+import { rejectUnknown } from '../internal/options.ts';
 
 const OWNER = 'RedisJournalStore';
 
@@ -46,6 +47,8 @@ export interface RedisJournalStoreOptions {
    */
   readonly commandTimeoutMs?: number;
 }
+
+const STORE_KEYS: ReadonlySet<string> = new Set(['url', 'client', 'name', 'retentionMs', 'webhookTtlMs', 'commandTimeoutMs'] satisfies (keyof RedisJournalStoreOptions)[]);
 
 const FIELDS = ['kind', 'state', 'object_id', 'stream', 'cursor', 'result', 'failure_code', 'lost_reason', 'lease_owner', 'lease_until', 'delivery_attempts', 'created_at', 'updated_at', 'deadline_at', 'window_ms'] as const;
 
@@ -222,6 +225,7 @@ export class RedisJournalStore implements JournalStore {
 
   constructor(options: RedisJournalStoreOptions) {
     const o = optionsObject(OWNER, options);
+    rejectUnknown(OWNER, o, STORE_KEYS);
     const name = nonEmptyString(OWNER, 'name', o['name']) ?? 'default';
     if (/[{}]/.test(name)) throw new TypeError(`${OWNER}: options.name must not contain braces (it becomes a Redis hash tag), got ${JSON.stringify(name)}`);
     this.#base = `faultline:journal:{${name}}:`;
