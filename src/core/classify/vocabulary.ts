@@ -624,6 +624,18 @@ export const TRANSPORT_MESSAGES: ReadonlyMap<string, FailureCode> = new Map<stri
 ]);
 
 /**
+ * What the other browsers' fetch rejects with when a request got no answer, read only on a `TypeError`
+ * (the one type fetch rejects with): on any other error these are the caller's own words ("Load failed"
+ * is a common text of an app's own). Chromium's "Failed to fetch" is in {@link TRANSPORT_MESSAGES}.
+ * Looked up lower-cased, without a final period.
+ */
+export const BROWSER_FETCH_MESSAGES: ReadonlyMap<string, FailureCode> = new Map<string, FailureCode>([
+  ['networkerror when attempting to fetch resource', 'connection_error'], // Firefox
+  ['load failed', 'connection_error'], // Safari 17+ (WebKit)
+  ['the internet connection appears to be offline', 'connection_error'], // Safari before 17, offline
+]);
+
+/**
  * Transport messages that carry an address, a host or a cause after the words that matter
  * ("connect ETIMEDOUT 1.2.3.4:443", "getaddrinfo ENOTFOUND host", node-fetch "reason: socket hang up").
  */

@@ -4,7 +4,7 @@
  */
 import type { Signals } from '../signals.ts';
 import { get, isObj, str, type Obj } from '../values.ts';
-import { SETUP_ERROR_CODES, TLS_TRUST_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES, TRANSPORT_PHRASES } from '../vocabulary.ts';
+import { BROWSER_FETCH_MESSAGES, SETUP_ERROR_CODES, TLS_TRUST_CODES, TRANSPORT_CODES, TRANSPORT_MESSAGES, TRANSPORT_NAMES, TRANSPORT_PHRASES } from '../vocabulary.ts';
 import type { FailureCode } from '../../catalog.ts';
 
 /** How many links of a `cause` chain are read. */
@@ -39,6 +39,13 @@ export function transportMessage(text: string): FailureCode | undefined {
   if (exact !== undefined) return exact;
   for (const [re, code] of TRANSPORT_PHRASES) if (re.test(text)) return code;
   return undefined;
+}
+
+/** The code a browser fetch's `TypeError` message stands for (Firefox, Safari), if it is one. */
+function browserFetchMessage(text: string): FailureCode | undefined {
+  if (text.length > 60) return undefined;
+  const lower = text.toLowerCase();
+  return BROWSER_FETCH_MESSAGES.get(lower.endsWith('.') ? lower.slice(0, -1) : lower);
 }
 
 /**
@@ -94,7 +101,7 @@ export function readErrorChain(s: Signals, err: unknown): void {
     const name = str(link.name);
     const ctor = str(link.ctorName);
     const msg = str(link.message);
-    const other = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined) ?? (msg !== undefined ? transportMessage(msg) : undefined);
+    const other = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined) ?? (msg !== undefined ? transportMessage(msg) ?? (name === 'TypeError' ? browserFetchMessage(msg) : undefined) : undefined);
     if (other === 'connection_error') generic ??= other;
     else if (other !== undefined) specific ??= other;
     rootHasEvidence = t !== undefined || other !== undefined;
