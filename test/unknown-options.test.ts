@@ -95,6 +95,12 @@ for (const [owner, typo, near] of cases) {
   });
 }
 
+test('a nested options object names its path: createFetch({ limits: { rmp } })', async () => {
+  const error = await errorOf(() => root.createFetch({ limits: { rmp: 100 } } as never));
+  assert.ok(error instanceof TypeError);
+  assert.equal(error.message, 'createFetch: options.limits.rmp is not an option of createFetch(); did you mean options.limits.rpm?');
+});
+
 test('every owner is in the table', () => {
   assert.deepEqual(new Set(cases.map(([owner]) => owner)), new Set(Object.keys(owners)));
 });

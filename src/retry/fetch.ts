@@ -48,6 +48,8 @@ export interface PacingLimits {
   readonly burstWindowMs?: number;
 }
 
+const PACING_LIMIT_KEYS: ReadonlySet<string> = new Set(Object.keys({ rpm: true, tpm: true, burstWindowMs: true } satisfies Record<keyof PacingLimits, true>));
+
 /** Options of {@link createFetch}. Every retry option of `retry()` applies to each request. */
 export interface CreateFetchOptions extends RetryOptions {
   /**
@@ -226,7 +228,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
   const underlying = fn<FetchFunction>(owner, 'fetch', underlyingOption);
   const pacing = oneOf(owner, 'pacing', pacingOption, [true, false], true);
   const failurePolicy = oneOf(owner, 'failure', failureOption, ['throw', 'return'], 'return');
-  if (limits !== undefined) optionsObject(owner, limits, 'options.limits');
+  if (limits !== undefined) rejectUnknown(owner, optionsObject(owner, limits, 'options.limits'), PACING_LIMIT_KEYS, { path: 'limits' });
   if (limiter !== undefined && !(limiter instanceof RateLimiter) && typeof limiter !== 'function') {
     throw misuse('type', owner, 'limiter', 'a RateLimiter or a function (model) => RateLimiter', limiter);
   }
