@@ -529,8 +529,9 @@ export class RateLimiter {
     // reach the server (`late`), and by at most MAX_BACK_SHARE of the grant's own booking, since a request
     // that overtook others on the way shows a bucket without them. Without that state, or while the pace
     // is cut after 429s (its larger bookings are the point: giving them back would undo the cut), only
-    // forward.
-    const move = behind > 0 ? behind : own && this.#scale === 1 ? Math.max(Math.min(0, behind + late), -MAX_BACK_SHARE * ownMs) : 0;
+    // forward; the requests bucket too (a request costs the server exactly one: there is no charge to
+    // give back, only noise, and following it back drew 9 % 429s in bench:pacing's RPM-bound `small`).
+    const move = behind > 0 ? behind : own && this.#scale === 1 && b === this.#tokens ? Math.max(Math.min(0, behind + late), -MAX_BACK_SHARE * ownMs) : 0;
     if (move !== 0) {
       b.tat += move;
       b.shift += move;
