@@ -342,24 +342,32 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
       const stream = estimate?.stream === true || isEventStream(res);
       if (res.ok && stream) {
+        // The headers are observed now (the limiter's reading is as of the send, so a reconcile at the
+        // end cannot be in it); the reservation is corrected once, when the stream ends.
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
         pacer?.poke();
         markDelivered();
-        if (settle === undefined || shareGrant === undefined || res.body === null || estimate === undefined) {
+        const reserved = shareGrant?.tokens ?? (limiterOf !== undefined ? grant?.tokens : undefined);
+        if (reserved === undefined || res.body === null || estimate === undefined) {
           settle?.({ headers, charged: 'unknown' });
           return res;
         }
-        // The headers teach every process now; the reservation is corrected once, when the stream ends:
-        // from the `usage` it carries, else (no usage, or cancelled) from what it showed, never above the
-        // reservation.
-        if (headers !== undefined) void shared!.budget.observe(shared!.model, headers, shareGrant).then(() => shared!.poke(), () => {});
+        // The headers teach every process now.
+        if (shareGrant !== undefined && headers !== undefined) void shared!.budget.observe(shared!.model, headers, shareGrant).then(() => shared!.poke(), () => {});
         const done = (seen: StreamSeen): void => {
           if (seen.usage !== undefined) learnOutput(estimate, seen.usage.output);
-          const guess = Math.min(shareGrant.tokens, estimate.promptTokens + (estimate.maxOutputTokens ?? seen.events));
-          // A body that failed keeps its reservation, unless the failure is the caller's own abort (a cancel).
+          // From the `usage` it carries, else (no usage, or cancelled) from what it showed, never above the
+          // reservation. A body that failed keeps its reservation, unless the failure is the caller's own
+          // abort (a cancel).
+          const guess = Math.min(reserved, estimate.promptTokens + (estimate.maxOutputTokens ?? seen.events));
           const failed = seen.end === 'error' && signal?.aborted !== true;
-          settle({ charged: seen.usage !== undefined ? actualCost(estimate, seen.usage) : failed ? 'unknown' : guess });
+          const charged = seen.usage !== undefined ? actualCost(estimate, seen.usage) : failed ? 'unknown' : guess;
+          settle?.({ charged });
+          if (grant !== undefined && limiterOf !== undefined && charged !== 'unknown') {
+            limiterOf.reconcile(grant, charged);
+            pacer?.poke();
+          }
         };
         return new BufferedResponse(observeSse(res.body, done), { status: res.status, statusText: res.statusText, headers: res.headers }, res);
       }

@@ -15,6 +15,9 @@
  *   size (the largest bound seen is kept; 60 s at most);
  * - the server's own state from `reset-*`, measured from when the request was *sent* (not when the
  *   answer arrived, which may be seconds later), so the local buckets never fall behind the server's;
+ * - the server's charge per estimated token (a server never charges exactly the estimate) from the
+ *   tokens readings: bookings are scaled by it, and once it is learned the tokens bucket fills up to 0.9
+ *   of its own learned window (less while answers come back late);
  * - token costs from `usage` through {@link RateLimiter.reconcile}.
  * Until the first answer arrives one request is sent alone (a probe), so a burst does not go out
  * blind. With no headers at all (a proxy stripped them) or headers that lie (429s keep coming although
@@ -107,6 +110,17 @@ interface GrantState {
   readonly tokensShift: number;
   /** Whether this was the probe (the first request, sent alone while no limit is known). */
   readonly probe: boolean;
+  /** Milliseconds of tokens refill booked for it (its tokens at the interval and charge ratio of the time). */
+  readonly tokensMs: number;
+  /** What {@link RateLimiter.reconcile} moved the tokens bucket by for it, in ms (a reading undoes it). */
+  reconciledMs: number;
+  /** Reconciled to 0 tokens: the server charged nothing (a 429), so it says nothing about the ratio. */
+  uncharged: boolean;
+  /** Its place in the order of sends. */
+  readonly seq: number;
+  /** When it was sent, and whether its answer was observed (see `#overdueMs`). */
+  readonly sentAt: number;
+  answered: boolean;
 }
 
 /**
@@ -226,6 +240,33 @@ const DECREASE = 0.5;
 const MIN_SCALE = 1 / 16;
 /** A header reading repeated this many times in a row while 429s claim room is taken for a fake. */
 const STATIC_READINGS = 3;
+/**
+ * The share of its own learned burst window the tokens bucket may fill, by what is known of the server's
+ * charge: nothing yet (the first answers' readings are still in flight), one reading (the probe's, exact:
+ * both buckets were empty), or a charge ratio learned over {@link RATIO_WINDOW_MS} of bookings. The
+ * margin left covers the noise of the charge, the requests sent but not yet read, and the time between a
+ * send and the server's admission (which a reading cannot show: measured 2–70 ms on a loaded machine).
+ */
+const TOKENS_SHARE = { blind: 0.5, probed: 0.75, learned: 0.9 } as const;
+/** What is left of the recent lateness of answers after each reading (see `#late`). */
+const LATE_DECAY = 0.8;
+/** Milliseconds of bookings read before the charge ratio counts as learned. */
+const RATIO_WINDOW_MS = 500;
+/** How many of the last readings' ratios the charge ratio is the median of. */
+const RATIO_SAMPLES = 9;
+/** The charge ratio stays in this range (one reading moves it by half its own booking at most). */
+const RATIO_RANGE = [0.5, 2] as const;
+/** A learned ratio this close below 1 is taken for noise (see `#bookingRatio`). */
+const RATIO_NOISE = 0.03;
+/**
+ * A reading may move the tokens bucket back by at most this share of its own grant's booking. A reading
+ * shows the server's bucket as of the grant's admission: a request that overtook others on the way (a
+ * reused connection while the others open new ones) shows a bucket that does not hold them yet, so taken
+ * at its word it gives back a whole wave of bookings (measured: 862 ms at once, then 6 of 8 sends 429s).
+ * The charge's own error per request is far below it; a true give-back of more is followed reading by
+ * reading.
+ */
+const MAX_BACK_SHARE = 0.5;
 
 /**
  * The two-limit pacer. One instance per model (OpenAI's limits are per organization and model); share
@@ -258,6 +299,25 @@ export class RateLimiter {
   #syncedGrant: Grant | undefined;
   /** Whether the one 429 forgiven its cut (the cold start's) has come. */
   #firstLimited = false;
+  /** The server's charge per token of the estimate, learned from the tokens readings (1 until then). */
+  #ratio = 1;
+  /** Milliseconds of bookings the ratio was learned from (0: none yet). */
+  #ratioWeight = 0;
+  /** The last readings' ratios; `#ratio` is their median. */
+  readonly #ratioSamples: number[] = [];
+  /** The number of grants issued, and the place of the last one whose tokens reading was applied. */
+  #seq = 0;
+  #lastRead = -1;
+  /** The last move `#sync` made, and how much of the last tokens reading it did not move (ms). */
+  #lastMove = 0;
+  #unmoved = 0;
+  /** The shortest time from a send to its answer seen, in ms. */
+  #minRtt = Infinity;
+  /** How much later than the fastest the recent answers came, in ms (the largest, decaying). */
+  #late = 0;
+  /** Grants in the order sent, from the oldest maybe unanswered at `#unansweredHead` (see `#overdueMs`). */
+  #unanswered: GrantState[] = [];
+  #unansweredHead = 0;
 
   constructor(options: RateLimiterOptions = {}) {
     const owner = 'RateLimiter';
@@ -293,7 +353,17 @@ export class RateLimiter {
     if (this.#adaptive()) return kind === 'requests' && this.#probeDone ? MINUTE / this.#adaptiveRpm : undefined;
     const limit = kind === 'requests' ? this.#limitOf(this.#requests, this.#rpm) : this.#limitOf(this.#tokens, this.#tpm);
     if (limit === undefined) return undefined;
-    return MINUTE / (limit * this.#scale * (1 - this.#headroom));
+    return (MINUTE / (limit * this.#scale * (1 - this.#headroom))) * (kind === 'tokens' ? this.#bookingRatio() : 1);
+  }
+
+  /**
+   * The charge ratio the tokens bucket books by: the learned one, or 1 when it is less than 1 by no more
+   * than {@link RATIO_NOISE} (the readings' 1 ms resolution and the time to admission make such a ratio
+   * noise, and booking less than the estimate by noise is what overfills a server that charges the
+   * estimate exactly: the mock, whose bucket is filled to the last millisecond).
+   */
+  #bookingRatio(): number {
+    return this.#ratio >= 1 - RATIO_NOISE ? Math.max(1, this.#ratio) : this.#ratio;
   }
 
   #burstMs(): number {
@@ -302,9 +372,44 @@ export class RateLimiter {
     return learned.length > 0 ? Math.min(...learned) : 1000;
   }
 
+  /**
+   * A bucket's burst window: the explicit option, else the smallest learned (1000 ms before any), except
+   * that the tokens bucket may fill a share of its own learned window when that is more (see
+   * {@link TOKENS_SHARE}). Pacing it with the requests bucket's often far smaller window left up to a
+   * second of the token budget unused; filling its whole window at the estimate overfills the server's
+   * bucket by the estimate's error.
+   */
+  #burstOf(b: Bucket): number {
+    const smallest = this.#burstMs();
+    if (this.#burst !== undefined || b !== this.#tokens || b.burst === undefined) return smallest;
+    const share = this.#ratioWeight >= RATIO_WINDOW_MS ? TOKENS_SHARE.learned : this.#ratioWeight > 0 ? TOKENS_SHARE.probed : TOKENS_SHARE.blind;
+    // Sends that reach the server late (a stalled event loop) may reach it together: leave that much more.
+    return Math.max(smallest, b.burst * share - Math.max(this.#late, this.#overdueMs()));
+  }
+
+  /**
+   * How much longer than the fastest answer the oldest unanswered request has been out, in ms: requests
+   * held up on the way (a stalled event loop, a frozen connection) reach the server together, later,
+   * after its bucket drained idle, so what was booked for them as it refilled overfills it then. A grant
+   * never observed is forgotten after a minute.
+   */
+  #overdueMs(): number {
+    if (this.#minRtt === Infinity) return 0;
+    const now = this.#now();
+    const q = this.#unanswered;
+    let i = this.#unansweredHead;
+    while (i < q.length && (q[i]!.answered || now - q[i]!.sentAt > MINUTE)) i++;
+    if (i > 1024 && i * 2 > q.length) {
+      q.splice(0, i);
+      i = 0;
+    }
+    this.#unansweredHead = i;
+    return i < q.length ? Math.max(0, now - q[i]!.sentAt - this.#minRtt) : 0;
+  }
+
   /** Earliest time a bucket admits `cost` units (may be in the past). */
   #admitAt(b: Bucket, interval: number, cost: number): number {
-    const tolerance = this.#adaptive() ? interval : Math.max(this.#burstMs(), interval);
+    const tolerance = this.#adaptive() ? interval : Math.max(this.#burstOf(b), interval);
     const need = cost * interval;
     // A request bigger than the burst fits into an empty bucket: the burst is never below it.
     return b.tat + need - Math.max(tolerance, need);
@@ -333,16 +438,26 @@ export class RateLimiter {
     const ri = this.#interval('requests');
     if (ri !== undefined) this.#requests.tat = Math.max(this.#requests.tat, now) + ri;
     const ti = this.#interval('tokens');
-    if (ti !== undefined) this.#tokens.tat = Math.max(this.#tokens.tat, now) + tokens * ti;
+    const tokensMs = ti === undefined ? 0 : tokens * ti;
+    if (ti !== undefined) this.#tokens.tat = Math.max(this.#tokens.tat, now) + tokensMs;
     const probe = !this.#probeDone && this.#probeSentAt === undefined;
     if (probe) this.#probeSentAt = now;
-    return new IssuedGrant(now, tokens, {
+    const state: GrantState = {
       requestsTat: this.#requests.tat,
       tokensTat: this.#tokens.tat,
       requestsShift: this.#requests.shift,
       tokensShift: this.#tokens.shift,
       probe,
-    });
+      tokensMs,
+      reconciledMs: 0,
+      uncharged: false,
+      seq: this.#seq++,
+      sentAt: now,
+      answered: false,
+    };
+    const grant = new IssuedGrant(now, tokens, state);
+    this.#unanswered.push(state);
+    return grant;
   }
 
   /**
@@ -357,35 +472,106 @@ export class RateLimiter {
       this.#lastReading = reading;
     }
     const state = grant === undefined ? undefined : IssuedGrant.stateOf(grant);
+    if (state !== undefined) state.answered = true;
     if (headers !== undefined && this.#learn && this.#trusted) {
-      if (headers.requests) this.#sync(this.#requests, headers.requests, state?.requestsTat, state?.requestsShift, grant?.sentAt);
-      if (headers.tokens) this.#sync(this.#tokens, headers.tokens, state?.tokensTat, state?.tokensShift, grant?.sentAt);
+      // How much longer than the fastest answer this one took: an upper bound of how late the request
+      // reached the server after its send (a stalled event loop, a new connection), which its reading
+      // cannot show: the server's bucket as of the send may be that much fuller than the reading says.
+      let late = 0;
+      if (state !== undefined) {
+        const rtt = this.#now() - grant!.sentAt;
+        this.#minRtt = Math.min(this.#minRtt, rtt);
+        late = rtt - this.#minRtt;
+        this.#late = Math.max(late, this.#late * LATE_DECAY);
+      }
+      if (headers.requests) this.#sync(this.#requests, headers.requests, state?.requestsTat, state?.requestsShift, grant?.sentAt, this.#interval('requests'), late);
+      if (headers.tokens) {
+        const behind = this.#sync(this.#tokens, headers.tokens, state?.tokensTat, state?.tokensShift, grant?.sentAt, state?.tokensMs, late);
+        if (state !== undefined && behind !== undefined) {
+          // Only a reading that follows the one of the grant sent just before it shows this grant's own
+          // charge alone (less what that reading showed but did not move): any other also carries the
+          // errors of bookings read out of order or not at all (a failure the server did not charge, an
+          // answer without headers).
+          if (state.seq === this.#lastRead + 1 || (state.probe && state.tokensMs === 0)) this.#learnRatio(state, grant!, behind - this.#unmoved, headers.tokens, late);
+          this.#lastRead = state.seq;
+          this.#unmoved = behind - this.#lastMove;
+        }
+      }
       if (state !== undefined && (headers.requests?.resetMs !== undefined || headers.tokens?.resetMs !== undefined)) this.#syncedGrant = grant;
     }
     if (state?.probe === true || headers !== undefined) this.#probeDone = true;
   }
 
-  #sync(b: Bucket, r: RateLimitHeaders['requests'] & object, localTat: number | undefined, shiftAtSend: number | undefined, sentAt: number | undefined): void {
+  /**
+   * Moves a bucket to the server's reading `r` of it, as of the send. Returns how far the reading put the
+   * server's bucket ahead of the local one (ms; negative: behind), measured against the grant's own state,
+   * or undefined when there is no such measure.
+   */
+  #sync(b: Bucket, r: RateLimitHeaders['requests'] & object, localTat: number | undefined, shiftAtSend: number | undefined, sentAt: number | undefined, ownMs = 0, late = 0): number | undefined {
     if (b.learned !== r.limit) {
       b.learned = r.limit;
       b.burst = undefined;
     }
     const unit = MINUTE / r.limit;
-    if (r.resetMs === undefined) return;
+    if (r.resetMs === undefined) return undefined;
     // With units left the backlog is below the bucket size, so remaining × unit + reset bounds it from
     // below; with none left a large request may have overfilled it and the sum says nothing.
     if (r.remaining !== undefined && r.remaining > 0) {
       b.burst = Math.min(MINUTE, Math.max(b.burst ?? 0, r.remaining * unit + r.resetMs));
     }
     const serverTat = (sentAt ?? this.#now()) + r.resetMs;
-    const behind = localTat !== undefined && shiftAtSend !== undefined ? serverTat - localTat - (b.shift - shiftAtSend) : serverTat - b.tat;
+    const own = localTat !== undefined && shiftAtSend !== undefined;
+    const behind = own ? serverTat - localTat - (b.shift - shiftAtSend) : serverTat - b.tat;
     // Measured against the grant's own state (what the buckets held right after its charge, and the
-    // corrections applied since), the reading is exact: follow it both ways, so an overcharge is given
-    // back and the server's noise does not ratchet the bucket ahead. Without that state only forward.
-    if (behind > 0 || (behind < 0 && localTat !== undefined && shiftAtSend !== undefined)) {
-      b.tat += behind;
-      b.shift += behind;
+    // corrections applied since), the reading is exact for the requests the server admitted before it:
+    // follow it both ways, so an overcharge is given back and the server's noise does not ratchet the
+    // bucket ahead. Back only by what the reading proves: less the time the request may have taken to
+    // reach the server (`late`), and by at most MAX_BACK_SHARE of the grant's own booking, since a request
+    // that overtook others on the way shows a bucket without them. Without that state, or while the pace
+    // is cut after 429s (its larger bookings are the point: giving them back would undo the cut), only
+    // forward; the requests bucket too (a request costs the server exactly one: there is no charge to
+    // give back, only noise, and following it back drew 9 % 429s in bench:pacing's RPM-bound `small`).
+    const move = behind > 0 ? behind : own && this.#scale === 1 && b === this.#tokens ? Math.max(Math.min(0, behind + late), -MAX_BACK_SHARE * ownMs) : 0;
+    if (move !== 0) {
+      b.tat += move;
+      b.shift += move;
     }
+    this.#lastMove = move;
+    return own ? behind : undefined;
+  }
+
+  /**
+   * Learns the server's charge per estimated token from one reading of the tokens bucket, `behind` ms
+   * ahead of the local one as of the grant's send. The reconciliation the grant had from `usage` is left
+   * out (the reading undid it): a server that charges at admission never gives back unused output. A
+   * grant reconciled to nothing (a 429) is skipped, and so is a reading of a server's bucket that had
+   * drained while the local one held a backlog (the server was idle: not a charge). The ratio is the
+   * median of the last RATIO_SAMPLES readings' ratios.
+   */
+  #learnRatio(state: GrantState, grant: Grant, behind: number, r: NonNullable<RateLimitHeaders['tokens']>, late: number): void {
+    if (state.uncharged || r.resetMs === undefined || !(grant.tokens > 0)) return;
+    // What the server would charge for it at the estimate, in ms of its refill: the ratio is measured
+    // against this, not against the booking, which `scale` and `headroom` enlarge on purpose.
+    const atEstimate = (grant.tokens * MINUTE) / r.limit;
+    // The probe went before any limit was known, so nothing was booked for it; the server's bucket held
+    // it alone (or other clients' backlog too, which errs high), so its reset is its charge.
+    const probed = state.probe && state.tokensMs === 0;
+    const charged = probed ? r.resetMs : state.tokensMs + behind + state.reconciledMs;
+    if (!probed && r.resetMs < 2 * state.tokensMs && state.tokensTat - grant.sentAt > 2 * state.tokensMs) return;
+    const expected = atEstimate * this.#ratio;
+    // A reading far below the expected charge is a request that overtook others, or a send that left late
+    // (the time to the server's admission is not in the reading): not a charge, and taken as one it would
+    // let the next sends overfill the server's bucket. One far above is clamped: a ratio too high only slows.
+    const error = charged - expected;
+    if (error < -MAX_BACK_SHARE * expected || (error < 0 && late > MAX_BACK_SHARE * expected)) return;
+    const sample = Math.min(Math.max(Math.min(charged, expected * (1 + MAX_BACK_SHARE)) / atEstimate, RATIO_RANGE[0]), RATIO_RANGE[1]);
+    const samples = this.#ratioSamples;
+    samples.push(sample);
+    if (samples.length > RATIO_SAMPLES) samples.shift();
+    // The median: one reading's error (noise, the time to admission) must not move the ratio.
+    const sorted = [...samples].sort((a, b) => a - b);
+    this.#ratio = sorted[sorted.length >> 1]!;
+    this.#ratioWeight += expected;
   }
 
   /**
@@ -396,10 +582,17 @@ export class RateLimiter {
     if (typeof actualTokens !== 'number' || !(actualTokens >= 0) || !Number.isFinite(actualTokens)) return;
     const ti = this.#interval('tokens');
     if (ti === undefined) return;
-    const delta = (actualTokens - grant.tokens) * ti;
+    const state = IssuedGrant.stateOf(grant);
+    // At the interval and charge ratio it was booked at.
+    const perToken = state !== undefined && grant.tokens > 0 && state.tokensMs > 0 ? state.tokensMs / grant.tokens : ti;
+    const delta = (actualTokens - grant.tokens) * perToken;
     this.#tokens.tat += delta;
     // Counted as a correction too: a later header reading already includes this request's true cost.
     this.#tokens.shift += delta;
+    if (state !== undefined) {
+      state.reconciledMs += delta;
+      if (actualTokens === 0) state.uncharged = true;
+    }
   }
 
   /** A success: adaptive pacing grows back. */
