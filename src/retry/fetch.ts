@@ -155,13 +155,19 @@ class BufferedResponse extends Response {
   }
 }
 
-function isEventStream(res: Response): boolean {
-  return (res.headers.get('content-type') ?? '').includes('text/event-stream');
-}
+const isEventStream = (contentType: string): boolean => contentType.includes('text/event-stream');
 
-function isJson(res: Response): boolean {
-  return /\bjson\b/i.test(res.headers.get('content-type') ?? '');
-}
+const isJson = (contentType: string): boolean => /\bjson\b/i.test(contentType);
+
+/** How an attempt's failure is read: an HTTP answer carries its own, anything else is classified. */
+const failureOf = (e: unknown): Failure => (e instanceof HttpFailure ? e.failure : classify(e));
+
+/**
+ * Whether `usage` in an answer's text could be read at all: {@link readUsage} needs an output count
+ * (`output_tokens` or `completion_tokens`), and a key spelled with `\u` escapes is the only other way to
+ * name one. An embeddings answer (`usage` without output tokens, thousands of numbers) is not parsed.
+ */
+const mayHoldUsage = (text: string): boolean => text.includes('output_tokens') || text.includes('completion_tokens') || text.includes('\\');
 
 /** A body that can be sent again unchanged (a stream can be read only once). */
 function reusable(body: unknown): boolean {
@@ -283,8 +289,8 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     const shared = pacing && budget !== undefined && estimate?.model !== undefined ? budgetPacerFor(estimate.model) : undefined;
     const pacer = pacing && shared === undefined && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
     const observer = telemetry.active ? startRequest({ method, input, model: estimate?.model, stream: estimate?.stream === true, now: clock.now }) : undefined;
-    const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const own = init?.signal instanceof AbortSignal ? init.signal : undefined;
+    const signal = own === undefined ? plan.signal : plan.signal === undefined ? own : AbortSignal.any([own, plan.signal]);
     const myOrder = order++;
     const canRetry = reusable(init?.body);
     const requestPlan: RetryPlan = {
@@ -292,7 +298,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
       retries: canRetry ? plan.retries : 0,
       signal,
-      failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
+      failureOf,
       // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
       // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
       delayFor: (f, ms) => ((pacer !== undefined || shared !== undefined) && f.code === 'rate_limit_exceeded' ? 0 : ms),
@@ -304,6 +310,9 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
       const shareGrant = shared ? await pacedTurn(observer, shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd)) : undefined;
       const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
+      // With no signal and no `attemptTimeoutMs` nothing can abort the attempt: the underlying fetch gets
+      // the caller's init as it is (a signal that never aborts still costs undici its listeners).
+      if (signal === undefined && plan.attemptTimeoutMs === undefined) return sendOnce(undefined, grant, markDelivered, settle, shareGrant);
       // The attempt's time counts from the send: the wait for a turn above is not part of it. Without an
       // `attemptTimeoutMs` the turn's own signal is the attempt's (a second one would only follow it).
       const deadline = plan.attemptTimeoutMs === undefined ? undefined : attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
@@ -317,11 +326,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
     };
 
-    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void, shareGrant?: BudgetGrant): Promise<Response> => {
+    const sendOnce = async (attemptSignal: AbortSignal | undefined, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void, shareGrant?: BudgetGrant): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {
-        res = await send(input instanceof Request ? input.clone() : input, { ...init, signal: attemptSignal });
+        const request = input instanceof Request ? input.clone() : input;
+        res = await (attemptSignal === undefined ? send(request, init) : send(request, { ...init, signal: attemptSignal }));
       } catch (e) {
         limiterOf?.observe(undefined, grant);
         pacer?.poke();
@@ -338,7 +348,8 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         settle?.({ headers, charged: 'unknown' });
         throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
       }
-      const stream = estimate?.stream === true || isEventStream(res);
+      const contentType = res.headers.get('content-type') ?? '';
+      const stream = estimate?.stream === true || isEventStream(contentType);
       if (res.ok && stream) {
         limiterOf?.observe(headers, grant);
         limiterOf?.onSuccess();
@@ -372,9 +383,13 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
       if (res.ok) {
         let charged: number | 'unknown' = 'unknown';
-        if ((grant !== undefined || settle !== undefined) && estimate !== undefined && isJson(res)) {
+        // `usage` is read only when something uses it: the shared budget, a limiter that paces tokens
+        // (its reconcile does nothing otherwise), or the output average (a request with no output cap).
+        const wanted = settle !== undefined || (grant !== undefined && (estimate?.maxOutputTokens === undefined || limiterOf?.state().tpm !== undefined));
+        const text = wanted && estimate !== undefined && isJson(contentType) ? utf8.decode(body) : undefined;
+        if (text !== undefined && estimate !== undefined && mayHoldUsage(text)) {
           try {
-            const usage = readUsage(JSON.parse(utf8.decode(body)));
+            const usage = readUsage(JSON.parse(text));
             if (usage !== undefined) {
               charged = actualCost(estimate, usage);
               if (grant !== undefined) limiterOf?.reconcile(grant, charged);

@@ -25,7 +25,7 @@
  */
 import type { Clock } from '../internal/clock.ts';
 import { clock, durationMs, finite, fn, fraction, oneOf, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
-import type { RateLimitHeaders } from './headers.ts';
+import { sameReading, type RateLimitHeaders } from './headers.ts';
 
 const MINUTE = 60_000;
 
@@ -249,7 +249,7 @@ export class RateLimiter {
   #lastDecreaseAt = -Infinity;
   /** False once the headers were caught lying: they are then ignored and pacing is adaptive. */
   #trusted = true;
-  #lastReading: string | undefined;
+  #lastReading: RateLimitHeaders | undefined;
   #repeats = 0;
   #pausedUntil = 0;
   #probeDone: boolean;
@@ -352,9 +352,8 @@ export class RateLimiter {
    */
   observe(headers: RateLimitHeaders | undefined, grant?: Grant): void {
     if (headers !== undefined) {
-      const reading = JSON.stringify(headers);
-      this.#repeats = reading === this.#lastReading ? this.#repeats + 1 : 0;
-      this.#lastReading = reading;
+      this.#repeats = sameReading(headers, this.#lastReading) ? this.#repeats + 1 : 0;
+      this.#lastReading = headers;
     }
     const state = grant === undefined ? undefined : IssuedGrant.stateOf(grant);
     if (headers !== undefined && this.#learn && this.#trusted) {
