@@ -2,10 +2,12 @@
  * The wrapper's cost in machine instructions per request, which a loaded machine does not change: each
  * variant (bare fetch, createFetch) runs under `valgrind --tool=callgrind` twice, with `warm` requests and
  * with `warm + count`, and the difference over `count` is its instructions per request (the start-up, the
- * imports and the warm-up cancel out). Client and server are counted, as in `cpu.ts`. Slow (valgrind runs
- * node ~30× slower): about a minute per variant at the defaults.
+ * imports and the warm-up cancel out). Client and server are counted, as in `cpu.ts`. V8 runs with
+ * `--single-threaded`: with background compilation and GC threads the same run varied by ±30 % (the
+ * JIT's work lands in the window or not); single-threaded, repeated runs agree within a few %. Slow
+ * (valgrind runs node ~30× slower): a few minutes at the defaults.
  *
- *   node bench/redis/cpu-instructions.ts [--warm=1000] [--count=1000]
+ *   node bench/redis/cpu-instructions.ts [--warm=2000] [--count=2000] [--json]
  *
  * Needs `valgrind` on PATH.
  */
@@ -19,7 +21,7 @@ const child = process.argv.find((a) => a.startsWith('--child='))?.slice('--child
 
 /** Instructions executed by this script as `--child=variant` with `total` requests. */
 function instructions(variant: string, total: number): number {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, fileURLToPath(import.meta.url), `--child=${variant}`, `--count=${total}`], { encoding: 'utf8' });
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', fileURLToPath(import.meta.url), `--child=${variant}`, `--count=${total}`], { encoding: 'utf8' });
   const m = /Collected\s*:\s*(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || m === null) throw new Error(`valgrind ${variant} ${total}: ${r.error?.message ?? r.stderr.slice(-500)}`);
   return Number(m[1]);
@@ -30,8 +32,8 @@ if (child !== undefined) {
   await sendMany(child === 'bare' ? (u, i) => fetch(u, i) : createFetch(), server.url, arg('count', 0));
   server.close();
 } else if (import.meta.main) {
-  const warm = arg('warm', 1000);
-  const count = arg('count', 1000);
+  const warm = arg('warm', 2000);
+  const count = arg('count', 2000);
   const per: Record<string, number> = {};
   for (const v of ['bare', 'createFetch']) per[v] = (instructions(v, warm + count) - instructions(v, warm)) / count;
   const bare = per['bare']!;

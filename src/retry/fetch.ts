@@ -31,7 +31,7 @@ import { pacingLimitsOf, RateLimiter, type Grant } from './limiter.ts';
 import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
 import type { BudgetGrant, SharedBudget } from './budget.ts';
 import { observeSse, type StreamSeen } from './stream-usage.ts';
-import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
+import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type AttemptContext, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
 
@@ -175,6 +175,8 @@ function reusable(body: unknown): boolean {
 }
 
 function methodOf(input: string | URL | Request, init: RequestInit | undefined): string {
+  const given = init?.method;
+  if (given === 'POST' || given === 'GET') return given; // the common spellings, without a new string
   return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 }
 
@@ -268,6 +270,22 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     return p;
   };
   let order = 0;
+  // A rate-limited attempt of a paced request waits in the pacer (shared pause, its place in the queue
+  // kept). It still spends a retry, and the pacer gives up on it once its turn would come after
+  // `maxRetryTimeMs`.
+  const pacedDelay = (f: Failure, ms: number): number => (f.code === 'rate_limit_exceeded' ? 0 : ms);
+  const backoffDelay = (_f: Failure, ms: number): number => ms;
+  const planOf = (canRetry: boolean, paced: boolean, signal: AbortSignal | undefined, onRetry: RetryPlan['onRetry']): RetryPlan => ({
+    ...plan,
+    attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
+    retries: canRetry ? plan.retries : 0,
+    signal,
+    failureOf,
+    delayFor: paced ? pacedDelay : backoffDelay,
+    onRetry,
+  });
+  // The plans of requests with no signal of their own and no observer, made once, not per request.
+  const plans = [false, true].map((canRetry) => [false, true].map((paced) => planOf(canRetry, paced, plan.signal, plan.onRetry)));
 
   const learnOutput = (estimate: CostEstimate, usageOutput: number): void => {
     if (estimate.maxOutputTokens === undefined) expectedOutput = expectedOutput * 0.8 + usageOutput * 0.2;
@@ -293,26 +311,22 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     const signal = own === undefined ? plan.signal : plan.signal === undefined ? own : AbortSignal.any([own, plan.signal]);
     const myOrder = order++;
     const canRetry = reusable(init?.body);
-    const requestPlan: RetryPlan = {
-      ...plan,
-      attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
-      retries: canRetry ? plan.retries : 0,
-      signal,
-      failureOf,
-      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
-      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
-      delayFor: (f, ms) => ((pacer !== undefined || shared !== undefined) && f.code === 'rate_limit_exceeded' ? 0 : ms),
-      onRetry: retryHook(observer, plan.onRetry),
-    };
+    const paced = pacer !== undefined || shared !== undefined;
+    const requestPlan = signal === plan.signal && observer === undefined ? plans[+canRetry]![+paced]! : planOf(canRetry, paced, signal, retryHook(observer, plan.onRetry));
     const budgetEnd = clock.now() + plan.maxRetryTimeMs;
 
-    const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
+    // With no signal and no `attemptTimeoutMs` nothing can abort an attempt: its signal is never made.
+    const unbounded = signal === undefined && plan.attemptTimeoutMs === undefined;
+    const attempt = async (ctx: AttemptContext): Promise<Response> => {
+      const { markDelivered } = ctx;
+      const turnSignal = unbounded ? undefined : ctx.signal;
+      // A free turn with no observer is taken at once, without a promise to wait for.
+      const grant: Grant | undefined = pacer ? ((observer === undefined ? pacer.now(estimate!.tokens, turnSignal) : undefined) ?? (await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)))) : undefined;
       const shareGrant = shared ? await pacedTurn(observer, shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd)) : undefined;
       const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
-      // With no signal and no `attemptTimeoutMs` nothing can abort the attempt: the underlying fetch gets
-      // the caller's init as it is (a signal that never aborts still costs undici its listeners).
-      if (signal === undefined && plan.attemptTimeoutMs === undefined) return sendOnce(undefined, grant, markDelivered, settle, shareGrant);
+      // Nothing can abort the attempt: the underlying fetch gets the caller's init as it is (a signal
+      // that never aborts still costs undici its listeners).
+      if (turnSignal === undefined) return sendOnce(undefined, grant, markDelivered, settle, shareGrant);
       // The attempt's time counts from the send: the wait for a turn above is not part of it. Without an
       // `attemptTimeoutMs` the turn's own signal is the attempt's (a second one would only follow it).
       const deadline = plan.attemptTimeoutMs === undefined ? undefined : attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
@@ -429,7 +443,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     };
 
     try {
-      const response = await runWithRetry(({ signal: s, markDelivered }) => attempt(s, markDelivered), requestPlan);
+      const response = await runWithRetry(attempt, requestPlan);
       observer?.succeeded(response);
       return response;
     } catch (error) {
