@@ -56,6 +56,9 @@ export async function benchServer(): Promise<{ url: string; close: () => void }>
       res.end(BENCH_REPLY);
     });
   });
+  // Long keep-alive: under valgrind a request can take longer than the default 5 s idle close, and a
+  // reused socket the server just closed fails with ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions`, close: () => server.close() };
 }

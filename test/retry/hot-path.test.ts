@@ -158,3 +158,69 @@ describe('createFetch hot path (counted per request)', () => {
     assert.deepEqual(limiter.reconciled, []);
   });
 });
+
+describe('the answer read in full is handed on without a second stream, and still behaves as a Response', () => {
+  const reply = '\ufeff{"id":"chatcmpl-1","usage":{"prompt_tokens":8,"completion_tokens":4}}';
+  /** A loopback server written here from the wire: every request gets `reply` (with a BOM, as some proxies send). */
+  async function withServer(run: (url: string) => Promise<void>): Promise<void> {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-requests': '999', 'x-ratelimit-reset-requests': '60ms' });
+        res.end(reply);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as { port: number }).port}/v1/chat/completions`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+  const post = (f: ReturnType<typeof createFetch>, url: string) => f(url, { method: 'POST', body: CAPPED });
+
+  test('each way of reading gives what bare fetch gives, once; a second read fails as undici’s does', async () => {
+    await withServer(async (url) => {
+      const f = createFetch();
+      const bare = await fetch(url, { method: 'POST', body: CAPPED });
+      const bareText = await bare.text();
+      const bareError = await bare.text().then(() => undefined, (e: unknown) => e);
+      for (const read of ['text', 'json', 'arrayBuffer', 'bytes', 'blob', 'body', 'formData'] as const) {
+        const res = await post(f, url);
+        assert.equal(res.status, 200);
+        assert.equal(res.url, url);
+        assert.equal(res.redirected, false);
+        assert.equal(res.headers.get('x-ratelimit-limit-requests'), '1000');
+        assert.equal(res.bodyUsed, false, read);
+        if (read === 'text') assert.equal(await res.text(), bareText);
+        if (read === 'json') assert.deepEqual(await res.json(), JSON.parse(bareText));
+        if (read === 'arrayBuffer') assert.equal(new TextDecoder().decode(await res.arrayBuffer()), bareText);
+        if (read === 'bytes') assert.equal(new TextDecoder().decode(await res.bytes()), bareText);
+        if (read === 'blob') assert.equal(await (await res.blob()).text(), bareText);
+        if (read === 'body') assert.equal(await new Response(res.body).text(), bareText);
+        if (read === 'formData') await assert.rejects(res.formData(), TypeError); // JSON is no form, as for bare fetch
+        assert.equal(res.bodyUsed, true, read);
+        const again = await res.text().then(() => undefined, (e: unknown) => e);
+        assert.ok(again instanceof TypeError, `${read} then text`);
+        assert.equal(again.constructor, (bareError as object).constructor);
+        assert.throws(() => res.clone(), TypeError);
+      }
+    });
+  });
+
+  test('clone() before reading gives two bodies; body after a read is a used stream', async () => {
+    await withServer(async (url) => {
+      const f = createFetch();
+      const res = await post(f, url);
+      const copy = res.clone();
+      assert.equal(await copy.text(), await res.text());
+      for (const read of [await post(f, url), await fetch(url, { method: 'POST', body: CAPPED })]) {
+        await read.arrayBuffer();
+        assert.ok(read.body instanceof ReadableStream);
+        assert.throws(() => new Response(read.body), TypeError); // disturbed, for bare fetch and for this alike
+      }
+    });
+  });
+});
