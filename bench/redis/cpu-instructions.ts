@@ -3,9 +3,11 @@
  * variant (bare fetch, createFetch) runs under `valgrind --tool=callgrind` twice, with `warm` requests and
  * with `warm + count`, and the difference over `count` is its instructions per request (the start-up, the
  * imports and the warm-up cancel out). Client and server are counted, as in `cpu.ts`. V8 runs with
- * `--single-threaded`: with background compilation and GC threads the same run varied by ±30 % (the
- * JIT's work lands in the window or not); single-threaded, repeated runs agree within a few %. Slow
- * (valgrind runs node ~30× slower): a few minutes at the defaults.
+ * `--single-threaded` (with background compilation and GC threads the JIT's work lands in the window or
+ * not). Even so, over the loopback socket bare fetch alone measured 1008–1219 k instructions per request
+ * in four runs (±10 %), as much as the wrapper's whole cost: run it several times, before and after, and
+ * compare the spreads. An in-process stub fetch (no socket) repeats within ~5 %. Slow (valgrind runs node
+ * ~30× slower): a few minutes at the defaults.
  *
  *   node bench/redis/cpu-instructions.ts [--warm=2000] [--count=2000] [--json]
  *
