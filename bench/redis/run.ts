@@ -10,7 +10,7 @@
  * 2. **The cost of the budget**: Redis round trips per request, acquire latency p50/p99 (from the runs),
  *    and `acquire.ts`'s acquires per second from one process.
  * 3. **The wrapper's CPU per request**: createFetch against bare fetch to a loopback server, with and
- *    without the Redis budget.
+ *    without the Redis budget: `cpu.ts` in a fresh child process (see there why not in this one).
  * 4. **Cold start**: 100 concurrent requests through createFetch at 20 requests/s with a burst of 5,
  *    against an independent GCRA server (test/redis/gcra-server.ts), as a share of the ideal time.
  *
@@ -33,7 +33,7 @@ import { coldStart as coldStartRun } from '../pacing/cold-start.ts';
 import { oracleMakespan } from '../pacing/oracle.ts';
 import { workloads } from '../pacing/workloads.ts';
 import { LIMITS, PEER_NAMES, type PeerName } from './peers.ts';
-import { wrapperCost } from './cpu.ts';
+import { describeWrapperCost, type WrapperCost } from './cpu.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -186,6 +186,16 @@ async function coldWithBudget(): Promise<Awaited<ReturnType<typeof coldStartRun>
   }
 }
 
+/** `cpu.ts --json --redis` as a child: a process that has not idled for minutes (see cpu.ts). */
+function wrapperCpu(): Promise<WrapperCost> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, 'cpu.ts'), '--json', '--redis', ...(quick ? ['--count=2000', '--rounds=3'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAULTLINE_REDIS_URL: redisUrl } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as WrapperCost) : reject(new Error(`cpu.ts exited with ${String(code)}`))));
+  });
+}
+
 function acquireBench(): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(here, 'acquire.ts'), quick ? '1000' : '3000'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FAULTLINE_REDIS_URL: redisUrl } });
@@ -210,9 +220,7 @@ try {
     rows.push(row);
     process.stderr.write(`  ${peer}, 4 processes, charged ~15 % over the estimate: efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
   }
-  const skipped = { bareUs: NaN, faultlineUs: NaN, faultlineRedisUs: NaN };
-  const cpuBudget = redisBudget({ url: redisUrl, key: `bench-cpu-${process.pid}`, rpm: 1e9, tpm: 1e12, commandTimeoutMs: 1000 });
-  const cpu = costOnly ? skipped : await wrapperCost(quick ? 1000 : 3000, 3, cpuBudget).finally(() => cpuBudget.close());
+  const cpu = costOnly ? undefined : await wrapperCpu();
   const noCold = { ratio: NaN, rejected: 0, attempts: 0 };
   const cold = costOnly ? { perProcess: noCold, redis: noCold } : { perProcess: await coldStartRun(), redis: await coldWithBudget() };
   const acquire = costOnly ? '' : await acquireBench();
@@ -247,13 +255,13 @@ try {
   );
   lines.push(
     '',
-    `Wrapper CPU per request (loopback server in-process, median of 3 interleaved rounds): bare fetch ${cpu.bareUs.toFixed(0)} µs, createFetch ${cpu.faultlineUs.toFixed(0)} µs (+${(cpu.faultlineUs - cpu.bareUs).toFixed(0)} µs), createFetch + Redis budget ${cpu.faultlineRedisUs.toFixed(0)} µs (+${(cpu.faultlineRedisUs - cpu.bareUs).toFixed(0)} µs)`,
+    `Wrapper CPU per request (loopback server in a fresh process, client and server counted): ${cpu === undefined ? 'skipped' : describeWrapperCost(cpu)}`,
     `Cold start, 100 concurrent at 20 rps burst 5 (independent GCRA server): per-process ${cold.perProcess.ratio.toFixed(3)} of ideal (${cold.perProcess.rejected}/${cold.perProcess.attempts} attempts 429), with the Redis budget ${cold.redis.ratio.toFixed(3)} (${cold.redis.rejected}/${cold.redis.attempts})`,
     '',
     acquire,
   );
   process.stdout.write(lines.join('\n') + '\n');
-  const json = { seed, jobs: jobs.length, costJobs: costJobs.length, cost: COST, limits: LIMITS, burstWindowMs: BURST_MS, rows, wrapperCpuUs: cpu, coldStart: cold, acquire };
+  const json = { seed, jobs: jobs.length, costJobs: costJobs.length, cost: COST, limits: LIMITS, burstWindowMs: BURST_MS, rows, wrapperCpuUs: cpu ?? null, coldStart: cold, acquire };
   process.stdout.write('\n' + JSON.stringify(json) + '\n');
   const results = join(here, '..', 'results');
   mkdirSync(results, { recursive: true });

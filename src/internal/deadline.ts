@@ -21,6 +21,21 @@ export function attemptTimeoutError(ms: number): DOMException {
   return new DOMException(`The attempt took longer than ${ms} ms`, 'TimeoutError');
 }
 
+/**
+ * An attempt nothing can abort (no parent, no time limit): its signal never aborts, so it is made only
+ * when read (createFetch reads it only when something can abort; an AbortController costs a few µs).
+ */
+class Unbounded implements AttemptDeadline {
+  #signal: AbortSignal | undefined;
+  get signal(): AbortSignal {
+    return (this.#signal ??= new AbortController().signal);
+  }
+  timedOut(): boolean {
+    return false;
+  }
+  end(): void {}
+}
+
 /** The reason the internal timer-stop signal aborts with (nobody reads it; the default builds a DOMException). */
 const ENDED = Symbol('faultline.attempt.ended');
 
@@ -30,6 +45,7 @@ const ENDED = Symbol('faultline.attempt.ended');
  * the signal's, and `timedOut()` stays false. Call `end()` when the attempt settles.
  */
 export function attemptDeadline(clock: Clock, parent: AbortSignal | undefined, ms: number | undefined): AttemptDeadline {
+  if (parent === undefined && ms === undefined) return new Unbounded();
   const controller = new AbortController();
   // Only a timed attempt has a timer to stop (an AbortController and its abort cost a few µs each).
   const stop = ms === undefined ? undefined : new AbortController();

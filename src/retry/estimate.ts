@@ -33,8 +33,10 @@ function promptChars(v: unknown, depth: number): number {
     return n;
   }
   if (v !== null && typeof v === 'object') {
+    // Object.keys, not Object.entries: one array per object instead of one more per key (every request).
+    const o = v as Record<string, unknown>;
     let n = 0;
-    for (const [k, x] of Object.entries(v)) if (!SKIP.has(k)) n += promptChars(x, depth + 1);
+    for (const k of Object.keys(o)) if (!SKIP.has(k)) n += promptChars(o[k], depth + 1);
     return n;
   }
   return 0;

@@ -31,7 +31,7 @@ import { pacingLimitsOf, RateLimiter, type Grant } from './limiter.ts';
 import { BudgetPacer, Pacer, type BudgetOutcome } from './pacer.ts';
 import type { BudgetGrant, SharedBudget } from './budget.ts';
 import { observeSse, type StreamSeen } from './stream-usage.ts';
-import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type RetryOptions, type RetryPlan } from './retry.ts';
+import { resolveRetryPlan, RETRY_OPTION_KEYS, RETRY_RENAMED, runWithRetry, type AttemptContext, type RetryOptions, type RetryPlan } from './retry.ts';
 import { RetryError } from '../core/retry-error.ts';
 import { pacedTurn, retryHook, startRequest, telemetry } from '../internal/telemetry.ts';
 
@@ -133,7 +133,9 @@ function rebuild(original: Response, body: ArrayBuffer | string | null, failure?
     if (failure !== undefined) headers.set(FAILURE_CODE_HEADER, failure.code);
   }
   // Only answers with a status of 200–599 get here (`new Response()` takes no other): see `attempt`.
-  return new BufferedResponse(NULL_BODY.has(original.status) ? null : body, { status: original.status, statusText: original.statusText, headers }, original);
+  const init = { status: original.status, statusText: original.statusText, headers };
+  if (NULL_BODY.has(original.status)) return new BufferedResponse(null, init, original);
+  return body instanceof ArrayBuffer ? new BufferedBody(body, init, original) : new BufferedResponse(body, init, original);
 }
 
 /**
@@ -157,13 +159,102 @@ class BufferedResponse extends Response {
   }
 }
 
-function isEventStream(res: Response): boolean {
-  return (res.headers.get('content-type') ?? '').includes('text/event-stream');
+/** undici's words for a body read twice. */
+const bodyUsedError = (): TypeError => new TypeError('Body is unusable: Body has already been read');
+
+/**
+ * A successful answer read in full, handed on without a second stream. A Response built around the
+ * bytes would copy them into a new ReadableStream, which the caller then reads back: that round trip
+ * was the largest part of the wrapper's own CPU per request (measured with --cpu-prof). Here
+ * `arrayBuffer()`, `bytes()`, `text()` and `json()` read the buffered bytes directly (once, as a body
+ * reads once); whatever needs a real body (`body`, `blob()`, `formData()`, `clone()`) gets one, made on
+ * first use from the same bytes, and every later read goes through it.
+ */
+class BufferedBody extends BufferedResponse {
+  /** The bytes until they are read or handed to {@link BufferedBody.#real}. */
+  #bytes: ArrayBuffer | null;
+  #real: Response | undefined;
+  readonly #init: ResponseInit;
+
+  constructor(bytes: ArrayBuffer, init: ResponseInit, original: Response) {
+    super(null, init, original);
+    this.#bytes = bytes;
+    this.#init = { status: init.status!, statusText: init.statusText!, headers: this.headers };
+  }
+
+  /** The Response that holds the body from now on (a used one, if the bytes were already read). */
+  #body(): Response {
+    if (this.#real === undefined) {
+      const real = new Response(this.#bytes ?? new ArrayBuffer(0), this.#init);
+      if (this.#bytes === null) void real.arrayBuffer(); // already read: the real body is used too
+      this.#bytes = null;
+      this.#real = real;
+    }
+    return this.#real;
+  }
+
+  /** The bytes, once; `undefined` when a real body took over. */
+  #take(): ArrayBuffer | undefined {
+    if (this.#real !== undefined) return undefined;
+    const b = this.#bytes;
+    if (b === null) throw bodyUsedError();
+    this.#bytes = null;
+    return b;
+  }
+
+  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this.#body().body;
+  }
+  override get bodyUsed(): boolean {
+    return this.#real === undefined ? this.#bytes === null : this.#real.bodyUsed;
+  }
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    try {
+      const b = this.#take();
+      return b === undefined ? this.#real!.arrayBuffer() : Promise.resolve(b);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+  override text(): Promise<string> {
+    try {
+      const b = this.#take();
+      return b === undefined ? this.#real!.text() : Promise.resolve(utf8.decode(b));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  override async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+  override blob(): Promise<Blob> {
+    return this.#body().blob();
+  }
+  override formData(): Promise<FormData> {
+    return this.#body().formData();
+  }
+  override clone(): Response {
+    if (this.bodyUsed) throw bodyUsedError();
+    return this.#body().clone();
+  }
 }
 
-function isJson(res: Response): boolean {
-  return /\bjson\b/i.test(res.headers.get('content-type') ?? '');
-}
+const isEventStream = (contentType: string): boolean => contentType.includes('text/event-stream');
+
+const isJson = (contentType: string): boolean => /\bjson\b/i.test(contentType);
+
+/** How an attempt's failure is read: an HTTP answer carries its own, anything else is classified. */
+const failureOf = (e: unknown): Failure => (e instanceof HttpFailure ? e.failure : classify(e));
+
+/**
+ * Whether `usage` in an answer's text could be read at all: {@link readUsage} needs an output count
+ * (`output_tokens` or `completion_tokens`), and a key spelled with `\u` escapes is the only other way to
+ * name one. An embeddings answer (`usage` without output tokens, thousands of numbers) is not parsed.
+ */
+const mayHoldUsage = (text: string): boolean => text.includes('output_tokens') || text.includes('completion_tokens') || text.includes('\\');
 
 /** A body that can be sent again unchanged (a stream can be read only once). */
 function reusable(body: unknown): boolean {
@@ -171,6 +262,8 @@ function reusable(body: unknown): boolean {
 }
 
 function methodOf(input: string | URL | Request, init: RequestInit | undefined): string {
+  const given = init?.method;
+  if (given === 'POST' || given === 'GET') return given; // the common spellings, without a new string
   return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 }
 
@@ -264,6 +357,22 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     return p;
   };
   let order = 0;
+  // A rate-limited attempt of a paced request waits in the pacer (shared pause, its place in the queue
+  // kept). It still spends a retry, and the pacer gives up on it once its turn would come after
+  // `maxRetryTimeMs`.
+  const pacedDelay = (f: Failure, ms: number): number => (f.code === 'rate_limit_exceeded' ? 0 : ms);
+  const backoffDelay = (_f: Failure, ms: number): number => ms;
+  const planOf = (canRetry: boolean, paced: boolean, signal: AbortSignal | undefined, onRetry: RetryPlan['onRetry']): RetryPlan => ({
+    ...plan,
+    attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
+    retries: canRetry ? plan.retries : 0,
+    signal,
+    failureOf,
+    delayFor: paced ? pacedDelay : backoffDelay,
+    onRetry,
+  });
+  // The plans of requests with no signal of their own and no observer, made once, not per request.
+  const plans = [false, true].map((canRetry) => [false, true].map((paced) => planOf(canRetry, paced, plan.signal, plan.onRetry)));
 
   const learnOutput = (estimate: CostEstimate, usageOutput: number): void => {
     if (estimate.maxOutputTokens === undefined) expectedOutput = expectedOutput * 0.8 + usageOutput * 0.2;
@@ -285,27 +394,26 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     const shared = pacing && budget !== undefined && estimate?.model !== undefined ? budgetPacerFor(estimate.model) : undefined;
     const pacer = pacing && shared === undefined && estimate?.model !== undefined ? pacerFor(estimate.model) : undefined;
     const observer = telemetry.active ? startRequest({ method, input, model: estimate?.model, stream: estimate?.stream === true, now: clock.now }) : undefined;
-    const signals = [init?.signal, plan.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
-    const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    const own = init?.signal instanceof AbortSignal ? init.signal : undefined;
+    const signal = own === undefined ? plan.signal : plan.signal === undefined ? own : AbortSignal.any([own, plan.signal]);
     const myOrder = order++;
     const canRetry = reusable(init?.body);
-    const requestPlan: RetryPlan = {
-      ...plan,
-      attemptTimeoutMs: undefined, // applied from the send on, in `attempt`
-      retries: canRetry ? plan.retries : 0,
-      signal,
-      failureOf: (e) => (e instanceof HttpFailure ? e.failure : classify(e)),
-      // A rate-limited attempt waits in the pacer (shared pause, its place in the queue kept). It still
-      // spends a retry, and the pacer gives up on it once its turn would come after `maxRetryTimeMs`.
-      delayFor: (f, ms) => ((pacer !== undefined || shared !== undefined) && f.code === 'rate_limit_exceeded' ? 0 : ms),
-      onRetry: retryHook(observer, plan.onRetry),
-    };
+    const paced = pacer !== undefined || shared !== undefined;
+    const requestPlan = signal === plan.signal && observer === undefined ? plans[+canRetry]![+paced]! : planOf(canRetry, paced, signal, retryHook(observer, plan.onRetry));
     const budgetEnd = clock.now() + plan.maxRetryTimeMs;
 
-    const attempt = async (turnSignal: AbortSignal, markDelivered: () => void): Promise<Response> => {
-      const grant: Grant | undefined = pacer ? await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)) : undefined;
+    // With no signal and no `attemptTimeoutMs` nothing can abort an attempt: its signal is never made.
+    const unbounded = signal === undefined && plan.attemptTimeoutMs === undefined;
+    const attempt = async (ctx: AttemptContext): Promise<Response> => {
+      const { markDelivered } = ctx;
+      const turnSignal = unbounded ? undefined : ctx.signal;
+      // A free turn with no observer is taken at once, without a promise to wait for.
+      const grant: Grant | undefined = pacer ? ((observer === undefined ? pacer.now(estimate!.tokens, turnSignal) : undefined) ?? (await pacedTurn(observer, pacer.turn(estimate!.tokens, myOrder, turnSignal, budgetEnd)))) : undefined;
       const shareGrant = shared ? await pacedTurn(observer, shared.turn(estimate!.tokens, estimate!.promptTokens + (estimate!.maxOutputTokens ?? 0), myOrder, turnSignal, budgetEnd)) : undefined;
       const settle = shareGrant === undefined ? undefined : (outcome: BudgetOutcome): void => shared!.settle(shareGrant, outcome);
+      // Nothing can abort the attempt: the underlying fetch gets the caller's init as it is (a signal
+      // that never aborts still costs undici its listeners).
+      if (turnSignal === undefined) return sendOnce(undefined, grant, markDelivered, settle, shareGrant);
       // The attempt's time counts from the send: the wait for a turn above is not part of it. Without an
       // `attemptTimeoutMs` the turn's own signal is the attempt's (a second one would only follow it).
       const deadline = plan.attemptTimeoutMs === undefined ? undefined : attemptDeadline(clock, turnSignal, plan.attemptTimeoutMs);
@@ -319,11 +427,12 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
     };
 
-    const sendOnce = async (attemptSignal: AbortSignal, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void, shareGrant?: BudgetGrant): Promise<Response> => {
+    const sendOnce = async (attemptSignal: AbortSignal | undefined, grant: Grant | undefined, markDelivered: () => void, settle?: (outcome: BudgetOutcome) => void, shareGrant?: BudgetGrant): Promise<Response> => {
       const limiterOf = pacer?.limiter;
       let res: Response;
       try {
-        res = await send(input instanceof Request ? input.clone() : input, { ...init, signal: attemptSignal });
+        const request = input instanceof Request ? input.clone() : input;
+        res = await (attemptSignal === undefined ? send(request, init) : send(request, { ...init, signal: attemptSignal }));
       } catch (e) {
         limiterOf?.observe(undefined, grant);
         pacer?.poke();
@@ -340,7 +449,8 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
         settle?.({ headers, charged: 'unknown' });
         throw new HttpFailure(classify({ status: res.status, headers: res.headers, body: text }, { now: clock.now() }), res);
       }
-      const stream = estimate?.stream === true || isEventStream(res);
+      const contentType = res.headers.get('content-type') ?? '';
+      const stream = estimate?.stream === true || isEventStream(contentType);
       if (res.ok && stream) {
         // The headers are observed now (the limiter's reading is as of the send, so a reconcile at the
         // end cannot be in it); the reservation is corrected once, when the stream ends.
@@ -382,9 +492,13 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
       }
       if (res.ok) {
         let charged: number | 'unknown' = 'unknown';
-        if ((grant !== undefined || settle !== undefined) && estimate !== undefined && isJson(res)) {
+        // `usage` is read only when something uses it: the shared budget, a limiter that paces tokens
+        // (its reconcile does nothing otherwise), or the output average (a request with no output cap).
+        const wanted = settle !== undefined || (grant !== undefined && (estimate?.maxOutputTokens === undefined || limiterOf?.state().tpm !== undefined));
+        const text = wanted && estimate !== undefined && isJson(contentType) ? utf8.decode(body) : undefined;
+        if (text !== undefined && estimate !== undefined && mayHoldUsage(text)) {
           try {
-            const usage = readUsage(JSON.parse(utf8.decode(body)));
+            const usage = readUsage(JSON.parse(text));
             if (usage !== undefined) {
               charged = actualCost(estimate, usage);
               if (grant !== undefined) limiterOf?.reconcile(grant, charged);
@@ -424,7 +538,7 @@ export function createFetch(options: CreateFetchOptions = {}): FetchFunction {
     };
 
     try {
-      const response = await runWithRetry(({ signal: s, markDelivered }) => attempt(s, markDelivered), requestPlan);
+      const response = await runWithRetry(attempt, requestPlan);
       observer?.succeeded(response);
       return response;
     } catch (error) {

@@ -57,20 +57,20 @@ export const HEADER_RANGES = Object.freeze({
   resetMs: Object.freeze({ min: 0, max: 86_400_000 }),
 });
 
-const within = (n: number | undefined, range: { readonly min: number; readonly max: number }): number | undefined =>
-  n !== undefined && n >= range.min && n <= range.max ? n : undefined;
+const within = (n: number | undefined, min: number, max: number): number | undefined => (n !== undefined && n >= min && n <= max ? n : undefined);
 
+// Built field by field, not with spreads: this runs for every answer.
 function reading(headers: HeaderSource, kind: 'requests' | 'tokens'): LimitReading | undefined {
-  const limit = within(count(headers.get(`x-ratelimit-limit-${kind}`)), kind === 'requests' ? HEADER_RANGES.limitRequests : HEADER_RANGES.limitTokens);
+  const range = kind === 'requests' ? HEADER_RANGES.limitRequests : HEADER_RANGES.limitTokens;
+  const limit = within(count(headers.get(`x-ratelimit-limit-${kind}`)), range.min, range.max);
   if (limit === undefined) return undefined;
-  const remaining = within(count(headers.get(`x-ratelimit-remaining-${kind}`)), { min: 0, max: limit });
+  const remaining = within(count(headers.get(`x-ratelimit-remaining-${kind}`)), 0, limit);
   const resetText = headers.get(`x-ratelimit-reset-${kind}`);
-  const resetMs = within(resetText === null ? undefined : parseDuration(resetText), HEADER_RANGES.resetMs);
-  return {
-    limit,
-    ...(remaining !== undefined ? { remaining } : {}),
-    ...(resetMs !== undefined ? { resetMs } : {}),
-  };
+  const resetMs = within(resetText === null ? undefined : parseDuration(resetText), HEADER_RANGES.resetMs.min, HEADER_RANGES.resetMs.max);
+  const out: { limit: number; remaining?: number; resetMs?: number } = { limit };
+  if (remaining !== undefined) out.remaining = remaining;
+  if (resetMs !== undefined) out.resetMs = resetMs;
+  return out;
 }
 
 /** The rate-limit readings of a response, or `undefined` when it carries none. */
@@ -78,5 +78,16 @@ export function readRateLimitHeaders(headers: HeaderSource): RateLimitHeaders | 
   const requests = reading(headers, 'requests');
   const tokens = reading(headers, 'tokens');
   if (requests === undefined && tokens === undefined) return undefined;
-  return { ...(requests !== undefined ? { requests } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+  const out: { requests?: LimitReading; tokens?: LimitReading } = {};
+  if (requests !== undefined) out.requests = requests;
+  if (tokens !== undefined) out.tokens = tokens;
+  return out;
+}
+
+const sameLimit = (a: LimitReading | undefined, b: LimitReading | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.limit === b.limit && a.remaining === b.remaining && a.resetMs === b.resetMs);
+
+/** @internal Whether two readings say the same (every figure equal), without building anything. */
+export function sameReading(a: RateLimitHeaders | undefined, b: RateLimitHeaders | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && sameLimit(a.requests, b.requests) && sameLimit(a.tokens, b.tokens));
 }

@@ -28,7 +28,7 @@
  */
 import type { Clock } from '../internal/clock.ts';
 import { clock, durationMs, finite, fn, fraction, oneOf, optionsObject, rejectRenamed, rejectUnknown } from '../internal/options.ts';
-import type { RateLimitHeaders } from './headers.ts';
+import { sameReading, type RateLimitHeaders } from './headers.ts';
 
 const MINUTE = 60_000;
 
@@ -290,7 +290,7 @@ export class RateLimiter {
   #lastDecreaseAt = -Infinity;
   /** False once the headers were caught lying: they are then ignored and pacing is adaptive. */
   #trusted = true;
-  #lastReading: string | undefined;
+  #lastReading: RateLimitHeaders | undefined;
   #repeats = 0;
   #pausedUntil = 0;
   #probeDone: boolean;
@@ -467,9 +467,8 @@ export class RateLimiter {
    */
   observe(headers: RateLimitHeaders | undefined, grant?: Grant): void {
     if (headers !== undefined) {
-      const reading = JSON.stringify(headers);
-      this.#repeats = reading === this.#lastReading ? this.#repeats + 1 : 0;
-      this.#lastReading = reading;
+      this.#repeats = sameReading(headers, this.#lastReading) ? this.#repeats + 1 : 0;
+      this.#lastReading = headers;
     }
     const state = grant === undefined ? undefined : IssuedGrant.stateOf(grant);
     if (state !== undefined) state.answered = true;

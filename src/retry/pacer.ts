@@ -35,9 +35,17 @@ export class Pacer {
    * Rejects with a {@link RetryTimeSpent} as soon as the turn is known to come after `deadlineAt`.
    */
   turn(tokens: number, order: number, signal?: AbortSignal, deadlineAt = Infinity): Promise<Grant> {
-    // Nobody waiting and a token free: the turn is now, as the queue would decide it, without a waiter.
-    if (this.#line.idle && signal?.aborted !== true && this.limiter.when(tokens) <= this.#clock.now()) return Promise.resolve(this.limiter.acquire(tokens));
+    const now = this.now(tokens, signal);
+    if (now !== undefined) return Promise.resolve(now);
     return this.#line.enter<Grant>(signal, (resolve, reject) => ({ order, tokens, deadlineAt, resolve, reject }));
+  }
+
+  /**
+   * The grant at once when nobody is waiting and a token is free (the turn is now, as the queue would
+   * decide it, without a waiter or a promise); `undefined` otherwise (then call {@link Pacer.turn}).
+   */
+  now(tokens: number, signal?: AbortSignal): Grant | undefined {
+    return this.#line.idle && signal?.aborted !== true && this.limiter.when(tokens) <= this.#clock.now() ? this.limiter.acquire(tokens) : undefined;
   }
 
   /** Something changed: let the queue decide again. */

@@ -196,7 +196,15 @@ export async function runWithRetry<T>(fn: (ctx: AttemptContext) => Promise<T>, p
     let delivered = false;
     try {
       // Raced against the caller's signal: an attempt that ignores its signal must not hold the caller.
-      return await raceAbort(fn({ attempt, signal: deadline.signal, markDelivered: () => void (delivered = true) }), signal);
+      // `signal` is a getter: an attempt that never reads it (createFetch with nothing that can abort) makes none.
+      const ctx: AttemptContext = {
+        attempt,
+        get signal() {
+          return deadline.signal;
+        },
+        markDelivered: () => void (delivered = true),
+      };
+      return await raceAbort(fn(ctx), signal);
     } catch (error) {
       if (signal?.aborted === true) throw abortReason(signal);
       // A wait inside the attempt (the pacer) could not end within the budget: nothing more was sent.
