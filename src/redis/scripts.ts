@@ -66,6 +66,8 @@ ${body}`;
 
 /** The share of a learned burst window that is used (see ACQUIRE). */
 const SHARE = 0.8;
+/** The share of the tokens window used until the charge ratio is learned (see ACQUIRE). */
+const FIRST_SHARE = 0.6;
 /**
  * How far ahead of the server's reading the tokens bucket may stay before a reading moves it back, as a
  * share of the learned window (5 %: 50 ms of a 1 s window). A reading is measured from the planned send,
@@ -125,9 +127,13 @@ else
   local rb = tonumber(s[7]); local tb = tonumber(s[8])
   if rb or tb then rw = rb or tb; tw = tb or rb; share = ${SHARE} end
 end
-local rB = rw * share; local tB = tw * share
 local cr = tonumber(s[9]) or 1
 local cn = tonumber(s[10]) or 0
+-- Until the charge ratio is learned, the first wave of tokens is booked against a smaller share: with
+-- the server charging 15 % more than estimated, ${SHARE * 100} % of its window is ${SHARE * 115} % of it, and noise does the rest.
+local tshare = share
+if cn < 1 and share < 1 then tshare = ${FIRST_SHARE} end
+local rB = rw * share; local tB = tw * tshare
 local ri = 0; if rl then ri = 60000 / rl end
 local ti = 0; if tl then ti = 60000 / tl * cr end
 local reserve = tokens
@@ -182,7 +188,8 @@ export const ADJUST = script(
 if not s[1] and not s[2] then return 0 end
 local function moved(old, d, interval)
   if d >= 0 then return math.max(old, now) + d * interval end
-  return math.max(old + d * interval, now)
+  -- (and a refund never moves it forward: a bucket already behind "now" stays where it is)
+  return math.max(old + d * interval, math.min(old, now))
 end
 local dr = tonumber(ARGV[1]); local dt = tonumber(ARGV[2])
 local ri = tonumber(ARGV[3]); local ti = tonumber(ARGV[4])
@@ -206,7 +213,8 @@ return 1`,
 /**
  * Learns from an answer's headers: ARGV: rpm (0: none), tpm (0: none), requestsResetMs (-1: none),
  * tokensResetMs (-1: none), sentAt (the grant's server time; 0: unknown), ttlMs, requestsRemaining
- * (-1: none), tokensRemaining (-1: none), and the grant's rt, tt, rs, ts, tc ('' or -1: unknown).
+ * (-1: none), tokensRemaining (-1: none), the grant's rt, tt, rs, ts, tc ('' or -1: unknown), and
+ * answeredInMs (from the slot to the answer).
  *
  * The limits are written for every process. With units left, `remaining × interval + reset` is a lower
  * bound of the server's burst window (with none left a large request may have overfilled it, and the sum
@@ -216,8 +224,12 @@ return 1`,
  * grant's rt/tt, plus every correction made since (rs/ts now minus at the grant). The difference,
  * `behind`, is how far the server is ahead of us. The requests bucket (which counts exactly) moves
  * forward by it, never back. The tokens bucket follows it both ways: forward by all of it, back to
- * within `LEAD` of it (see LEAD). Without the grant's state, a bucket is compared as it is now, and only
- * moves forward.
+ * within `LEAD` of it (see LEAD). But `reset` is counted from when the request *arrived*, somewhere
+ * between its slot and its answer (a busy machine sends late; the server may be slow to read): read
+ * from the slot, the server looks less busy than it is by that delay. So a move forward takes the
+ * reading at the slot (what is certain), and a move back takes it at the answer (only what is certain
+ * even if the request arrived just before its answer). Without the grant's state, a bucket is compared
+ * as it is now, and only moves forward.
  *
  * The charge ratio `cr` (tokens charged per token booked) is learned from the same readings, and from
  * nothing else: `ce` sums each reading's new error (its `behind`, plus the lead the last one left, `co`;
@@ -260,8 +272,9 @@ if sent > 0 then
       local behind = server - mine
       if own then behind = server - atGrant - (shift - shiftAtGrant) end
       local move = 0
+      local late = behind + tonumber(ARGV[14])
       if behind > 0 then move = behind
-      elseif own and i == 2 and behind < -${LEAD} * tw then move = math.max(behind + ${LEAD} * tw, math.min(0, now - mine)) end
+      elseif own and i == 2 and late < -${LEAD} * tw then move = math.max(late + ${LEAD} * tw, math.min(0, now - mine)) end
       if move ~= 0 then
         redis.call('HSET', k, fields[i], fmt(mine + move))
         redis.call('HSET', k, shiftFields[i], fmt(shift + move))
