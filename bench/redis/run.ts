@@ -16,6 +16,8 @@
  *
  *   npm run bench:redis              (about 2–3 minutes)
  *   npm run bench:redis -- --quick   (1 and 4 processes, fewer jobs, about a minute)
+ *   npm run bench:redis -- --cost-only [--cost-jobs=N]   (only the charge-error rows, ±15 %)
+ *   npm run bench:redis -- --only=faultline+redis        (only that peer's rows)
  *
  * Uses FAULTLINE_REDIS_URL, or starts a private redis-server on 127.0.0.1. Writes bench/results/redis.json.
  */
@@ -42,6 +44,8 @@ const quick = args.includes('--quick');
 const costOnly = args.includes('--cost-only');
 const seed = Number(args.find((a) => a.startsWith('--seed='))?.slice(7) ?? 42);
 const PROCESSES = costOnly ? [] : quick ? [1, 4] : [1, 4, 8];
+/** `--only=faultline+redis`: only that peer's rows (a quick check of one peer). */
+const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 const JOBS = quick ? 60 : 120;
 const BURST_MS = 1000;
 const WINDOW_MS = 10_000;
@@ -57,10 +61,20 @@ const jobsFile = join(dir, 'jobs.json');
 writeFileSync(jobsFile, JSON.stringify(jobs));
 // The charge-error rows: TPM-bound jobs (the seeded 'mixed' list) and a mock that charges about 15 % more
 // than faultline estimates (another chars-per-token ratio, per-message overhead, a scale, noise).
-const costJobs = workloads(1, seed).find((w) => w.name === 'mixed')!.jobs.filter((j) => j.key === jobs[0]!.key).slice(0, quick ? 30 : 60);
+const costJobs = workloads(1, seed)
+  .find((w) => w.name === 'mixed')!
+  .jobs.filter((j) => j.key === jobs[0]!.key)
+  .slice(0, Number(args.find((a) => a.startsWith('--cost-jobs='))?.slice(12) ?? (quick ? 30 : 60)));
 const costJobsFile = join(dir, 'cost-jobs.json');
 writeFileSync(costJobsFile, JSON.stringify(costJobs));
-const COST = { charsPerToken: 3.6, perMessageTokens: 4, scale: 1.05, noise: 0.05, seed } as const;
+// With 3.6 characters a token and 4 tokens a message, the mock charges these jobs ×1.08 of the estimate
+// before its scale; the scales make the charge 15 % more and 15 % less than faultline's estimate (each
+// row reports the ratio it measured).
+const COSTS = {
+  'mixed+15%': { charsPerToken: 3.6, perMessageTokens: 4, scale: 1.065, noise: 0.05, seed },
+  'mixed-15%': { charsPerToken: 3.6, perMessageTokens: 4, scale: 0.787, noise: 0.05, seed },
+} as const;
+type CostRow = keyof typeof COSTS;
 
 interface WorkerOut {
   peer: string;
@@ -96,8 +110,10 @@ function worstWindow(admitted: readonly RequestLogEntry[], windowMs: number): nu
 interface Row {
   peer: PeerName;
   processes: number;
-  /** 'small' (RPM-bound, the mock charges the estimate) or 'mixed+cost' (TPM-bound, charged ~15 % more). */
+  /** 'small' (RPM-bound, the mock charges the estimate), or 'mixed±15%' (TPM-bound, charged 15 % more or less). */
   work: string;
+  /** What the mock charged over what faultline estimates, summed over the jobs (1 for 'small'). */
+  chargedRatio: number;
   efficiency: number;
   attempts: number;
   rejectedShare: number;
@@ -113,9 +129,10 @@ interface Row {
   acquireP99Ms?: number;
 }
 
-async function runPeer(peer: PeerName, processes: number, charged = false): Promise<Row> {
+async function runPeer(peer: PeerName, processes: number, cost?: CostRow): Promise<Row> {
+  const charged = cost !== undefined;
   const [list, file] = charged ? [costJobs, costJobsFile] : [jobs, jobsFile];
-  const server = await listen({ mock: { seed, rateLimit: { ...LIMITS, burstWindowMs: BURST_MS, ...(charged ? { cost: COST } : {}) } } });
+  const server = await listen({ mock: { seed, rateLimit: { ...LIMITS, burstWindowMs: BURST_MS, ...(charged ? { cost: COSTS[cost] } : {}) } } });
   const key = `${peer.replace(/\W+/g, '-')}-${processes}-${process.pid}-${Date.now()}`;
   try {
     const outs = await Promise.all(Array.from({ length: processes }, (_, i) => runWorker([peer, server.url, redisUrl, key, file, String(i), String(processes)])));
@@ -131,7 +148,8 @@ async function runPeer(peer: PeerName, processes: number, charged = false): Prom
     return {
       peer,
       processes,
-      work: charged ? 'mixed+cost' : 'small',
+      work: cost ?? 'small',
+      chargedRatio: charged ? chargedRatio(log, list) : 1,
       efficiency: admitted.length < list.length ? (oracle / Math.max(makespanMs, oracle)) * (admitted.length / list.length) : Math.min(1, oracle / makespanMs),
       attempts: log.length,
       rejectedShare: log.filter((e) => e.status === 429).length / Math.max(1, log.length),
@@ -166,6 +184,21 @@ const BLOCKS = '▁▂▃▄▅▆▇█';
 /** One character a second, its height the share of the limit (█ at or above it, `^` above 1.5 × it). */
 function sparkline(shares: readonly number[]): string {
   return shares.map((v) => (v > 1.5 ? '^' : BLOCKS[Math.min(BLOCKS.length - 1, Math.floor(v * (BLOCKS.length - 1) + 0.5))]!)).join('');
+}
+
+/** What the mock charged the jobs (each its last charged attempt) over faultline's estimate of them. */
+function chargedRatio(log: readonly RequestLogEntry[], list: readonly { id: string; input: string; maxOutputTokens: number }[]): number {
+  const byJob = new Map<string, number>();
+  for (const e of log) if (e.benchId !== null && e.cost > 0) byJob.set(e.benchId, e.cost);
+  let charged = 0;
+  let estimated = 0;
+  for (const job of list) {
+    const c = byJob.get(job.id);
+    if (c === undefined) continue;
+    charged += c;
+    estimated += costOf(job);
+  }
+  return charged / Math.max(1, estimated);
 }
 
 /** With a cost model the charge is noisy: the oracle takes what the mock charged each job (its last attempt). */
@@ -210,15 +243,19 @@ try {
   for (const processes of PROCESSES) {
     for (const peer of PEER_NAMES) {
       if (processes === 1 && peer === '1/N manual split') continue; // the same as per-process at N = 1
+      if (only !== undefined && peer !== only) continue;
       const row = await runPeer(peer, processes);
       rows.push(row);
       process.stderr.write(`  ${peer}, ${processes} process(es): efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
     }
   }
-  for (const peer of ['faultline+redis', 'faultline per-process'] as const) {
-    const row = await runPeer(peer, 4, true);
-    rows.push(row);
-    process.stderr.write(`  ${peer}, 4 processes, charged ~15 % over the estimate: efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
+  for (const cost of Object.keys(COSTS) as CostRow[]) {
+    for (const peer of ['faultline+redis', 'faultline per-process'] as const) {
+      if (only !== undefined && peer !== only) continue;
+      const row = await runPeer(peer, 4, cost);
+      rows.push(row);
+      process.stderr.write(`  ${peer}, 4 processes, ${cost} (charged ×${row.chargedRatio.toFixed(3)} of the estimate): efficiency ${row.efficiency.toFixed(3)}, 429 ${(row.rejectedShare * 100).toFixed(1)} %\n`);
+    }
   }
   const cpu = costOnly ? undefined : await wrapperCpu();
   const noCold = { ratio: NaN, rejected: 0, attempts: 0 };
@@ -231,7 +268,7 @@ try {
     '',
     '| peer | processes | work | efficiency vs oracle | attempts | % 429 | final failures | worst 10 s window / allowed | worst 2 s window / allowed | Redis calls/request | acquire p50 ms | acquire p99 ms |',
     '| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
-    ...rows.map((r) => `| ${r.peer} | ${r.processes} | ${r.work} | ${f3(r.efficiency)} | ${r.attempts} | ${(r.rejectedShare * 100).toFixed(2)} | ${r.finalFailures} | ${f3(r.worstWindow)} | ${f3(r.worstShortWindow)} | ${r.redisCallsPerRequest?.toFixed(2) ?? ''} | ${f3(r.acquireP50Ms)} | ${f3(r.acquireP99Ms)} |`),
+    ...rows.map((r) => `| ${r.peer} | ${r.processes} | ${r.work}${r.chargedRatio !== 1 ? ` (charged ×${r.chargedRatio.toFixed(3)})` : ''} | ${f3(r.efficiency)} | ${r.attempts} | ${(r.rejectedShare * 100).toFixed(2)} | ${r.finalFailures} | ${f3(r.worstWindow)} | ${f3(r.worstShortWindow)} | ${r.redisCallsPerRequest?.toFixed(2) ?? ''} | ${f3(r.acquireP50Ms)} | ${f3(r.acquireP99Ms)} |`),
     '',
     'Efficiency: the oracle makespan over the run\'s (times the share of jobs that succeeded, when some failed). A window share above 1 is an overshoot of what GCRA allows in that window.',
     '',
@@ -261,7 +298,7 @@ try {
     acquire,
   );
   process.stdout.write(lines.join('\n') + '\n');
-  const json = { seed, jobs: jobs.length, costJobs: costJobs.length, cost: COST, limits: LIMITS, burstWindowMs: BURST_MS, rows, wrapperCpuUs: cpu ?? null, coldStart: cold, acquire };
+  const json = { seed, jobs: jobs.length, costJobs: costJobs.length, costs: COSTS, limits: LIMITS, burstWindowMs: BURST_MS, rows, wrapperCpuUs: cpu ?? null, coldStart: cold, acquire };
   process.stdout.write('\n' + JSON.stringify(json) + '\n');
   const results = join(here, '..', 'results');
   mkdirSync(results, { recursive: true });

@@ -38,10 +38,12 @@ type GrantState =
       readonly source: 'shared';
       readonly stateKey: string;
       readonly sentAt: number;
+      /** The same slot on this process's clock (the answer's delay is measured from it). */
+      readonly sendAt: number;
       readonly ri: number;
       readonly ti: number;
-      /** The buckets and their correction sums right after this grant's charge (server ms; '' when unknown). */
-      readonly after: readonly [string, string, string, string];
+      /** The buckets, their correction sums and the tokens booked so far, right after this grant's charge (server ms; '-1' when unknown). */
+      readonly after: readonly [string, string, string, string, string];
       settled: boolean;
     }
   | { readonly source: 'local'; readonly limiter: RateLimiter; readonly grant: Grant; settled: boolean };
@@ -261,8 +263,8 @@ class RedisBudget implements SharedBudget {
     };
     if (learned.rpm !== undefined || learned.tpm !== undefined) setBounded(this.#known, model, learned);
     const grant: BudgetGrant = Object.freeze({ model, tokens: num(2), source: 'shared' });
-    const after = [8, 9, 10, 11].map((i) => (typeof reply[i] === 'string' && Number.isFinite(Number(reply[i])) ? (reply[i] as string) : '-1')) as [string, string, string, string];
-    grants.set(grant, { source: 'shared', stateKey, sentAt: num(5) + num(1), ri: num(3), ti: num(4), after, settled: false });
+    const after = [8, 9, 10, 11, 12].map((i) => (typeof reply[i] === 'string' && reply[i] !== '' && Number.isFinite(Number(reply[i])) ? (reply[i] as string) : '-1')) as [string, string, string, string, string];
+    grants.set(grant, { source: 'shared', stateKey, sentAt: num(5) + num(1), sendAt: now + num(1), ri: num(3), ti: num(4), after, settled: false });
     return { kind: 'grant', grant, sendAt: now + num(1) };
   }
 
@@ -324,8 +326,10 @@ class RedisBudget implements SharedBudget {
     const shared = s?.source === 'shared' ? s : undefined;
     const r = headers.requests;
     const t = headers.tokens;
-    const after = shared?.after ?? ['-1', '-1', '-1', '-1'];
-    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, r?.resetMs ?? -1, t?.resetMs ?? -1, shared?.sentAt ?? 0, this.#ttlMs, r?.remaining ?? -1, t?.remaining ?? -1, ...after]);
+    const after = shared?.after ?? ['-1', '-1', '-1', '-1', '-1'];
+    // The server read its bucket when the request arrived: at the slot at the earliest, now at the latest.
+    const answeredInMs = shared === undefined ? 0 : Math.max(0, this.#clock.now() - shared.sendAt);
+    await this.#write(OBSERVE, this.#stateKey(model), [rpm ?? 0, tpm ?? 0, r?.resetMs ?? -1, t?.resetMs ?? -1, shared?.sentAt ?? 0, this.#ttlMs, r?.remaining ?? -1, t?.remaining ?? -1, ...after, answeredInMs]);
   }
 
   async pause(model: string, ms: number): Promise<void> {

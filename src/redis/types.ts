@@ -48,7 +48,9 @@ export interface RedisBudgetOptions {
   readonly maxReservedTokens?: number;
   /**
    * How far ahead a slot may be reserved, in milliseconds. A request whose slot would be further ahead
-   * reserves nothing and is told when to ask again, so the booked backlog stays bounded.
+   * reserves nothing and is told when to ask again, so the booked backlog stays bounded. A slot that
+   * continues a backlog of tokens lies at most two learned burst windows ahead (none until the charge
+   * ratio is learned from the headers), whatever this says: the estimate's error adds up at such a slot.
    * @default 10000
    */
   readonly maxAheadMs?: number;

@@ -177,7 +177,8 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     const stateOf = async (): Promise<Record<string, string>> => raw.hgetall(`faultline:budget:${key}:m`);
     const t1 = Date.now();
     const g1 = granted(await budget.acquire('m', 100));
-    const g2 = granted(await budget.acquire('m', 100));
+    const a2 = await timed(() => budget.acquire('m', 100));
+    const g2 = granted(a2.value);
     // g2 was sent (on the server's clock) at most this long after g1.
     const gap = Date.now() - t1 + 1;
     const before = Number((await stateOf())['tt']);
@@ -194,9 +195,18 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     // (g2's reading is relative to its own send, `gap` ms at most after g1's: that much may move.)
     const twice = Number((await stateOf())['tt']) - before;
     assert.ok(twice >= 30 && twice <= 30 + gap, `a correction is applied once: ${twice} (g2 at most ${gap} ms after g1)`);
-    // A reading showing the server behind ours (it charged less) never moves the bucket back.
-    await budget.observe('m', { tokens: { limit: 60_000, remaining: 990, resetMs: 10 } }, g2.grant);
-    assert.equal(Number((await stateOf())['tt']) - before, twice);
+    // A reading showing the server behind ours (it charged less) moves the bucket back, to 5 % of the
+    // window (50 ms) ahead of the server's read at the answer (the latest the request may have arrived,
+    // here the observe call): g2's server time (in [a2.before, a2.after]) + 10 + 50 + that delay, or
+    // "full" (now) if this machine was slower than that.
+    const back = { limit: 60_000, remaining: 990, resetMs: 10 };
+    const ob = await timed(() => budget.observe('m', { tokens: back }, g2.grant));
+    const moved = Number((await stateOf())['tt']);
+    assert.ok(moved < before + twice - 1 || ob.after >= before + twice - 2, `moved back: ${moved - before - twice}`);
+    between(moved, Math.max(a2.before + 60, ob.before), Math.max(a2.after + 60 + (ob.after - a2.before), ob.after), 'back to the lead ahead of the server');
+    // The same reading again: the bucket is within the lead already, nothing moves.
+    await budget.observe('m', { tokens: back }, g2.grant);
+    assert.ok(Math.abs(Number((await stateOf())['tt']) - moved) < 1e-6, 'no second move');
   });
 
   test("a 429's retry-after pauses every process; booked slots after it are still spaced", async () => {
