@@ -18,8 +18,7 @@ import { RateLimiter, type Grant } from '../retry/limiter.ts';
 import type { RateLimitHeaders } from '../retry/headers.ts';
 import { Connection } from './connection.ts';
 import { ACQUIRE, ADJUST, OBSERVE, PAUSE, type Script } from './scripts.ts';
-import { fn, nonEmptyString, numberAtLeast, optionsObject, share } from './options.ts';
-import { rejectUnknown } from '../internal/options.ts';
+import { clock as clockOf, count, durationMs, finite, fn, fraction, misuse, nonEmptyString, optionsObject, rejectUnknown } from '../internal/options.ts';
 import type { AcquireOptions, BudgetDecision, BudgetGrant, BudgetStatus, RedisBudgetOptions, SharedBudget } from './types.ts';
 
 const OWNER = 'redisBudget';
@@ -53,15 +52,6 @@ const grants = new WeakMap<BudgetGrant, GrantState>();
 interface Limits {
   rpm?: number;
   tpm?: number;
-}
-
-function clockOption(value: unknown): Clock {
-  if (value === undefined) return systemClock;
-  const c = value as Partial<Clock> | null;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.sleep !== 'function') {
-    throw new TypeError(`${OWNER}: options.clock must be a Clock ({ now(), sleep(ms, signal) }), got ${typeof value}`);
-  }
-  return c as Clock;
 }
 
 function setBounded<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -107,22 +97,22 @@ class RedisBudget implements SharedBudget {
     const o = optionsObject(OWNER, options);
     rejectUnknown(OWNER, o, BUDGET_KEYS);
     const key = nonEmptyString(OWNER, 'key', o['key']);
-    if (key === undefined) throw new TypeError(`${OWNER}: options.key must be a non-empty string, got undefined`);
+    if (key === undefined) throw misuse('type', OWNER, 'key', 'a non-empty string', undefined);
     this.#prefix = `faultline:budget:${key}:`;
-    const rpm = o['rpm'] === undefined ? undefined : numberAtLeast(OWNER, 'rpm', o['rpm'], { default: 0, min: 0, exclusiveMin: true });
-    const tpm = o['tpm'] === undefined ? undefined : numberAtLeast(OWNER, 'tpm', o['tpm'], { default: 0, min: 0, exclusiveMin: true });
+    const rpm = o['rpm'] === undefined ? undefined : finite(OWNER, 'rpm', o['rpm'], { min: 0, exclusiveMin: true });
+    const tpm = o['tpm'] === undefined ? undefined : finite(OWNER, 'tpm', o['tpm'], { min: 0, exclusiveMin: true });
     this.#explicit = { ...(rpm !== undefined ? { rpm } : {}), ...(tpm !== undefined ? { tpm } : {}) };
-    this.#burstMs = numberAtLeast(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: -1, min: 0 });
-    this.#cap = numberAtLeast(OWNER, 'maxReservedTokens', o['maxReservedTokens'], { default: 0, min: 0, exclusiveMin: o['maxReservedTokens'] !== undefined, infinity: true });
-    this.#aheadMs = numberAtLeast(OWNER, 'maxAheadMs', o['maxAheadMs'], { default: 10_000, min: 0 });
-    this.#probeMs = numberAtLeast(OWNER, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000, min: 0 });
-    this.#ttlMs = numberAtLeast(OWNER, 'stateTtlMs', o['stateTtlMs'], { default: 600_000, min: 1000 });
-    this.#redis = new Connection(OWNER, o, numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 250, min: 1 }));
-    this.#share = share(OWNER, 'fallbackShare', o['fallbackShare'], 0.25);
-    this.#recoverMs = numberAtLeast(OWNER, 'recoverCheckMs', o['recoverCheckMs'], { default: 1000, min: 0 });
+    this.#burstMs = durationMs(OWNER, 'burstWindowMs', o['burstWindowMs'], { default: -1 });
+    this.#cap = count(OWNER, 'maxReservedTokens', o['maxReservedTokens'], { default: 0, min: 1, infinity: true });
+    this.#aheadMs = durationMs(OWNER, 'maxAheadMs', o['maxAheadMs'], { default: 10_000 });
+    this.#probeMs = durationMs(OWNER, 'probeTimeoutMs', o['probeTimeoutMs'], { default: 5000 });
+    this.#ttlMs = durationMs(OWNER, 'stateTtlMs', o['stateTtlMs'], { default: 600_000, min: 1000 });
+    this.#redis = new Connection(OWNER, o, durationMs(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 250, min: 1 }));
+    this.#share = fraction(OWNER, 'fallbackShare', o['fallbackShare'], { default: 0.25, exclusiveMin: true });
+    this.#recoverMs = durationMs(OWNER, 'recoverCheckMs', o['recoverCheckMs'], { default: 1000 });
     this.#onFallback = fn(OWNER, 'onFallback', o['onFallback']);
     this.#onRecover = fn(OWNER, 'onRecover', o['onRecover']);
-    this.#clock = clockOption(o['clock']);
+    this.#clock = o['clock'] === undefined ? systemClock : clockOf(OWNER, o['clock']);
   }
 
   #stateKey(model: string): string {

@@ -5,7 +5,7 @@
  */
 import type { RedisClientLike } from './types.ts';
 import type { Script } from './scripts.ts';
-import { nonEmptyString } from './options.ts';
+import { nonEmptyString } from '../internal/options.ts';
 
 /** A connection this package opened (and so closes). */
 export interface OwnedClient extends RedisClientLike {

@@ -15,8 +15,7 @@ import type { JobKind, JobRecord, JobState, JournalStore, NewJob } from '../jour
 import { Connection } from './connection.ts';
 import { defineScript, type Script } from './scripts.ts';
 import type { RedisClientLike } from './types.ts';
-import { nonEmptyString, numberAtLeast, optionsObject } from './options.ts';
-import { rejectUnknown } from '../internal/options.ts';
+import { durationMs, nonEmptyString, optionsObject, rejectUnknown } from '../internal/options.ts';
 
 const OWNER = 'RedisJournalStore';
 
@@ -229,9 +228,9 @@ export class RedisJournalStore implements JournalStore {
     const name = nonEmptyString(OWNER, 'name', o['name']) ?? 'default';
     if (/[{}]/.test(name)) throw new TypeError(`${OWNER}: options.name must not contain braces (it becomes a Redis hash tag), got ${JSON.stringify(name)}`);
     this.#base = `faultline:journal:{${name}}:`;
-    this.#retentionMs = numberAtLeast(OWNER, 'retentionMs', o['retentionMs'], { default: 30 * 86_400_000, min: 1 });
-    this.#webhookTtlMs = numberAtLeast(OWNER, 'webhookTtlMs', o['webhookTtlMs'], { default: 3 * 86_400_000, min: 1 });
-    this.#redis = new Connection(OWNER, o, numberAtLeast(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 5000, min: 1 }));
+    this.#retentionMs = durationMs(OWNER, 'retentionMs', o['retentionMs'], { default: 30 * 86_400_000, min: 1 });
+    this.#webhookTtlMs = durationMs(OWNER, 'webhookTtlMs', o['webhookTtlMs'], { default: 3 * 86_400_000, min: 1 });
+    this.#redis = new Connection(OWNER, o, durationMs(OWNER, 'commandTimeoutMs', o['commandTimeoutMs'], { default: 5000, min: 1 }));
   }
 
   #job(key: string): string {

@@ -266,12 +266,13 @@ describe('redisBudget on a real Redis', { skip, timeout: 60_000 }, () => {
     assert.throws(() => redisBudget({ url, key: '' }), /redisBudget: options\.key must be a non-empty string/);
     assert.throws(() => redisBudget({ url, key: 'k', fallbackShare: 0 }), (e: unknown) => e instanceof RangeError && /options\.fallbackShare must be a number in \(0, 1\], got 0/.test(e.message));
     assert.throws(() => redisBudget({ url, key: 'k', commandTimeoutMs: -1 }), (e: unknown) => e instanceof RangeError && /options\.commandTimeoutMs/.test(e.message));
-    assert.throws(() => redisBudget({ url, key: 'k', rpm: 'x' as never }), (e: unknown) => e instanceof TypeError && /options\.rpm must be a number/.test(e.message));
-    assert.throws(() => redisBudget({ url, key: 'k', clock: {} as never }), /options\.clock must be a Clock/);
+    assert.throws(() => redisBudget({ url, key: 'k', rpm: 'x' as never }), (e: unknown) => e instanceof TypeError && /options\.rpm must be a finite number > 0, got "x"/.test(e.message));
+    assert.throws(() => redisBudget({ url, key: 'k', clock: {} as never }), /options\.clock\.now must be a function/);
+    assert.throws(() => redisBudget({ url, key: 'k', clock: 5 as never }), /options\.clock must be a Clock/);
     assert.throws(() => redisBudget({ client: {} as never, key: 'k' }), /options\.client must be a Redis client/);
     assert.throws(
       () => redisBudget({ url: 5 as never, key: 'k' }),
-      (e: unknown) => e instanceof TypeError && /options\.url must be a non-empty string, got 5/.test(e.message),
+      (e: unknown) => e instanceof TypeError && /options\.url must be a non-empty string, got a number \(not shown\)/.test(e.message),
     );
     // A secret URL never appears in a misuse message.
     assert.throws(
