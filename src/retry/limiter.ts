@@ -396,6 +396,17 @@ export class RateLimiter {
   #overdueMs(): number {
     if (this.#minRtt === Infinity) return 0;
     const now = this.#now();
+    const i = this.#dropAnswered(now);
+    const q = this.#unanswered;
+    return i < q.length ? Math.max(0, now - q[i]!.sentAt - this.#minRtt) : 0;
+  }
+
+  /**
+   * Moves `#unansweredHead` past the grants answered or older than a minute, dropping them from the array
+   * once they are most of it; returns the head. Called on every grant too, so the array stays bounded
+   * (a minute of grants) even when no answer is ever observed (`acquire()` used alone).
+   */
+  #dropAnswered(now: number): number {
     const q = this.#unanswered;
     let i = this.#unansweredHead;
     while (i < q.length && (q[i]!.answered || now - q[i]!.sentAt > MINUTE)) i++;
@@ -404,7 +415,7 @@ export class RateLimiter {
       i = 0;
     }
     this.#unansweredHead = i;
-    return i < q.length ? Math.max(0, now - q[i]!.sentAt - this.#minRtt) : 0;
+    return i;
   }
 
   /** Earliest time a bucket admits `cost` units (may be in the past). */
@@ -457,6 +468,7 @@ export class RateLimiter {
     };
     const grant = new IssuedGrant(now, tokens, state);
     this.#unanswered.push(state);
+    this.#dropAnswered(now);
     return grant;
   }
 
