@@ -31,21 +31,18 @@ function chainLink(e: Obj): ChainLink {
   }
 }
 
-/** The code a transport message stands for, if it is one. */
-export function transportMessage(text: string): FailureCode | undefined {
+/**
+ * The code a transport message stands for, if it is one. `fromTypeError`: the message is a `TypeError`'s,
+ * so the other browsers' failed-fetch words ({@link BROWSER_FETCH_MESSAGES}) count too.
+ */
+export function transportMessage(text: string, fromTypeError = false): FailureCode | undefined {
   if (text.length >= MAX_TRANSPORT_MESSAGE) return undefined;
   const lower = text.toLowerCase();
-  const exact = TRANSPORT_MESSAGES.get(lower.endsWith('.') ? lower.slice(0, -1) : lower);
+  const key = lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  const exact = TRANSPORT_MESSAGES.get(key) ?? (fromTypeError ? BROWSER_FETCH_MESSAGES.get(key) : undefined);
   if (exact !== undefined) return exact;
   for (const [re, code] of TRANSPORT_PHRASES) if (re.test(text)) return code;
   return undefined;
-}
-
-/** The code a browser fetch's `TypeError` message stands for (Firefox, Safari), if it is one. */
-function browserFetchMessage(text: string): FailureCode | undefined {
-  if (text.length > 60) return undefined;
-  const lower = text.toLowerCase();
-  return BROWSER_FETCH_MESSAGES.get(lower.endsWith('.') ? lower.slice(0, -1) : lower);
 }
 
 /**
@@ -101,7 +98,7 @@ export function readErrorChain(s: Signals, err: unknown): void {
     const name = str(link.name);
     const ctor = str(link.ctorName);
     const msg = str(link.message);
-    const other = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined) ?? (msg !== undefined ? transportMessage(msg) ?? (name === 'TypeError' ? browserFetchMessage(msg) : undefined) : undefined);
+    const other = (name !== undefined ? TRANSPORT_NAMES.get(name) : undefined) ?? (ctor !== undefined ? TRANSPORT_NAMES.get(ctor) : undefined) ?? (msg !== undefined ? transportMessage(msg, name === 'TypeError') : undefined);
     if (other === 'connection_error') generic ??= other;
     else if (other !== undefined) specific ??= other;
     rootHasEvidence = t !== undefined || other !== undefined;
