@@ -125,9 +125,10 @@ export class SqliteJournalStore implements JournalStore {
     this.#db.exec(`PRAGMA busy_timeout = ${busy};`);
     try {
       // Before anything writes (even the journal mode is written into the file's header).
-      if (this.#recorded() > JOURNAL_SCHEMA_VERSION) throw new JournalSchemaError(this.#recorded());
+      const found = this.#recorded();
+      if (found > JOURNAL_SCHEMA_VERSION) throw new JournalSchemaError(found);
       if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      this.#migrate();
+      this.#migrate(found);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -143,8 +144,8 @@ export class SqliteJournalStore implements JournalStore {
    * version in `PRAGMA user_version`. One write transaction: two processes opening one old file
    * migrate it once (the second waits for the lock, then finds the version written).
    */
-  #migrate(): void {
-    if (this.#recorded() >= JOURNAL_SCHEMA_VERSION) return;
+  #migrate(found: number): void {
+    if (found >= JOURNAL_SCHEMA_VERSION) return;
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       let version = this.#recorded();

@@ -264,7 +264,7 @@ function reusable(body: unknown): boolean {
 function methodOf(input: string | URL | Request, init: RequestInit | undefined): string {
   const given = init?.method;
   if (given === 'POST' || given === 'GET') return given; // the common spellings, without a new string
-  return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  return (given ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 }
 
 async function bodyText(input: string | URL | Request, init: RequestInit | undefined): Promise<string | undefined> {
